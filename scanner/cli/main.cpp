@@ -1,2 +1,10 @@
-#include <cstdio>
-int main() { std::puts("scangate: under construction"); return 2; }
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "scanner/cli/commands.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return scangate::cli::run(args, {std::cout, std::cerr});
+}

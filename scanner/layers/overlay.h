@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scanner/core/result.h"
 #include "scanner/layers/walker.h"
 
 namespace scangate {
@@ -24,14 +25,22 @@ class Overlay {
   explicit Overlay(const std::vector<LayerContents>& layers);
 
   // The final regular file at path (following symlinks inside the image, at most 40 hops).
+  // OverlayFile::path is the path asked for (normalised); entry->path is where the bytes are.
   std::optional<OverlayFile> find(const std::string& path) const;
+  // As find(), with the reason when there is no file: kNotFound (absent, or a link whose
+  // target is absent from the image; the host is never consulted), kFormat (a symlink loop
+  // or more than 40 links), kLimit (the file was over max_file_bytes so its bytes were not kept).
+  Result<OverlayFile> lookup(const std::string& path) const;
   // Every final regular file kept, sorted by path (symlinked paths are listed under their own name).
   std::vector<OverlayFile> files() const;
 
  private:
   struct Node { const FileEntry* entry; int layer; };
-  std::map<std::string, Node> nodes_;
-  std::optional<OverlayFile> resolve(const std::string& path, int depth) const;
+  std::map<std::string, Node> nodes_;  // non-directory entries of the union view
+  static constexpr int kMaxHops = 40;
+  Result<OverlayFile> resolve(const std::string& path) const;
+  void erase_under(const std::string& dir);               // everything below dir ("" = all)
+  void erase_lower_ancestors(const std::string& path, int layer);
 };
 
 }  // namespace scangate

@@ -1,0 +1,70 @@
+#include "scanner/image/platform.h"
+
+#include <cctype>
+#include <vector>
+
+namespace scangate {
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::string Platform::to_string() const {
+  std::string out = os + "/" + architecture;
+  if (!variant.empty()) out += "/" + variant;
+  return out;
+}
+
+Platform normalize_platform(Platform p) {
+  p.os = lower(p.os);
+  p.architecture = lower(p.architecture);
+  p.variant = lower(p.variant);
+  if (p.architecture == "x86_64" || p.architecture == "x86-64") p.architecture = "amd64";
+  if (p.architecture == "i386" || p.architecture == "i686") p.architecture = "386";
+  if (p.architecture == "aarch64") p.architecture = "arm64";
+  if (p.architecture == "armhf") { p.architecture = "arm"; p.variant = "v7"; }
+  if (p.architecture == "armel") { p.architecture = "arm"; p.variant = "v6"; }
+  if (p.architecture == "arm64" && (p.variant == "v8" || p.variant == "8")) p.variant.clear();
+  if (p.architecture == "amd64" && p.variant == "v1") p.variant.clear();
+  if (p.architecture == "arm" && p.variant.empty()) p.variant = "v7";
+  if (p.architecture == "arm" && p.variant.size() == 1 && std::isdigit(static_cast<unsigned char>(p.variant[0])))
+    p.variant = "v" + p.variant;
+  return p;
+}
+
+Result<Platform> parse_platform(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (parts.size() < 4) {
+    auto slash = text.find('/', start);
+    parts.emplace_back(text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  bool bad = parts.size() < 2 || parts.size() > 3;
+  for (const auto& part : parts) {
+    if (part.empty()) bad = true;
+    for (char c : part)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') bad = true;
+  }
+  if (bad)
+    return Error(ErrorKind::kInvalidArgument, "invalid platform \"" + std::string(text.substr(0, 100)) +
+                                                  "\": use os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8");
+  Platform p{parts[0], parts[1], parts.size() == 3 ? parts[2] : std::string()};
+  Platform norm = normalize_platform(p);
+  if (parts.size() == 2 && norm.architecture == "arm") norm.variant.clear();  // any arm variant, v7 preferred
+  return norm;
+}
+
+bool platform_matches(const Platform& wanted, const Platform& candidate) {
+  Platform w = normalize_platform(wanted);
+  Platform c = normalize_platform(candidate);
+  if (w.os != c.os || w.architecture != c.architecture) return false;
+  if (wanted.variant.empty()) return true;
+  return w.variant == c.variant;
+}
+
+}  // namespace scangate

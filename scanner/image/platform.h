@@ -1,0 +1,31 @@
+// Platforms ("linux/amd64", "linux/arm64/v8") and the matching rules used to pick one
+// manifest from a multi-arch index.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "scanner/core/result.h"
+
+namespace scangate {
+
+struct Platform {
+  std::string os = "linux";
+  std::string architecture = "amd64";
+  std::string variant;
+
+  std::string to_string() const;  // "linux/arm64/v8"
+};
+
+// "os/arch[/variant]"; arch aliases (x86_64, aarch64) are normalised.
+Result<Platform> parse_platform(std::string_view text);
+
+// Normalises architecture and variant as containerd does: x86_64->amd64, aarch64->arm64,
+// arm64 "v8" -> "", amd64 "v1" -> "", arm with no variant -> "v7".
+Platform normalize_platform(Platform p);
+
+// Exact match after normalisation. A wanted platform without variant accepts any variant
+// (the caller prefers exact matches first).
+bool platform_matches(const Platform& wanted, const Platform& candidate);
+
+}  // namespace scangate

@@ -1,0 +1,289 @@
+#include "scanner/scan/scan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "scanner/layers/overlay.h"
+
+namespace scangate {
+namespace {
+
+void progress(const ScanOptions& o, const std::string& msg) {
+  if (o.progress) o.progress(msg);
+}
+
+std::string short_digest(const std::string& d) {
+  auto p = d.find(':');
+  std::string hex = p == std::string::npos ? d : d.substr(p + 1);
+  return (p == std::string::npos ? "" : d.substr(0, p + 1)) + hex.substr(0, 12);
+}
+
+// One version of a watched file as some layer left it; nullptr content = deleted.
+struct Version {
+  int layer;
+  const FileEntry* entry;
+};
+
+// Versions of `path` across layers, in order, with deletions (whiteouts, opaque dirs).
+std::vector<Version> history_of(const std::string& path, const std::vector<LayerContents>& layers) {
+  std::vector<Version> out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (const auto& f : layers[i].files) {
+      bool deletes = false;
+      if (f.type == EntryType::kWhiteout) {
+        deletes = path == f.path || (path.size() > f.path.size() && path.compare(0, f.path.size(), f.path) == 0 &&
+                                     path[f.path.size()] == '/');
+      } else if (f.type == EntryType::kOpaqueWhiteout) {
+        deletes = f.path.empty() ||
+                  (path.size() > f.path.size() && path.compare(0, f.path.size(), f.path) == 0 && path[f.path.size()] == '/');
+      }
+      if (deletes) out.push_back({static_cast<int>(i), nullptr});
+    }
+    for (const auto& f : layers[i].files) {
+      if (f.path == path && (f.type == EntryType::kRegular || f.type == EntryType::kHardlink)) {
+        out.push_back({static_cast<int>(i), &f});
+      }
+    }
+  }
+  return out;
+}
+
+// os-release names the family and codename; alpine-release and debian_version carry the
+// precise point release ("3.20.3", "12.5"), which takes precedence for the version.
+OSInfo merge_os(const std::vector<std::pair<std::string, OSInfo>>& found) {
+  OSInfo os;
+  auto pick = [&](const std::string& path) -> const OSInfo* {
+    for (const auto& [p, info] : found)
+      if (p == path && !info.family.empty()) return &info;
+    return nullptr;
+  };
+  const OSInfo* rel = pick("etc/os-release");
+  if (!rel) rel = pick("usr/lib/os-release");
+  if (rel) os = *rel;
+  for (const char* precise : {"etc/alpine-release", "etc/debian_version"}) {
+    const OSInfo* p = pick(precise);
+    if (!p) continue;
+    if (os.family.empty()) {
+      os = *p;
+    } else if (os.family == p->family && !p->name.empty()) {
+      os.name = p->name;
+    }
+  }
+  return os;
+}
+
+}  // namespace
+
+Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const AnalyzerRegistry& analyzers,
+                                 std::vector<std::string>& warnings) {
+  Inventory inv;
+  Overlay overlay(layers);
+  std::vector<OSInfo> os_candidates;
+  std::vector<std::pair<std::string, OSInfo>> os_by_path;
+
+  for (const auto& file : overlay.files()) {
+    for (const auto& a : analyzers.all()) {
+      if (!a->required(file.path)) continue;
+      // Parse every version of this file the layers hold, so each package is attributed to
+      // the layer since which it has been continuously present.
+      std::vector<Version> hist = history_of(file.path, layers);
+      if (hist.empty()) hist.push_back({file.layer_index, file.entry});  // reached through a link
+      std::unordered_map<std::string, int> since;  // package key -> introducing layer
+      AnalysisResult last;
+      bool have_last = false;
+      for (const auto& v : hist) {
+        if (v.entry == nullptr) {
+          since.clear();
+          have_last = false;
+          continue;
+        }
+        auto r = a->analyze(AnalysisInput{file.path, v.entry->content});
+        if (!r.ok()) {
+          if (v.entry == file.entry || &v == &hist.back()) {
+            return r.error().wrap("analyzing " + file.path + " (layer " + std::to_string(v.layer) + ")");
+          }
+          warnings.push_back("skipped an older version of " + file.path + ": " + r.error().message);
+          continue;
+        }
+        std::unordered_map<std::string, int> next;
+        for (const auto& p : r->packages) {
+          auto it = since.find(p.key());
+          next[p.key()] = it == since.end() ? v.layer : it->second;
+        }
+        since = std::move(next);
+        last = std::move(r.value());
+        have_last = true;
+      }
+      if (!have_last) continue;
+      for (auto& w : last.warnings) warnings.push_back(file.path + ": " + w);
+      if (last.os) os_by_path.emplace_back(file.path, *last.os);
+      for (auto& p : last.packages) {
+        auto it = since.find(p.key());
+        int li = it == since.end() ? file.layer_index : it->second;
+        if (li >= 0 && static_cast<size_t>(li) < layers.size()) p.layer = layers[li].layer;
+        if (p.src_name.empty()) p.src_name = p.name;
+        if (p.src_version.empty()) p.src_version = p.version;
+        inv.packages.push_back(std::move(p));
+      }
+    }
+  }
+  inv.os = merge_os(os_by_path);
+  return inv;
+}
+
+Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers, const ScanOptions& options) {
+  auto resolved = source.resolve();
+  if (!resolved.ok()) return resolved.error();
+  ScanOutput out;
+  out.meta = resolved->meta;
+  progress(options, "resolved " + out.meta.normalized + " to " + out.meta.manifest_digest + " (" +
+                        std::to_string(resolved->layers.size()) + " layers, " + out.meta.os + "/" +
+                        out.meta.architecture + ")");
+
+  std::vector<LayerContents> layers;
+  layers.reserve(resolved->layers.size());
+  WantFn want = [&](std::string_view path, uint64_t size) {
+    return analyzers.any_required(path) || (options.extra_want && options.extra_want(path, size));
+  };
+  for (size_t i = 0; i < resolved->layers.size(); ++i) {
+    const auto& ld = resolved->layers[i];
+    LayerRef ref{ld.digest, ld.diff_id, static_cast<int>(i)};
+    std::string label = "layer " + std::to_string(i + 1) + "/" + std::to_string(resolved->layers.size()) + " " +
+                        short_digest(ld.digest);
+    progress(options, "pulling " + label + (ld.size >= 0 ? " (" + std::to_string(ld.size) + " bytes)" : ""));
+    auto blob = source.open_layer(ld);
+    if (!blob.ok()) return blob.error().wrap(label);
+    auto contents = walk_layer(**blob, ref, want, options.limits);
+    if (!contents.ok()) return contents.error().wrap(label);
+    if (!ld.diff_id.empty() && !contents->computed_diff_id.empty() && contents->computed_diff_id != ld.diff_id) {
+      return Error(ErrorKind::kIntegrity, label + ": uncompressed content has diffID " + contents->computed_diff_id +
+                                              " but the image config says " + ld.diff_id +
+                                              "; the image is corrupt or was tampered with");
+    }
+    for (auto& w : contents->warnings) out.warnings.push_back(label + ": " + w);
+    layers.push_back(std::move(contents.value()));
+    if (options.per_layer) options.per_layer(layers.back(), out.inventory);
+  }
+
+  auto inv = analyze_layers(layers, analyzers, out.warnings);
+  if (!inv.ok()) return inv.error();
+  auto secrets = std::move(out.inventory.secrets);
+  out.inventory = std::move(inv.value());
+  out.inventory.secrets = std::move(secrets);
+  progress(options, "found " + std::to_string(out.inventory.packages.size()) + " packages" +
+                        (out.inventory.os.empty() ? "" : " on " + out.inventory.os.family + " " + out.inventory.os.name));
+  return out;
+}
+
+namespace {
+
+struct RootfsWalker {
+  const AnalyzerRegistry& analyzers;
+  const ScanOptions& options;
+  LayerContents contents;
+  uint64_t total = 0;
+
+  Result<void> walk(const std::string& root, const std::string& rel, int depth) {
+    if (depth > 256) return Error(ErrorKind::kLimit, "directory nesting deeper than 256 at " + rel);
+    std::string dir = rel.empty() ? root : root + "/" + rel;
+    DIR* d = opendir(dir.c_str());
+    if (!d) {
+      if (rel.empty()) return Error(ErrorKind::kNotFound, "cannot open " + root + ": " + std::strerror(errno));
+      contents.warnings.push_back("cannot read directory " + rel + ": " + std::strerror(errno));
+      return Ok();
+    }
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    closedir(d);
+    for (const auto& n : names) {
+      std::string p = rel.empty() ? n : rel + "/" + n;
+      std::string full = root + "/" + p;
+      struct stat st {};
+      if (lstat(full.c_str(), &st) != 0) continue;
+      if (++contents.entries > options.limits.max_entries) {
+        return Error(ErrorKind::kLimit, "more than " + std::to_string(options.limits.max_entries) + " entries under " + root);
+      }
+      if (S_ISDIR(st.st_mode)) {
+        SG_TRY(walk(root, p, depth + 1));
+      } else if (S_ISLNK(st.st_mode)) {
+        char buf[4096];
+        ssize_t n2 = readlink(full.c_str(), buf, sizeof buf - 1);
+        if (n2 < 0) continue;
+        FileEntry fe;
+        fe.path = p;
+        fe.type = EntryType::kSymlink;
+        fe.link_target.assign(buf, static_cast<size_t>(n2));
+        contents.files.push_back(std::move(fe));
+      } else if (S_ISREG(st.st_mode)) {
+        auto size = static_cast<uint64_t>(st.st_size);
+        total += size;
+        bool wanted = analyzers.any_required(p) || (options.extra_want && options.extra_want(p, size));
+        if (!wanted) continue;
+        if (size > options.limits.max_file_bytes) {
+          contents.warnings.push_back("skipped " + p + ": " + std::to_string(size) + " bytes is over the per-file cap");
+          continue;
+        }
+        int fd = open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+          contents.warnings.push_back("cannot read " + p + ": " + std::strerror(errno));
+          continue;
+        }
+        FileEntry fe;
+        fe.path = p;
+        fe.mode = st.st_mode;
+        fe.content.resize(size);
+        size_t got = 0;
+        while (got < size) {
+          ssize_t r = ::read(fd, fe.content.data() + got, size - got);
+          if (r <= 0) break;
+          got += static_cast<size_t>(r);
+        }
+        close(fd);
+        fe.content.resize(got);
+        contents.files.push_back(std::move(fe));
+      }
+    }
+    return Ok();
+  }
+};
+
+}  // namespace
+
+Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& analyzers, const ScanOptions& options) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Error(ErrorKind::kNotFound, dir + " is not a directory; `scangate rootfs` takes an unpacked filesystem");
+  }
+  progress(options, "walking " + dir);
+  RootfsWalker w{analyzers, options, {}, 0};
+  w.contents.layer.index = 0;
+  SG_TRY(w.walk(dir, "", 0));
+  w.contents.expanded_bytes = w.total;
+  ScanOutput out;
+  out.meta.reference = dir;
+  out.meta.normalized = dir;
+  for (auto& warn : w.contents.warnings) out.warnings.push_back(warn);
+  std::vector<LayerContents> layers;
+  layers.push_back(std::move(w.contents));
+  if (options.per_layer) options.per_layer(layers.back(), out.inventory);
+  auto inv = analyze_layers(layers, analyzers, out.warnings);
+  if (!inv.ok()) return inv.error();
+  auto secrets = std::move(out.inventory.secrets);
+  out.inventory = std::move(inv.value());
+  out.inventory.secrets = std::move(secrets);
+  progress(options, "found " + std::to_string(out.inventory.packages.size()) + " packages");
+  return out;
+}
+
+}  // namespace scangate

@@ -1,0 +1,45 @@
+// The scan pipeline: image source -> layers (streamed once) -> analyzers -> inventory,
+// with each package attributed to the layer that introduced it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scanner/analyze/analyzer.h"
+#include "scanner/core/inventory.h"
+#include "scanner/core/result.h"
+#include "scanner/image/source.h"
+#include "scanner/layers/walker.h"
+
+namespace scangate {
+
+using ProgressFn = std::function<void(const std::string&)>;
+
+struct ScanOptions {
+  WalkLimits limits;
+  ProgressFn progress;   // may be empty
+  // Extra per-layer hook (the secret scanner): sees every kept file of every layer, including
+  // files a later layer deletes. May be empty.
+  std::function<bool(std::string_view path, uint64_t size)> extra_want;
+  std::function<void(const LayerContents&, Inventory&)> per_layer;
+};
+
+struct ScanOutput {
+  ImageMetadata meta;
+  Inventory inventory;
+  std::vector<std::string> warnings;
+};
+
+Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers,
+                              const ScanOptions& options);
+
+// Scans an unpacked filesystem. Links are recorded, never followed on the host.
+Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& analyzers,
+                               const ScanOptions& options);
+
+// The analysis step alone, over already-walked layers (base first). Pure: no I/O.
+Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers,
+                                 const AnalyzerRegistry& analyzers, std::vector<std::string>& warnings);
+
+}  // namespace scangate

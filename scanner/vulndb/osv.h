@@ -1,0 +1,20 @@
+// OSV records (ossf.github.io/osv-schema): a single record file, a folder of them (recursive), or
+// a per-ecosystem all.zip export. Ecosystems stored: PyPI -> "pypi", npm -> "npm",
+// "Alpine:vX.Y" -> "alpine"/"X.Y", "Debian:N" -> "debian"/"N". Other ecosystems the OSV schema
+// defines are skipped (counted); an ecosystem it does not define fails the import.
+// Withdrawn records and GIT ranges are skipped. All affected[] entries of one record for the
+// same package become one advisory (their ranges and versions are concatenated).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "scanner/vulndb/feed_sink.h"
+
+namespace scangate::vulndb {
+
+Result<ImportStats> import_osv_record_text(std::string_view text, std::string_view name, FeedSink& sink);
+// FILE (a .json record or a .zip export) or DIR.
+Result<ImportStats> import_osv_path(const std::string& path, FeedSink& sink, const ProgressFn& progress = {});
+
+}  // namespace scangate::vulndb
