@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +48,41 @@ class AnalyzerRegistry {
   // The built-in analyzers: os, apk, dpkg, python, npm.
   static AnalyzerRegistry builtin();
 
+  // The analyzer registered under type, or nullptr.
+  const Analyzer* find(std::string_view type) const;
+
  private:
   std::vector<std::unique_ptr<Analyzer>> analyzers_;
 };
+
+// The built-in analyzers (one per file; AnalyzerRegistry::builtin() registers all five).
+// type()            files                                               Package.type
+// "os-release"      etc/os-release, usr/lib/os-release,                  (OSInfo)
+//                   etc/alpine-release, etc/debian_version
+// "apk"             lib/apk/db/installed                                 "apk"
+// "dpkg"            var/lib/dpkg/status, var/lib/dpkg/status.d/*          "deb"
+// "python"          *.dist-info/METADATA, *.egg-info/PKG-INFO,            "pypi"
+//                   *.egg-info (file), EGG-INFO/PKG-INFO
+// "npm"             node_modules/[@scope/]NAME/package.json               "npm"
+std::unique_ptr<Analyzer> make_os_release_analyzer();
+std::unique_ptr<Analyzer> make_apk_analyzer();
+std::unique_ptr<Analyzer> make_dpkg_analyzer();
+std::unique_ptr<Analyzer> make_python_analyzer();
+std::unique_ptr<Analyzer> make_npm_analyzer();
+
+// One OS fact as found in one file (the path tells which file it came from).
+struct OSFinding {
+  std::string path;  // "etc/os-release", "usr/lib/os-release", "etc/alpine-release", ...
+  OSInfo os;
+};
+
+// Merges OS facts found in several files. os-release wins: etc/os-release, else
+// usr/lib/os-release, gives family (ID), name (VERSION_ID), pretty name and codename. The
+// distro's own release file (etc/alpine-release, etc/debian_version) only refines the name
+// when it has the same family and its version extends os-release's (Debian "12" -> "12.5")
+// or os-release has no VERSION_ID (Debian testing); a different family (Ubuntu's
+// debian_version "bookworm/sid") is ignored. Without os-release, the first release file
+// with a family is used (alpine-release before debian_version).
+OSInfo merge_os(const std::vector<OSFinding>& found);
 
 }  // namespace scangate

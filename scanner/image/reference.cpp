@@ -13,7 +13,6 @@ constexpr size_t kNameTotalLengthMax = 255;
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_word(char c) { return is_alnum(c) || c == '_'; }
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
 std::string quote(std::string_view s) {
   std::string out = "\"";

@@ -180,12 +180,13 @@ class Walk {
     ArchivePtr outer(archive_read_new());
     ArchivePtr inner(archive_read_new());
     if (!outer || !inner) return fail(Error(ErrorKind::kInternal, "libarchive: out of memory"));
-    // Only in-process decoders: archive_read_support_filter_all() would also enable filters
-    // that run external programs (lrzip, grzip, lzop...) on untrusted bytes.
-    archive_read_support_filter_gzip(outer.get());
-    archive_read_support_filter_zstd(outer.get());
-    archive_read_support_filter_xz(outer.get());
-    archive_read_support_filter_bzip2(outer.get());
+    // gzip and zstd (the OCI layer media types), in-process only: a decoder that libarchive
+    // would run as an external program (ARCHIVE_WARN from the support call, when built
+    // without the library) is left out rather than spawn a process on untrusted bytes.
+    for (auto support : {archive_read_support_filter_gzip, archive_read_support_filter_zstd}) {
+      ArchivePtr probe(archive_read_new());
+      if (probe && support(probe.get()) == ARCHIVE_OK) support(outer.get());
+    }
     archive_read_support_format_raw(outer.get());
     archive_read_support_format_tar(inner.get());
 

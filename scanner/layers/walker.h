@@ -50,8 +50,8 @@ struct LayerContents {
 using WantFn = std::function<bool(std::string_view path, uint64_t size)>;
 
 // Reads the blob once, to its end (so the BlobStream verifies its digest), through two
-// libarchive readers: an outer "raw" reader that undoes the compression (gzip, zstd, xz,
-// bzip2 or none, detected from the bytes) and an inner tar reader fed from it. Every
+// libarchive readers: an outer "raw" reader that undoes the compression (gzip, zstd or
+// none, detected from the bytes) and an inner tar reader fed from it. Every
 // uncompressed byte passes through SHA-256 on the way, so computed_diff_id and
 // expanded_bytes are exact.
 //

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "scanner/core/inventory.h"
+#include "scanner/vulndb/severity.h"
 
 namespace scangate {
 
-enum class Severity { kUnknown = 0, kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4 };
-const char* to_string(Severity s);                       // "CRITICAL", ...
-std::optional<Severity> parse_severity(std::string_view s);  // case-insensitive
+// One severity scale for the DB, the matcher, reports and policy; to_string() comes from vulndb.
+using Severity = vulndb::Severity;
+// Case-insensitive "CRITICAL" ... "UNKNOWN" (also GHSA's "MODERATE"); nullopt otherwise.
+std::optional<Severity> parse_severity(std::string_view s);
 
 struct CvssScore {
   std::string v2_vector, v3_vector;

@@ -172,7 +172,7 @@ std::string write_cyclonedx(const ReportInput& in) {
     for (const auto& id : order) arr.push_back(vulns[id]);
     bom["vulnerabilities"] = arr;
   }
-  return bom.dump(2) + "\n";
+  return bom.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace scangate

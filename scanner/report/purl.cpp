@@ -48,8 +48,9 @@ std::string make_purl(const Package& p, const OSInfo& os) {
     std::string q;
     if (!p.arch.empty()) q += "arch=" + purl_encode(p.arch);
     if (!os.name.empty()) {
-      // Debian releases are named by their major version ("debian-12"), as the purl shape says.
-      std::string release = os.name.substr(0, os.name.find('.'));
+      // family-version as the OS was detected, as Trivy writes it ("debian-10.1", "ubuntu-18.04";
+      // see ../shared/testdata/reports/*.golden): cutting at the first '.' would give "ubuntu-18".
+      const std::string& release = os.name;
       q += std::string(q.empty() ? "" : "&") + "distro=" + purl_encode((os.family.empty() ? "debian" : os.family) + "-" + release);
     }
     if (!epoch.empty()) q += std::string(q.empty() ? "" : "&") + "epoch=" + purl_encode(epoch);

@@ -14,7 +14,9 @@
 namespace scangate::vulndb {
 
 Result<ImportStats> import_osv_record_text(std::string_view text, std::string_view name, FeedSink& sink);
-// FILE (a .json record or a .zip export) or DIR.
-Result<ImportStats> import_osv_path(const std::string& path, FeedSink& sink, const ProgressFn& progress = {});
+// FILE (a .json record, or a zip export recognised by its content) or DIR. `display_name`
+// replaces the path in messages (the URL a file was downloaded from).
+Result<ImportStats> import_osv_path(const std::string& path, FeedSink& sink, const ProgressFn& progress = {},
+                                    std::string_view display_name = {});
 
 }  // namespace scangate::vulndb

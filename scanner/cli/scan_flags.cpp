@@ -1,0 +1,279 @@
+#include "scanner/cli/scan_flags.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "scanner/match/matcher.h"
+#include "scanner/match/targets.h"
+#include "scanner/policy/ignore_file.h"
+#include "scanner/report/report.h"
+
+namespace scangate::cli {
+
+const std::vector<FlagSpec>& common_scan_flags() {
+  static const std::vector<FlagSpec> specs = {
+      {"format", true, false, "FORMAT", "report format: table, json (Trivy-compatible), sarif, cyclonedx", "table"},
+      {"output", true, false, "FILE", "write the report to FILE instead of standard output"},
+      {"scanners", true, false, "LIST", "what to look for: pkg (inventory only), vuln, secret", "vuln"},
+      {"db", true, false, "FILE", "vulnerability DB", "$XDG_CACHE_HOME/scangate/db.sqlite"},
+      {"severity", true, false, "LIST", "severities to report and gate on, e.g. HIGH,CRITICAL",
+       "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"},
+      {"exit-code", true, false, "N", "exit N when findings at those severities remain", "0"},
+      {"ignore-unfixed", false, false, "", "leave out vulnerabilities that have no fix yet"},
+      {"ignorefile", true, false, "FILE", "ids to ignore, .trivyignore format (id [exp:YYYY-MM-DD])"},
+      {"max-layer-size", true, false, "BYTES", "most bytes one layer may expand to (suffixes K, M, G)", "8G"},
+      {"quiet", false, false, "", "no progress on standard error"},
+  };
+  return specs;
+}
+
+namespace {
+
+Result<uint64_t> parse_size(const std::string& s) {
+  if (s.empty()) return Error(ErrorKind::kInvalidArgument, "empty size");
+  size_t idx = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(s, &idx);
+  } catch (...) {
+    return Error(ErrorKind::kInvalidArgument, "'" + s + "' is not a size (e.g. 512M, 8G)");
+  }
+  std::string suffix = s.substr(idx);
+  uint64_t mul = 1;
+  if (suffix == "K" || suffix == "KiB") mul = 1ull << 10;
+  else if (suffix == "M" || suffix == "MiB") mul = 1ull << 20;
+  else if (suffix == "G" || suffix == "GiB") mul = 1ull << 30;
+  else if (!suffix.empty()) return Error(ErrorKind::kInvalidArgument, "'" + s + "' has an unknown size suffix");
+  return static_cast<uint64_t>(n) * mul;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+Result<ScanSettings> parse_scan_settings(const Args& args) {
+  ScanSettings s;
+  s.format = args.get_or("format", "table");
+  static const std::set<std::string> formats = {"table", "json", "sarif", "cyclonedx"};
+  if (!formats.count(s.format))
+    return Error(ErrorKind::kInvalidArgument, "--format " + s.format + " is not one of table, json, sarif, cyclonedx");
+  s.output = args.get_or("output", "");
+  if (auto sc = args.get("scanners")) {
+    s.scan_vuln = false;
+    s.scan_secret = false;
+    for (const auto& x : split(*sc, ',')) {
+      if (x == "vuln") s.scan_vuln = true;
+      else if (x == "secret") s.scan_secret = true;
+      else if (x == "pkg") {
+      } else {
+        return Error(ErrorKind::kInvalidArgument, "--scanners: unknown scanner '" + x + "' (use pkg, vuln, secret)");
+      }
+    }
+  }
+  s.quiet = args.has("quiet");
+  if (auto m = args.get("max-layer-size")) {
+    auto n = parse_size(*m);
+    if (!n.ok()) return n.error().wrap("--max-layer-size");
+    s.max_layer_bytes = *n;
+  }
+  s.db_path = args.get_or("db", default_db_path());
+  if (auto sev = args.get("severity")) {
+    for (const auto& x : split(*sev, ',')) {
+      auto v = parse_severity(x);
+      if (!v) return Error(ErrorKind::kInvalidArgument, "--severity: '" + x + "' is not UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL");
+      s.severities.push_back(*v);
+    }
+  }
+  if (auto ec = args.get("exit-code")) {
+    try {
+      size_t idx = 0;
+      s.exit_code = std::stoi(*ec, &idx);
+      if (idx != ec->size()) throw std::invalid_argument("trailing");
+    } catch (...) {
+      return Error(ErrorKind::kInvalidArgument, "--exit-code '" + *ec + "' is not a number");
+    }
+    if (s.exit_code < 0 || s.exit_code > 125 || s.exit_code == kExitError || s.exit_code == kExitUploadFailed) {
+      return Error(ErrorKind::kInvalidArgument, "--exit-code " + *ec + " is not allowed: use 1..125 except " +
+                                                    std::to_string(kExitError) + " (errors) and " +
+                                                    std::to_string(kExitUploadFailed) + " (upload failures)");
+    }
+  }
+  s.ignore_unfixed = args.has("ignore-unfixed");
+  s.ignorefile = args.get_or("ignorefile", "");
+  return s;
+}
+
+ScanOptions make_scan_options(const ScanSettings& s, Io io) {
+  ScanOptions o;
+  o.limits.max_layer_bytes = s.max_layer_bytes;
+  if (!s.quiet) {
+    std::ostream* err = &io.err;
+    auto start = std::chrono::steady_clock::now();
+    o.progress = [err, start](const std::string& msg) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "[%5.2fs] ", static_cast<double>(ms) / 1000.0);
+      *err << buf << msg << "\n";
+    };
+  }
+  return o;
+}
+
+std::string default_db_path() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/scangate/db.sqlite";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/scangate/db.sqlite";
+  return "scangate-db.sqlite";
+}
+
+std::string today_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<void> write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(e));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error(ErrorKind::kIo, "cannot move the report into place at " + path + ": " + std::strerror(e));
+  }
+  return Ok();
+}
+
+int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io) {
+  for (const auto& w : scanned.warnings)
+    if (!s.quiet) io.err << "warning: " << w << "\n";
+
+  std::vector<Finding> findings;
+  if (s.scan_vuln) {
+    auto store = open_vuln_store(s.db_path);
+    if (!store.ok()) {
+      io.err << "scangate: " << store.error().message << "\n";
+      return kExitError;
+    }
+    auto matched = match_inventory(scanned.inventory, **store);
+    if (!matched.ok()) {
+      io.err << "scangate: " << matched.error().message << "\n";
+      return kExitError;
+    }
+    for (const auto& w : matched->warnings)
+      if (!s.quiet) io.err << "warning: " << w << "\n";
+    findings = std::move(matched->findings);
+  }
+
+  // Filters shared by the report and the gate: severities, unfixed, ignore file.
+  IgnoreList ignores;
+  std::string today = today_utc();
+  if (!s.ignorefile.empty()) {
+    auto l = load_ignore_file(s.ignorefile);
+    if (!l.ok()) {
+      io.err << "scangate: " << l.error().message << "\n";
+      return kExitError;
+    }
+    ignores = std::move(l.value());
+    for (const auto& e : ignores.expired(today))
+      io.err << "note: ignore entry " << e.id << " (" << s.ignorefile << ":" << e.line << ") expired on " << e.expires
+             << " and no longer applies\n";
+  }
+  std::vector<Finding> kept;
+  for (auto& f : findings) {
+    if (!s.severities.empty() &&
+        std::find(s.severities.begin(), s.severities.end(), f.severity) == s.severities.end())
+      continue;
+    if (s.ignore_unfixed && f.fixed_version.empty()) continue;
+    if (ignores.ignores(f.vuln_id, today)) continue;
+    kept.push_back(std::move(f));
+  }
+
+  ReportInput in;
+  in.meta = scanned.meta;
+  in.inventory = std::move(scanned.inventory);
+  in.targets = build_targets(in.meta, in.inventory, kept);
+  in.artifact_type = artifact_type;
+  in.created_at = now_rfc3339();
+  in.tool_version = SCANGATE_VERSION;
+  in.include_vulnerabilities = s.scan_vuln;
+  std::string report;
+  if (s.format == "json") report = write_trivy_json(in);
+  else if (s.format == "sarif") report = write_sarif(in);
+  else if (s.format == "cyclonedx") report = write_cyclonedx(in);
+  else report = write_table(in);
+
+  if (s.output.empty()) {
+    io.out << report;
+    io.out.flush();
+  } else {
+    auto w = write_file_atomically(s.output, report);
+    if (!w.ok()) {
+      io.err << "scangate: " << w.error().message << "\n";
+      return kExitError;
+    }
+    if (!s.quiet) io.err << "report written to " << s.output << "\n";
+  }
+
+  if (s.exit_code != 0 && !kept.empty()) {
+    if (!s.quiet) {
+      std::map<Severity, int> counts;
+      for (const auto& f : kept) counts[f.severity]++;
+      io.err << "gate failed: " << kept.size() << " vulnerabilities (";
+      bool first = true;
+      for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+        io.err << (first ? "" : ", ") << to_string(it->first) << ": " << it->second;
+        first = false;
+      }
+      io.err << ")\n";
+    }
+    return s.exit_code;
+  }
+  return kExitOk;
+}
+
+}  // namespace scangate::cli

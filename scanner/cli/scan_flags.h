@@ -1,0 +1,46 @@
+// What `image` and `rootfs` share: report and gate flags, and the steps after the scan.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scanner/cli/args.h"
+#include "scanner/cli/commands.h"
+#include "scanner/match/finding.h"
+#include "scanner/scan/scan.h"
+#include "scanner/vulndb/vuln_store.h"
+
+namespace scangate::cli {
+
+struct ScanSettings {
+  std::string format = "table";
+  std::string output;
+  bool scan_vuln = true;
+  bool scan_secret = false;
+  bool quiet = false;
+  uint64_t max_layer_bytes = 8ull << 30;
+  std::string db_path;
+  std::vector<Severity> severities;  // empty = all
+  int exit_code = 0;
+  bool ignore_unfixed = false;
+  std::string ignorefile;
+};
+
+const std::vector<FlagSpec>& common_scan_flags();
+Result<ScanSettings> parse_scan_settings(const Args& args);
+ScanOptions make_scan_options(const ScanSettings& s, Io io);
+int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io);
+
+// $XDG_CACHE_HOME/scangate/db.sqlite, else ~/.cache/scangate/db.sqlite.
+std::string default_db_path();
+Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path);
+
+// Writes to a temporary file beside `path`, fsyncs, renames: a reader never sees half a report.
+Result<void> write_file_atomically(const std::string& path, const std::string& content);
+// Today's date in UTC as YYYY-MM-DD, and now as RFC 3339.
+std::string today_utc();
+std::string now_rfc3339();
+
+}  // namespace scangate::cli

@@ -1,0 +1,71 @@
+// The registry seam (OCI Distribution API v2) and its HTTP implementation.
+// Authentication (anonymous, basic, bearer tokens), manifests with digest checks, streamed
+// and verified blobs, redirects that never forward credentials to another host, retries
+// with backoff.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scanner/core/result.h"
+#include "scanner/image/credentials.h"
+#include "scanner/image/reference.h"
+#include "scanner/image/retry.h"
+#include "scanner/image/source.h"
+
+namespace scangate {
+
+struct ManifestResponse {
+  std::string media_type;  // the body's mediaType or the Content-Type
+  std::string digest;      // verified digest of the exact bytes
+  std::string body;
+};
+
+class RegistryClient {
+ public:
+  virtual ~RegistryClient() = default;
+  // GET /v2/<repo>/manifests/<tag_or_digest>. The digest is checked against the
+  // Docker-Content-Digest header and, when tag_or_digest is a digest, against it.
+  virtual Result<ManifestResponse> get_manifest(const Reference& repo, const std::string& tag_or_digest) = 0;
+  // HEAD the manifest: the digest `ref` currently resolves to (its pinned digest if any).
+  virtual Result<std::string> resolve_digest(const Reference& ref) = 0;
+  // A small blob (an image config) read into memory and verified.
+  virtual Result<std::string> get_blob(const Reference& repo, const std::string& digest, size_t max_bytes) = 0;
+  // A blob streamed and verified; the read that reaches the end fails on a mismatch.
+  virtual Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest,
+                                                        int64_t size) = 0;
+};
+
+struct RegistryClientOptions {
+  std::optional<Credential> credential;          // --username/--password-stdin: wins over the store
+  CredentialStore credentials;                   // from config.json
+  std::string ca_file;                           // --cacert: added to the system CAs
+  std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT]
+  RetryPolicy retry;
+  Sleeper sleeper;                               // default: really sleeps
+  std::function<double()> random;                // jitter source in [0,1); default: a private PRNG
+  std::chrono::milliseconds connect_timeout{15000};
+  std::chrono::milliseconds read_timeout{60000};
+  int max_redirects = 5;
+  size_t max_manifest_bytes = 4u << 20;
+  size_t max_buffered_blob_bytes = 4u << 20;     // per open blob stream
+  std::string user_agent = "scangate/0.1";
+  std::function<void(const std::string&)> warn;
+};
+
+std::shared_ptr<RegistryClient> make_http_registry_client(RegistryClientOptions options);
+
+// Registries reached over plain HTTP, as Docker does: localhost, 127.0.0.0/8, ::1.
+bool is_loopback_registry(std::string_view registry);
+// Whether `registry` ("host[:port]") is listed in --insecure-registry (an entry without a
+// port matches every port of that host).
+bool is_insecure_registry(std::string_view registry, const std::vector<std::string>& insecure);
+// The host the API lives on: docker.io -> registry-1.docker.io; others unchanged.
+std::string registry_api_host(std::string_view registry);
+
+}  // namespace scangate
