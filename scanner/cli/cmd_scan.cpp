@@ -107,9 +107,13 @@ int cmd_image(const std::vector<std::string>& argv, Io io) {
     io.err << "scangate image: " << source.error().message << "\n";
     return kExitError;
   }
-  ScanOptions opts = make_scan_options(*settings, io);
+  auto opts = make_scan_options(*settings, io);
+  if (!opts.ok()) {
+    io.err << "scangate image: " << opts.error().message << "\n";
+    return kExitError;
+  }
   auto analyzers = AnalyzerRegistry::builtin();
-  auto scanned = scan_image(**source, analyzers, opts);
+  auto scanned = scan_image(**source, analyzers, *opts);
   if (!scanned.ok()) {
     io.err << "scangate image: " << scanned.error().message << "\n";
     return kExitError;
@@ -140,9 +144,13 @@ int cmd_rootfs(const std::vector<std::string>& argv, Io io) {
     io.err << "scangate rootfs: " << settings.error().message << "\n";
     return kExitError;
   }
-  ScanOptions opts = make_scan_options(*settings, io);
+  auto opts = make_scan_options(*settings, io);
+  if (!opts.ok()) {
+    io.err << "scangate rootfs: " << opts.error().message << "\n";
+    return kExitError;
+  }
   auto analyzers = AnalyzerRegistry::builtin();
-  auto scanned = scan_rootfs(args->positional()[0], analyzers, opts);
+  auto scanned = scan_rootfs(args->positional()[0], analyzers, *opts);
   if (!scanned.ok()) {
     io.err << "scangate rootfs: " << scanned.error().message << "\n";
     return kExitError;

@@ -21,6 +21,9 @@ struct Io {
 int cmd_image(const std::vector<std::string>& args, Io io);
 int cmd_rootfs(const std::vector<std::string>& args, Io io);
 int cmd_db(const std::vector<std::string>& args, Io io);
+int cmd_policy(const std::vector<std::string>& args, Io io);  // check | explain
+int cmd_upload(const std::vector<std::string>& args, Io io);
+int cmd_cspm_receiver(const std::vector<std::string>& args, Io io);
 
 int run(const std::vector<std::string>& argv, Io io);
 

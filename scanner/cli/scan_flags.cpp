@@ -9,13 +9,18 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "scanner/match/matcher.h"
 #include "scanner/match/targets.h"
+#include "scanner/policy/gate.h"
 #include "scanner/policy/ignore_file.h"
+#include "scanner/policy/render.h"
 #include "scanner/report/report.h"
+#include "scanner/secret/secret_scanner.h"
 
 namespace scangate::cli {
 
@@ -23,13 +28,15 @@ const std::vector<FlagSpec>& common_scan_flags() {
   static const std::vector<FlagSpec> specs = {
       {"format", true, false, "FORMAT", "report format: table, json (Trivy-compatible), sarif, cyclonedx", "table"},
       {"output", true, false, "FILE", "write the report to FILE instead of standard output"},
-      {"scanners", true, false, "LIST", "what to look for: pkg (inventory only), vuln, secret", "vuln"},
+      {"scanners", true, false, "LIST", "what to look for: pkg (inventory only), vuln, secret", "vuln,secret"},
+      {"secret-config", true, false, "FILE", "secret rules config (Trivy format): custom rules, disabled built-ins"},
       {"db", true, false, "FILE", "vulnerability DB", "$XDG_CACHE_HOME/scangate/db.sqlite"},
       {"severity", true, false, "LIST", "severities to report and gate on, e.g. HIGH,CRITICAL",
        "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"},
       {"exit-code", true, false, "N", "exit N when findings at those severities remain", "0"},
       {"ignore-unfixed", false, false, "", "leave out vulnerabilities that have no fix yet"},
       {"ignorefile", true, false, "FILE", "ids to ignore, .trivyignore format (id [exp:YYYY-MM-DD])"},
+      {"policy", true, false, "FILE", "gate on this policy file (the webhook's policy); denied exits --exit-code, default 1"},
       {"max-layer-size", true, false, "BYTES", "most bytes one layer may expand to (suffixes K, M, G)", "8G"},
       {"quiet", false, false, "", "no progress on standard error"},
   };
@@ -86,6 +93,7 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
       }
     }
   }
+  s.secret_config = args.get_or("secret-config", "");
   s.quiet = args.has("quiet");
   if (auto m = args.get("max-layer-size")) {
     auto n = parse_size(*m);
@@ -114,13 +122,43 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
                                                     std::to_string(kExitUploadFailed) + " (upload failures)");
     }
   }
+  s.exit_code_given = args.has("exit-code");
+  s.policy = args.get_or("policy", "");
   s.ignore_unfixed = args.has("ignore-unfixed");
   s.ignorefile = args.get_or("ignorefile", "");
   return s;
 }
 
-ScanOptions make_scan_options(const ScanSettings& s, Io io) {
+Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io) {
   ScanOptions o;
+  if (s.scan_secret) {
+    SecretConfig cfg;
+    if (!s.secret_config.empty()) {
+      auto c = load_secret_config(s.secret_config);
+      if (!c.ok()) return c.error();
+      cfg = std::move(c.value());
+    }
+    auto sc = SecretScanner::create(cfg);
+    if (!sc.ok()) return sc.error().wrap("--secret-config " + s.secret_config);
+    if (!s.quiet)
+      for (const auto& w : sc->warnings()) io.err << "warning: secret config: " << w << "\n";
+    auto scanner = std::make_shared<SecretScanner>(std::move(sc.value()));
+    o.extra_want = [scanner](std::string_view path, uint64_t size) { return scanner->wants(path, size); };
+    std::ostream* err = &io.err;
+    bool quiet = s.quiet;
+    o.per_layer = [scanner, err, quiet](const LayerContents& layer, Inventory& inv) {
+      for (const auto& f : layer.files) {
+        if (f.type != EntryType::kRegular || !f.has_content || !scanner->wants(f.path, f.content.size())) continue;
+        std::vector<std::string> warnings;
+        for (auto& finding : scanner->scan(f.path, f.content, warnings)) {
+          finding.layer = layer.layer;
+          inv.secrets.push_back(std::move(finding));
+        }
+        if (!quiet)
+          for (const auto& w : warnings) *err << "warning: " << w << "\n";
+      }
+    };
+  }
   o.limits.max_layer_bytes = s.max_layer_bytes;
   if (!s.quiet) {
     std::ostream* err = &io.err;
@@ -223,6 +261,20 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
       io.err << "note: ignore entry " << e.id << " (" << s.ignorefile << ":" << e.line << ") expired on " << e.expires
              << " and no longer applies\n";
   }
+  // The policy sees every finding; --severity, --ignore-unfixed and --ignorefile shape the report.
+  std::optional<policy::GateOutcome> gate;
+  if (!s.policy.empty()) {
+    auto pol = policy::load_policy_file(s.policy);
+    if (!pol.ok()) {
+      io.err << "scangate: " << pol.error().message << "\n";
+      return kExitError;
+    }
+    policy::GateRequest req;
+    req.image = policy::identity_of(scanned.meta);
+    req.today = today;
+    req.deny_exit_code = s.exit_code_given ? s.exit_code : 1;
+    gate = policy::gate_findings(*pol, findings, scanned.inventory.secrets, req);
+  }
   std::vector<Finding> kept;
   for (auto& f : findings) {
     if (!s.severities.empty() &&
@@ -259,6 +311,20 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
     if (!s.quiet) io.err << "report written to " << s.output << "\n";
   }
 
+  if (gate) {
+    io.err << policy::render_text(gate->verdict);
+    return gate->exit_code;
+  }
+  size_t kept_secrets = 0;
+  for (const auto& sec : in.inventory.secrets) {
+    auto sev = parse_severity(sec.severity).value_or(Severity::kUnknown);
+    if (s.severities.empty() || std::find(s.severities.begin(), s.severities.end(), sev) != s.severities.end())
+      ++kept_secrets;
+  }
+  if (s.exit_code != 0 && kept_secrets > 0) {
+    if (!s.quiet) io.err << "gate failed: " << kept_secrets << " secrets found in the image\n";
+    return s.exit_code;
+  }
   if (s.exit_code != 0 && !kept.empty()) {
     if (!s.quiet) {
       std::map<Severity, int> counts;

@@ -18,7 +18,8 @@ struct ScanSettings {
   std::string format = "table";
   std::string output;
   bool scan_vuln = true;
-  bool scan_secret = false;
+  bool scan_secret = true;
+  std::string secret_config;
   bool quiet = false;
   uint64_t max_layer_bytes = 8ull << 30;
   std::string db_path;
@@ -26,11 +27,15 @@ struct ScanSettings {
   int exit_code = 0;
   bool ignore_unfixed = false;
   std::string ignorefile;
+  std::string policy;          // --policy FILE: the shared gate policy (enforce/warn/audit)
+  bool exit_code_given = false;
 };
 
 const std::vector<FlagSpec>& common_scan_flags();
 Result<ScanSettings> parse_scan_settings(const Args& args);
-ScanOptions make_scan_options(const ScanSettings& s, Io io);
+// Progress, limits, and the secret scanner's per-layer hook (which sees files that a later
+// layer deletes: they still ship in the image).
+Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io);
 int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io);
 
 // $XDG_CACHE_HOME/scangate/db.sqlite, else ~/.cache/scangate/db.sqlite.

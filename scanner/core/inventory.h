@@ -47,6 +47,10 @@ struct SecretFinding {
   std::string match;            // masked
   std::vector<std::pair<int, std::string>> code_lines;  // masked
   LayerRef layer;
+  // Byte offset of the secret in the scanned file (after CR removal), as Trivy's
+  // "Offset". A code line is a cause line (Trivy's IsCause) when its number lies in
+  // [start_line, end_line]; FirstCause/LastCause are start_line/end_line.
+  std::uint64_t offset = 0;
 };
 
 struct Inventory {

@@ -49,35 +49,12 @@ std::vector<Version> history_of(const std::string& path, const std::vector<Layer
     }
     for (const auto& f : layers[i].files) {
       if (f.path == path && (f.type == EntryType::kRegular || f.type == EntryType::kHardlink)) {
-        out.push_back({static_cast<int>(i), &f});
+        // A file over the size cap has no content but still hides older copies.
+        out.push_back({static_cast<int>(i), f.has_content ? &f : nullptr});
       }
     }
   }
   return out;
-}
-
-// os-release names the family and codename; alpine-release and debian_version carry the
-// precise point release ("3.20.3", "12.5"), which takes precedence for the version.
-OSInfo merge_os(const std::vector<std::pair<std::string, OSInfo>>& found) {
-  OSInfo os;
-  auto pick = [&](const std::string& path) -> const OSInfo* {
-    for (const auto& [p, info] : found)
-      if (p == path && !info.family.empty()) return &info;
-    return nullptr;
-  };
-  const OSInfo* rel = pick("etc/os-release");
-  if (!rel) rel = pick("usr/lib/os-release");
-  if (rel) os = *rel;
-  for (const char* precise : {"etc/alpine-release", "etc/debian_version"}) {
-    const OSInfo* p = pick(precise);
-    if (!p) continue;
-    if (os.family.empty()) {
-      os = *p;
-    } else if (os.family == p->family && !p->name.empty()) {
-      os.name = p->name;
-    }
-  }
-  return os;
 }
 
 }  // namespace
@@ -86,8 +63,7 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
                                  std::vector<std::string>& warnings) {
   Inventory inv;
   Overlay overlay(layers);
-  std::vector<OSInfo> os_candidates;
-  std::vector<std::pair<std::string, OSInfo>> os_by_path;
+  std::vector<OSFinding> os_by_path;
 
   for (const auto& file : overlay.files()) {
     for (const auto& a : analyzers.all()) {
@@ -124,7 +100,7 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
       }
       if (!have_last) continue;
       for (auto& w : last.warnings) warnings.push_back(file.path + ": " + w);
-      if (last.os) os_by_path.emplace_back(file.path, *last.os);
+      if (last.os) os_by_path.push_back(OSFinding{file.path, *last.os});
       for (auto& p : last.packages) {
         auto it = since.find(p.key());
         int li = it == since.end() ? file.layer_index : it->second;
@@ -251,6 +227,7 @@ struct RootfsWalker {
         }
         close(fd);
         fe.content.resize(got);
+        fe.has_content = true;
         contents.files.push_back(std::move(fe));
       }
     }

@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 
 #include "scanner/vulndb/json_util.h"
 #include "scanner/vulndb/release.h"
@@ -40,10 +42,15 @@ Result<std::vector<OsvRange>> ranges_from_json(const std::string& text) {
   if (text.empty()) return out;
   auto j = detail::parse_json(text, "advisory.ranges_json");
   if (!j) return j.error();
+  if (!j.value().is_array()) return detail::type_error("advisory.ranges_json", "", "array", j.value());
   for (const Json& r : j.value()) {
+    if (!r.is_object()) return detail::type_error("advisory.ranges_json", "", "object", r);
     OsvRange range;
-    range.type = r.value("type", std::string());
-    for (const Json& e : r.value("events", Json::array())) {
+    if (auto t = r.find("type"); t != r.end() && t->is_string()) range.type = t->get<std::string>();
+    auto events = r.find("events");
+    if (events == r.end() || !events->is_array()) continue;
+    for (const Json& e : *events) {
+      if (!e.is_object()) continue;
       for (auto t : {OsvEvent::Type::kIntroduced, OsvEvent::Type::kFixed, OsvEvent::Type::kLastAffected,
                      OsvEvent::Type::kLimit})
         if (auto it = e.find(to_string(t)); it != e.end() && it->is_string())
@@ -227,9 +234,19 @@ Result<std::optional<VulnDetail>> VulnDb::detail(std::string_view vuln_id) const
   d.primary_url = detail::column_text(s, 11);
   d.cve_id = detail::column_text(s, 12);
   sqlite3_reset(s);
+  try {
+    decode_detail_json(cvss, refs, d);
+  } catch (const std::exception& e) {
+    return Error(ErrorKind::kFormat, "vulnerability DB " + info_.path + ": " + d.vuln_id +
+                                         ": damaged record (" + e.what() + "); rebuild the DB");
+  }
+  return std::optional<VulnDetail>(std::move(d));
+}
+
+void VulnDb::decode_detail_json(const std::string& cvss, const std::string& refs, VulnDetail& d) {
   if (!cvss.empty()) {
     auto j = detail::parse_json(cvss, "vulnerability.cvss_json");
-    if (!j) return j.error();
+    if (!j) throw std::runtime_error(j.error().message);
     for (const Json& m : j.value()) {
       CvssMetric c;
       c.source = m.value("source", std::string());
@@ -243,10 +260,9 @@ Result<std::optional<VulnDetail>> VulnDb::detail(std::string_view vuln_id) const
   }
   if (!refs.empty()) {
     auto j = detail::parse_json(refs, "vulnerability.references_json");
-    if (!j) return j.error();
+    if (!j) throw std::runtime_error(j.error().message);
     for (const Json& r : j.value()) d.references.push_back({r.value("url", std::string()), r.value("source", std::string())});
   }
-  return std::optional<VulnDetail>(std::move(d));
 }
 
 }  // namespace scangate::vulndb

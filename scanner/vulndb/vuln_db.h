@@ -31,6 +31,8 @@ class VulnDb final : public VulnStore {
  private:
   struct Impl;
   VulnDb(std::unique_ptr<Impl> impl, DbInfo info);
+  // Throws nlohmann/std exceptions on damaged JSON columns; detail() turns them into an Error.
+  static void decode_detail_json(const std::string& cvss, const std::string& refs, VulnDetail& d);
   std::unique_ptr<Impl> impl_;
   DbInfo info_;
 };

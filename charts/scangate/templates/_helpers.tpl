@@ -1,0 +1,137 @@
+{{/* Names, labels and the paths the webhook container sees. */}}
+
+{{- define "scangate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "scangate.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "scangate.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "scangate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "scangate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "scangate.labels" -}}
+helm.sh/chart: {{ include "scangate.chart" . }}
+{{ include "scangate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: scangate
+{{- end -}}
+
+{{- define "scangate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "scangate.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "scangate.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding tls.crt / tls.key, whichever mode made it. */}}
+{{- define "scangate.tlsSecretName" -}}
+{{- if .Values.tls.existingSecret -}}
+{{- .Values.tls.existingSecret -}}
+{{- else -}}
+{{- printf "%s-tls" (include "scangate.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "scangate.serviceDNSNames" -}}
+{{- $svc := include "scangate.fullname" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) | toJson -}}
+{{- end -}}
+
+{{- define "scangate.dbClaimName" -}}
+{{- default (printf "%s-db" (include "scangate.fullname" .)) .Values.db.persistence.existingClaim -}}
+{{- end -}}
+
+{{- define "scangate.spoolClaimName" -}}
+{{- default (printf "%s-spool" (include "scangate.fullname" .)) .Values.cspm.spool.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* Paths inside the containers. */}}
+{{- define "scangate.dbPath" -}}/var/lib/scangate/db/{{ .Values.db.fileName }}{{- end -}}
+
+{{/* The webhook's config file (keys named like its flags). Tunables live here so that a change
+     rolls the pods through the checksum annotation; paths stay on the command line. */}}
+{{- define "scangate.configFile" -}}
+{{- $cfg := dict
+      "scan-workers" (int64 .Values.webhook.scanWorkers)
+      "threads" (int64 .Values.webhook.threads)
+      "cache-size" (int64 .Values.webhook.cacheSize)
+      "cache-ttl" (toString .Values.webhook.cacheTTL) -}}
+{{- with .Values.webhook.insecureRegistries }}
+{{- $_ := set $cfg "insecure-registry" . }}
+{{- end }}
+{{- if .Values.cspm.enabled }}
+{{- $_ := set $cfg "cspm-url" .Values.cspm.url }}
+{{- with .Values.cspm.tenantId }}{{ $_ := set $cfg "cspm-tenant-id" (toString .) }}{{ end }}
+{{- with .Values.cspm.labels }}{{ $_ := set $cfg "cspm-label" . }}{{ end }}
+{{- end }}
+{{- $cfg = mergeOverwrite $cfg .Values.webhook.extraConfig }}
+{{- toYaml $cfg }}
+{{- end -}}
+
+{{/* Pod volumes shared by the Deployment and the DB update CronJob. */}}
+{{- define "scangate.dbVolume" -}}
+- name: db
+{{- if .Values.db.persistence.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ include "scangate.dbClaimName" . }}
+{{- else }}
+  emptyDir:
+    sizeLimit: {{ .Values.db.emptyDirSizeLimit }}
+{{- end }}
+{{- end -}}
+
+{{/* The `scangate db update` container (initContainer and CronJob). */}}
+{{- define "scangate.dbUpdateContainer" -}}
+- name: db-update
+  image: {{ include "scangate.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["scangate"]
+  args:
+    - db
+    - update
+    - --db={{ include "scangate.dbPath" . }}
+    - --quiet
+    {{- range .Values.db.update.extraArgs }}
+    - {{ . | quote }}
+    {{- end }}
+  env:
+    - name: HOME
+      value: /tmp
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.db.update.resources | nindent 4 }}
+  volumeMounts:
+    - name: db
+      mountPath: /var/lib/scangate/db
+    - name: tmp
+      mountPath: /tmp
+{{- end -}}

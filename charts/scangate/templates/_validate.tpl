@@ -1,0 +1,37 @@
+{{/*
+Checks of the values that the schema cannot express: removed keys (each names its replacement,
+after falcosecurity/charts) and combinations that would render a broken release. Included by
+templates/validate.yaml, so `helm template`, `helm install` and `helm upgrade` stop with the message.
+*/}}
+{{- define "scangate.validateValues" -}}
+{{- with .Values.webhook }}
+{{- if hasKey . "tlsSecret" }}{{ fail "webhook.tlsSecret was removed; use tls.existingSecret" }}{{ end }}
+{{- if hasKey . "caBundle" }}{{ fail "webhook.caBundle was removed; use tls.caBundle (plain PEM, not base64)" }}{{ end }}
+{{- end }}
+{{- if hasKey .Values "certManager" }}{{ fail "certManager was removed; use tls.certManager" }}{{ end }}
+{{- if hasKey .Values "policyFile" }}{{ fail "policyFile was removed; write the policy under the policy key (it is mounted from a ConfigMap)" }}{{ end }}
+
+{{- if and .Values.tls.certManager.enabled .Values.tls.existingSecret }}
+{{- fail "tls.certManager.enabled and tls.existingSecret exclude each other: choose cert-manager or your own Secret" }}
+{{- end }}
+{{- if and .Values.tls.existingSecret (not .Values.tls.caBundle) }}
+{{- fail "tls.existingSecret needs tls.caBundle: the PEM of the CA that signed it, for the API server to trust the webhook" }}
+{{- end }}
+{{- if and .Values.tls.caBundle (not .Values.tls.existingSecret) }}
+{{- fail "tls.caBundle is only used with tls.existingSecret (cert-manager injects its CA, the self-signed mode generates one)" }}
+{{- end }}
+{{- if and .Values.db.update.schedule (not .Values.db.persistence.enabled) }}
+{{- fail "db.update.schedule needs db.persistence.enabled=true: the CronJob updates the DB on the shared PVC" }}
+{{- end }}
+{{- if not (or .Values.db.update.initContainer .Values.db.persistence.enabled) }}
+{{- fail "db.update.initContainer=false needs db.persistence.enabled=true with a DB on the claim: otherwise the webhook starts without a vulnerability DB" }}
+{{- end }}
+{{- if .Values.cspm.enabled }}
+{{- if not .Values.cspm.url }}
+{{- fail "cspm.enabled needs cspm.url (the endpoint that receives the reports)" }}
+{{- end }}
+{{- if not .Values.cspm.existingSecret }}
+{{- fail "cspm.enabled needs cspm.existingSecret: a Secret holding the CSPM API token under cspm.existingSecretKey" }}
+{{- end }}
+{{- end }}
+{{- end -}}

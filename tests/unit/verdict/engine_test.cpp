@@ -1,0 +1,201 @@
+// The verdict engine with its seams substituted: no sockets, a scanner that takes as long as the
+// test says. Covers the list: deny and allow, scans slower than the deadline answered per
+// onPending with the retry a cache hit, single-flight, dryRun without upload.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "scanner/policy/policy.h"
+#include "support/test_support.h"
+#include "webhook/verdict/engine.h"
+
+using namespace scangate;
+using namespace scangate::verdict;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Findings of the seed scenario's old image, from the expected TSV (independent of the matcher).
+std::vector<Finding> scenario_findings() {
+  std::vector<Finding> out;
+  std::istringstream in(test::read_file(test::testdata("scenario/expected/python-3.6.15-alpine3.14.tsv")));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string x;
+    while (std::getline(ss, x, '\t')) f.push_back(x);
+    if (f.size() != 7) continue;
+    Finding fd;
+    fd.pkg.type = "apk";
+    fd.pkg.name = f[1];
+    fd.pkg.version = f[2];
+    fd.pkg.src_name = f[3];
+    fd.vuln_id = f[4];
+    fd.fixed_version = f[5];
+    fd.status = "fixed";
+    fd.severity = parse_severity(f[6]).value_or(Severity::kUnknown);
+    out.push_back(fd);
+  }
+  return out;
+}
+
+struct FakeScanner : ImageScanner {
+  std::chrono::milliseconds delay{0};
+  std::atomic<int> calls{0};
+  bool fail = false;
+  Result<ScanRecord> scan(const std::string& pinned) override {
+    calls++;
+    std::this_thread::sleep_for(delay);
+    if (fail) return Error(ErrorKind::kNetwork, "registry unreachable");
+    ScanRecord r;
+    r.meta.reference = pinned;
+    if (pinned.find("python") != std::string::npos) r.findings = scenario_findings();
+    r.report_json = "{}";
+    return r;
+  }
+};
+
+struct FakeResolver : DigestResolver {
+  std::atomic<int> calls{0};
+  Result<std::string> resolve(const std::string& ref) override {
+    calls++;
+    if (ref.find("python") != std::string::npos)
+      return std::string("sha256:409b6e4e0000000000000000000000000000000000000000000000000000aaaa");
+    if (ref.find("missing") != std::string::npos) return Error(ErrorKind::kNotFound, "image " + ref + " not found");
+    return std::string("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+  }
+};
+
+admission::AdmissionRequest request(const std::string& image, bool dry_run = false, const std::string& ns = "default") {
+  admission::AdmissionRequest r;
+  r.api_version = "admission.k8s.io/v1";
+  r.uid = "u1";
+  r.operation = "CREATE";
+  r.namespace_ = ns;
+  r.kind = {"", "v1", "Pod"};
+  r.dry_run = dry_run;
+  r.images.push_back({"app", image, admission::ContainerKind::kContainer});
+  return r;
+}
+
+struct Rig {
+  std::shared_ptr<FakeScanner> scanner = std::make_shared<FakeScanner>();
+  std::shared_ptr<FakeResolver> resolver = std::make_shared<FakeResolver>();
+  std::atomic<int> uploads{0};
+  std::shared_ptr<const PolicySnapshot> snap;
+  std::unique_ptr<Engine> engine;
+
+  explicit Rig(std::chrono::milliseconds delay = 0ms, policy::Policy p = policy::Policy::default_policy()) {
+    scanner->delay = delay;
+    auto s = std::make_shared<PolicySnapshot>();
+    s->policy = p;
+    s->revision = p.revision;
+    snap = s;
+    EngineOptions o;
+    o.safety_margin = 100ms;
+    o.db_revision = [] { return std::string("db1"); };
+    o.today = [] { return std::string("2026-11-27"); };
+    engine = std::make_unique<Engine>(
+        o, scanner, resolver, [this](const ScanRecord&) { uploads++; }, [this] { return snap; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a vulnerable image is denied with the container, counts and CVEs; a clean one is allowed", "[verdict]") {
+  Rig rig;
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.code == 403);
+  CHECK(d.message.find("container \"app\"") != std::string::npos);
+  CHECK(d.message.find("8 CRITICAL") != std::string::npos);
+  CHECK(d.message.find("CVE-2022-37434") != std::string::npos);
+  CHECK(d.cache_miss);
+  auto ok = rig.engine->decide_sync(request("alpine:3.15.11"), 5s);
+  CHECK(ok.allowed);
+  CHECK(rig.uploads == 2);  // one report per scan
+}
+
+TEST_CASE("a scan slower than the deadline is answered in time per onPending; the retry is a hit", "[verdict]") {
+  Rig rig(1500ms);
+  auto t0 = std::chrono::steady_clock::now();
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 600ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < 600ms);  // the API server's own timeout never decides
+  CHECK_FALSE(d.allowed);  // default onPending: deny
+  CHECK(d.message.find("scan.onPending") != std::string::npos);
+  // The scan goes on; once it lands, the controller's retry is a cache hit with no new scan.
+  std::this_thread::sleep_for(1500ms);
+  auto again = rig.engine->decide_sync(request("python:3.6-alpine"), 600ms);
+  CHECK_FALSE(again.cache_miss);
+  CHECK(rig.scanner->calls == 1);
+  CHECK(again.message.find("CVE-2022-37434") != std::string::npos);
+}
+
+TEST_CASE("onPending allow admits while the scan runs", "[verdict]") {
+  auto p = policy::parse_policy("apiVersion: scangate.io/v1alpha1\nkind: Policy\nscan: {onPending: allow}\n", "p.yaml");
+  REQUIRE(p.ok());
+  Rig rig(1000ms, *p);
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 500ms);
+  CHECK(d.allowed);
+}
+
+TEST_CASE("ten concurrent requests for one unscanned image cause one scan", "[verdict]") {
+  Rig rig(300ms);
+  std::vector<std::thread> threads;
+  std::atomic<int> denied{0};
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&] {
+      auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+      if (!d.allowed) denied++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(rig.scanner->calls == 1);
+  CHECK(rig.engine->scans_started() == 1);
+  CHECK(denied == 10);
+  CHECK(rig.uploads == 1);
+}
+
+TEST_CASE("dryRun is decided the same way but uploads nothing", "[verdict]") {
+  Rig rig;
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine", /*dry_run=*/true), 5s);
+  CHECK_FALSE(d.allowed);
+  CHECK(rig.uploads == 0);
+  // A real request later delivers the report once; further requests do not repeat it.
+  rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  CHECK(rig.uploads == 1);
+  CHECK(rig.scanner->calls == 1);
+}
+
+TEST_CASE("a registry or scan error applies onError", "[verdict]") {
+  Rig rig;
+  auto d = rig.engine->decide_sync(request("registry.example.com/missing:1"), 5s);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.message.find("not found") != std::string::npos);
+  rig.scanner->fail = true;
+  auto e = rig.engine->decide_sync(request("alpine:3.20"), 5s);
+  CHECK_FALSE(e.allowed);
+  CHECK(e.message.find("registry unreachable") != std::string::npos);
+}
+
+TEST_CASE("exempt namespaces are admitted without a scan; digest-pinned images skip resolution", "[verdict]") {
+  auto p = policy::parse_policy("apiVersion: scangate.io/v1alpha1\nkind: Policy\nexemptNamespaces: [kube-system]\n",
+                                "p.yaml");
+  REQUIRE(p.ok());
+  Rig rig(0ms, *p);
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine", false, "kube-system"), 5s);
+  CHECK(d.allowed);
+  CHECK(rig.scanner->calls == 0);
+  auto pinned = rig.engine->decide_sync(
+      request("alpine@sha256:2222222222222222222222222222222222222222222222222222222222222222"), 5s);
+  CHECK(pinned.allowed);
+  CHECK(rig.resolver->calls == 0);
+}

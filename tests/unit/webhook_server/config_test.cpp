@@ -1,0 +1,104 @@
+// Flags and the YAML config file: good file, unknown key, wrong type, flags win.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "support/test_support.h"
+#include "webhook/server/config.h"
+
+using namespace std::chrono_literals;
+using namespace scangate;
+using namespace scangate::webhook;
+
+TEST_CASE("defaults and flags", "[config]") {
+  auto r = parse_webhook_args({"--tls-cert-file", "/tls/tls.crt", "--tls-private-key-file=/tls/tls.key",
+                               "--insecure-registry", "reg1:5000", "--insecure-registry", "reg2",
+                               "--cspm-label", "team=platform", "--cache-ttl", "90m", "--threads", "4"});
+  REQUIRE(r.ok());
+  const auto& c = r->config;
+  CHECK_FALSE(r->help);
+  CHECK(c.listen == ":8443");
+  CHECK(c.metrics_listen == ":9090");
+  CHECK(c.tls_cert_file == "/tls/tls.crt");
+  CHECK(c.tls_private_key_file == "/tls/tls.key");
+  CHECK(c.insecure_registries == std::vector<std::string>{"reg1:5000", "reg2"});
+  CHECK(c.cspm_labels.at("team") == "platform");
+  CHECK(c.cache_ttl == 90min);
+  CHECK(c.threads == 4);
+}
+
+TEST_CASE("flag errors name the flag", "[config]") {
+  CHECK(parse_webhook_args({"--nope", "1"}).error().message == "unknown flag --nope (see --help)");
+  CHECK(parse_webhook_args({"--threads"}).error().message == "flag --threads needs a value");
+  CHECK(parse_webhook_args({"--threads", "many"}).error().message ==
+        "flag --threads: threads must be a non-negative integer, got \"many\"");
+  CHECK_THAT(parse_webhook_args({"--listen", "8443"}).error().message, Catch::Contains("must be ADDR:PORT or :PORT"));
+  CHECK(parse_webhook_args({"--help"})->help);
+}
+
+TEST_CASE("listen addresses", "[config]") {
+  auto a = parse_listen_address(":8443");
+  REQUIRE(a.ok());
+  CHECK(a->address == "0.0.0.0");
+  CHECK(a->port == 8443);
+  auto b = parse_listen_address("127.0.0.1:0");
+  CHECK(b->address == "127.0.0.1");
+  auto c = parse_listen_address("[::1]:9090");
+  CHECK(c->address == "::1");
+  CHECK(c->port == 9090);
+  CHECK_FALSE(parse_listen_address("host:99999").ok());
+}
+
+TEST_CASE("YAML config file: good file; flags win", "[config]") {
+  auto dir = scangate::test::make_temp_dir("sg-webhook-config");
+  const std::string path = dir + "/config.yaml";
+  std::ofstream(path) << "listen: \":9443\"\n"
+                         "tls-cert-file: /etc/tls/tls.crt\n"
+                         "tls-private-key-file: /etc/tls/tls.key\n"
+                         "scan-workers: 3\n"
+                         "cache-size: 500\n"
+                         "insecure-registry: [a:5000, b:5000]\n"
+                         "cspm-label: {env: prod, team: sec}\n"
+                         "threads: 8\n";
+  auto r = parse_webhook_args({"--config", path, "--threads", "2"});
+  REQUIRE(r.ok());
+  const auto& c = r->config;
+  CHECK(c.listen == ":9443");
+  CHECK(c.tls_cert_file == "/etc/tls/tls.crt");
+  CHECK(c.scan_workers == 3);
+  CHECK(c.cache_size == 500);
+  CHECK(c.insecure_registries == std::vector<std::string>{"a:5000", "b:5000"});
+  CHECK(c.cspm_labels.size() == 2);
+  CHECK(c.threads == 2);  // the flag wins
+  std::remove(path.c_str());
+  std::remove(dir.c_str());
+}
+
+TEST_CASE("YAML config errors name the key and the line", "[config]") {
+  WebhookConfig c;
+  auto unknown = apply_config_yaml("listen: \":8443\"\nscan-wrokers: 4\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(unknown.error().message, Catch::StartsWith("cfg.yaml line 2: unknown key \"scan-wrokers\" (known keys: listen,"));
+  auto wrong_type = apply_config_yaml("\nscan-workers: [1, 2]\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(wrong_type.ok());
+  CHECK(wrong_type.error().message == "cfg.yaml line 2: key \"scan-workers\" must be a single value");
+  auto bad_value = apply_config_yaml("cache-ttl: forever\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(bad_value.ok());
+  CHECK(bad_value.error().message ==
+        "cfg.yaml line 1: cache-ttl must be a duration such as 30s, 10m or 24h, got \"forever\"");
+  auto not_yaml = apply_config_yaml("a: [1,\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(not_yaml.ok());
+  CHECK_THAT(not_yaml.error().message, Catch::Contains("not valid YAML"));
+  CHECK(apply_config_yaml("", "cfg.yaml", {}, c).ok());
+}
+
+TEST_CASE("help documents every flag", "[config]") {
+  auto help = webhook_help();
+  for (const char* flag : {"--listen", "--tls-cert-file", "--tls-private-key-file", "--metrics-listen", "--db",
+                           "--policy", "--registry-config", "--insecure-registry", "--scan-workers", "--cache-size",
+                           "--cache-ttl", "--cspm-url", "--cspm-tenant-id", "--cspm-label", "--cspm-token-file",
+                           "--spool-dir", "--config", "--threads", "--help"}) {
+    INFO(flag);
+    CHECK_THAT(help, Catch::Contains(flag));
+  }
+}

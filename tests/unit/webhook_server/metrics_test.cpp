@@ -1,0 +1,42 @@
+// WebhookMetrics renders the text exposition with every declared metric.
+#include <catch2/catch.hpp>
+
+#include <optional>
+
+#include "webhook/server/metrics.h"
+
+using namespace scangate::webhook;
+
+TEST_CASE("metric names and the db_info revision", "[metrics]") {
+  WebhookMetrics m("1.2.3");
+  m.set_db_revision("2024-05-01T00:00:00Z");
+  m.set_db_revision("2024-05-02T00:00:00Z");
+  m.verdict_cache_hits.Increment();
+  auto text = m.render();
+  CHECK_THAT(text, Catch::Contains("# TYPE scangate_admission_requests_total counter"));
+  CHECK_THAT(text, Catch::Contains("# TYPE scangate_admission_duration_seconds histogram"));
+  CHECK_THAT(text, Catch::Contains("scangate_webhook_info{version=\"1.2.3\"} 1"));
+  CHECK_THAT(text, Catch::Contains("scangate_db_info{revision=\"2024-05-02T00:00:00Z\"} 1"));
+  CHECK(text.find("2024-05-01") == std::string::npos);  // the old revision is gone
+  CHECK_THAT(text, Catch::Contains("scangate_verdict_cache_hits_total 1"));
+  CHECK_THAT(text, Catch::Contains("scangate_cspm_uploads_total{result=\"spooled\"} 0"));
+}
+
+TEST_CASE("the metrics handler serves GET /metrics only", "[metrics]") {
+  WebhookMetrics m("t");
+  auto h = make_metrics_handler(m);
+  auto call = [&](const char* method, const char* target) {
+    Request r;
+    r.method = method;
+    r.target = target;
+    std::optional<Response> out;
+    h(r, [&](Response resp) { out = std::move(resp); });
+    REQUIRE(out.has_value());
+    return *out;
+  };
+  auto ok = call("GET", "/metrics");
+  CHECK(ok.status == 200);
+  CHECK(ok.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(call("GET", "/").status == 404);
+  CHECK(call("POST", "/metrics").status == 405);
+}

@@ -1,0 +1,279 @@
+#include "webhook/server/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "webhook/server/target.h"
+
+namespace scangate::webhook {
+
+namespace {
+
+enum class Kind { kString, kUnsigned, kDuration, kList, kLabels, kPath };
+
+struct Key {
+  const char* name;  // flag without dashes, and the YAML key
+  Kind kind;
+  const char* value_name;
+  const char* help;
+  std::function<Result<void>(const std::string&, WebhookConfig&)> set;
+};
+
+Result<std::uint64_t> to_unsigned(const std::string& v, const char* name) {
+  std::uint64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+    return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be a non-negative integer, got \"" + v + "\"");
+  return out;
+}
+
+Result<std::chrono::milliseconds> to_duration(const std::string& v, const char* name) {
+  auto d = parse_go_duration(v);
+  if (!d) return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k = {
+      {"listen", Kind::kString, "ADDR:PORT", "HTTPS listen address (default :8443)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         SG_TRY(parse_listen_address(v));
+         c.listen = v;
+         return Ok();
+       }},
+      {"tls-cert-file", Kind::kPath, "FILE", "PEM certificate chain; reloaded when it changes (required)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.tls_cert_file = v; return Ok(); }},
+      {"tls-private-key-file", Kind::kPath, "FILE", "PEM private key; reloaded when it changes (required)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.tls_private_key_file = v; return Ok(); }},
+      {"metrics-listen", Kind::kString, "ADDR:PORT", "plain-HTTP Prometheus /metrics address (default :9090)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         SG_TRY(parse_listen_address(v));
+         c.metrics_listen = v;
+         return Ok();
+       }},
+      {"db", Kind::kPath, "FILE", "vulnerability DB built by `scangate db build`",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.db = v; return Ok(); }},
+      {"policy", Kind::kPath, "FILE", "gate policy (the same file the CLI gate uses)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.policy = v; return Ok(); }},
+      {"registry-config", Kind::kPath, "FILE", "registry credentials (docker config.json format)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.registry_config = v; return Ok(); }},
+      {"insecure-registry", Kind::kList, "HOST[:PORT]", "registry reached over plain HTTP (repeatable)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.insecure_registries.push_back(v); return Ok(); }},
+      {"scan-workers", Kind::kUnsigned, "N", "concurrent image scans (default 2)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         auto n = to_unsigned(v, "scan-workers");
+         if (!n) return n.error();
+         if (*n == 0 || *n > 256) return Error(ErrorKind::kInvalidArgument, "scan-workers must be between 1 and 256");
+         c.scan_workers = static_cast<unsigned>(*n);
+         return Ok();
+       }},
+      {"cache-size", Kind::kUnsigned, "N", "verdict cache entries (default 10000)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         auto n = to_unsigned(v, "cache-size");
+         if (!n) return n.error();
+         c.cache_size = *n;
+         return Ok();
+       }},
+      {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime (default 24h)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         auto d = to_duration(v, "cache-ttl");
+         if (!d) return d.error();
+         c.cache_ttl = *d;
+         return Ok();
+       }},
+      {"cspm-url", Kind::kString, "URL", "CSPM endpoint that receives scan reports",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_url = v; return Ok(); }},
+      {"cspm-tenant-id", Kind::kString, "ID", "CSPM tenant",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_tenant_id = v; return Ok(); }},
+      {"cspm-label", Kind::kLabels, "KEY=VALUE", "label attached to uploads (repeatable)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         auto eq = v.find('=');
+         if (eq == std::string::npos || eq == 0)
+           return Error(ErrorKind::kInvalidArgument, "cspm-label must be KEY=VALUE, got \"" + v + "\"");
+         c.cspm_labels[v.substr(0, eq)] = v.substr(eq + 1);
+         return Ok();
+       }},
+      {"cspm-token-file", Kind::kPath, "FILE", "file holding the CSPM API token (never logged)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_token_file = v; return Ok(); }},
+      {"spool-dir", Kind::kPath, "DIR", "durable spool for reports while CSPM is unreachable",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.spool_dir = v; return Ok(); }},
+      {"threads", Kind::kUnsigned, "N", "HTTPS worker threads (default 2)",
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         auto n = to_unsigned(v, "threads");
+         if (!n) return n.error();
+         if (*n == 0 || *n > 256) return Error(ErrorKind::kInvalidArgument, "threads must be between 1 and 256");
+         c.threads = static_cast<unsigned>(*n);
+         return Ok();
+       }},
+  };
+  return k;
+}
+
+const Key* find_key(std::string_view name) {
+  for (const auto& k : keys())
+    if (name == k.name) return &k;
+  return nullptr;
+}
+
+std::string known_keys() {
+  std::string out;
+  for (const auto& k : keys()) {
+    if (!out.empty()) out += ", ";
+    out += k.name;
+  }
+  return out;
+}
+
+std::string at_line(const std::string& source, const YAML::Node& n) {
+  return source + " line " + std::to_string(n.Mark().line + 1);
+}
+
+}  // namespace
+
+Result<ListenAddress> parse_listen_address(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return Error(ErrorKind::kInvalidArgument, "listen address \"" + text + "\" must look like [::1]:8443");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+      return Error(ErrorKind::kInvalidArgument, "listen address \"" + text + "\" must be ADDR:PORT or :PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || end != port.data() + port.size() || port.empty() || p > 65535)
+    return Error(ErrorKind::kInvalidArgument, "listen address \"" + text + "\" has a bad port");
+  ListenAddress out;
+  out.address = host.empty() ? "0.0.0.0" : host;
+  out.port = static_cast<std::uint16_t>(p);
+  return out;
+}
+
+Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& source,
+                               const std::vector<std::string>& set_by_flags, WebhookConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorKind::kFormat, source + " line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) return Ok();
+  if (!root.IsMap()) return Error(ErrorKind::kFormat, source + ": expected a mapping of settings at the top level");
+  for (const auto& kv : root) {
+    if (!kv.first.IsScalar()) return Error(ErrorKind::kFormat, at_line(source, kv.first) + ": keys must be strings");
+    const std::string name = kv.first.Scalar();
+    const Key* key = find_key(name);
+    if (key == nullptr || name == "config")
+      return Error(ErrorKind::kInvalidArgument,
+                   at_line(source, kv.first) + ": unknown key \"" + name + "\" (known keys: " + known_keys() + ")");
+    if (std::find(set_by_flags.begin(), set_by_flags.end(), name) != set_by_flags.end()) continue;
+    const YAML::Node& v = kv.second;
+    auto apply = [&](const std::string& value, const YAML::Node& where) -> Result<void> {
+      auto r = key->set(value, config);
+      if (!r) return r.error().wrap(at_line(source, where));
+      return Ok();
+    };
+    if (v.IsScalar()) {
+      SG_TRY(apply(v.Scalar(), v));
+    } else if (v.IsSequence() && (key->kind == Kind::kList || key->kind == Kind::kLabels)) {
+      for (const auto& item : v) {
+        if (!item.IsScalar())
+          return Error(ErrorKind::kInvalidArgument, at_line(source, item) + ": " + name + " entries must be strings");
+        SG_TRY(apply(item.Scalar(), item));
+      }
+    } else if (v.IsMap() && key->kind == Kind::kLabels) {
+      for (const auto& item : v) {
+        if (!item.first.IsScalar() || !item.second.IsScalar())
+          return Error(ErrorKind::kInvalidArgument, at_line(source, item.first) + ": " + name + " must map strings to strings");
+        SG_TRY(apply(item.first.Scalar() + "=" + item.second.Scalar(), item.first));
+      }
+    } else if (v.IsNull()) {
+      return Error(ErrorKind::kInvalidArgument, at_line(source, kv.first) + ": key \"" + name + "\" has no value");
+    } else {
+      const char* want = key->kind == Kind::kList ? "a string or a list of strings"
+                         : key->kind == Kind::kLabels ? "a map or a list of KEY=VALUE"
+                                                      : "a single value";
+      return Error(ErrorKind::kInvalidArgument, at_line(source, v) + ": key \"" + name + "\" must be " + want);
+    }
+  }
+  return Ok();
+}
+
+Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args) {
+  ParsedArgs out;
+  std::vector<std::string> set_by_flags;
+  std::vector<bool> list_reset(keys().size(), false);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      return out;
+    }
+    if (a.rfind("--", 0) != 0)
+      return Error(ErrorKind::kInvalidArgument, "unexpected argument \"" + a + "\" (see --help)");
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) return Error(ErrorKind::kInvalidArgument, "flag --" + name + " needs a value");
+      value = args[++i];
+    }
+    if (name == "config") {
+      out.config.config_file = value;
+      continue;
+    }
+    const Key* key = find_key(name);
+    if (key == nullptr)
+      return Error(ErrorKind::kInvalidArgument, "unknown flag --" + name + " (see --help)");
+    auto r = key->set(value, out.config);
+    if (!r) return r.error().wrap("flag --" + name);
+    set_by_flags.push_back(name);
+  }
+  if (!out.config.config_file.empty()) {
+    std::ifstream in(out.config.config_file, std::ios::binary);
+    if (!in) return Error(ErrorKind::kIo, "cannot read config file " + out.config.config_file);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    SG_TRY(apply_config_yaml(ss.str(), out.config.config_file, set_by_flags, out.config));
+  }
+  return out;
+}
+
+std::string webhook_help() {
+  std::string out =
+      "Usage: scangate-webhook --tls-cert-file FILE --tls-private-key-file FILE [flags]\n\n"
+      "Kubernetes validating admission webhook: scans the images of pods and pod templates and\n"
+      "denies those that violate the policy. Serves POST /validate, GET /healthz and GET /readyz\n"
+      "over HTTPS (TLS 1.2+), and Prometheus metrics over plain HTTP at /metrics.\n\n"
+      "Flags (each may also be set in the --config file, under the same name; flags win):\n";
+  auto line = [&](const std::string& flag, const std::string& help) {
+    std::string l = "  " + flag;
+    if (l.size() < 38) l.resize(38, ' ');
+    else l += "\n" + std::string(38, ' ');
+    out += l + help + "\n";
+  };
+  for (const auto& k : keys()) line(std::string("--") + k.name + " " + k.value_name, k.help);
+  line("--config FILE", "YAML file with the keys above; unknown keys are errors");
+  line("--help", "show this help");
+  out += "\nSignals: SIGTERM/SIGINT stop gracefully (in-flight requests finish); SIGHUP reloads the\n"
+         "TLS certificate (it is also reloaded when its files change).\n";
+  return out;
+}
+
+}  // namespace scangate::webhook

@@ -1,0 +1,58 @@
+// The webhook's configuration: command-line flags and an optional YAML file with the same
+// keys (flags win). Unknown or wrongly typed keys are errors that name the key and its line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scanner/core/result.h"
+
+namespace scangate::webhook {
+
+struct WebhookConfig {
+  std::string listen = ":8443";          // HTTPS ADDR:PORT
+  std::string tls_cert_file;             // required
+  std::string tls_private_key_file;      // required
+  std::string metrics_listen = ":9090";  // plain-HTTP /metrics ADDR:PORT
+  std::string db;                        // vulnerability DB (SQLite)
+  std::string policy;                    // gate policy file
+  std::string registry_config;           // registry credentials (docker config.json)
+  std::vector<std::string> insecure_registries;  // plain-HTTP / self-signed registries
+  unsigned scan_workers = 2;
+  std::uint64_t cache_size = 10000;
+  std::chrono::milliseconds cache_ttl{std::chrono::hours(24)};
+  std::string cspm_url;
+  std::string cspm_tenant_id;
+  std::map<std::string, std::string> cspm_labels;  // KEY=VALUE
+  std::string cspm_token_file;
+  std::string spool_dir;
+  unsigned threads = 2;  // HTTPS worker threads
+  std::string config_file;
+};
+
+struct ParsedArgs {
+  WebhookConfig config;
+  bool help = false;
+};
+
+// Parses argv (without the program name), then the --config file if given.
+Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args);
+
+// Applies a YAML config document to `config`, skipping keys in `set_by_flags`.
+// `source` names the file in errors ("config.yaml line 3: unknown key ...").
+Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& source,
+                               const std::vector<std::string>& set_by_flags, WebhookConfig& config);
+
+// "ADDR:PORT", ":PORT" (all interfaces) or "[v6]:PORT" -> address and port.
+struct ListenAddress {
+  std::string address;
+  std::uint16_t port = 0;
+};
+Result<ListenAddress> parse_listen_address(const std::string& text);
+
+std::string webhook_help();
+
+}  // namespace scangate::webhook

@@ -1,0 +1,118 @@
+#include "webhook/server/router.h"
+
+#include <cctype>
+#include <memory>
+
+#include "webhook/server/metrics.h"
+#include "webhook/server/target.h"
+
+namespace scangate::webhook {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+Response method_not_allowed(const char* allow, std::string_view path) {
+  Response r = text_response(405, "method not allowed: " + std::string(path) + " accepts " + allow);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+void validate(const RouterOptions& opt, Request req, Respond respond) {
+  if (req.method != "POST") return respond(method_not_allowed("POST", "/validate"));
+  auto ct = req.header("Content-Type");
+  if (!is_json_content_type(ct)) {
+    return respond(text_response(415, "unsupported Content-Type \"" + std::string(ct) +
+                                          "\": POST an AdmissionReview as application/json"));
+  }
+  auto parsed = admission::parse_admission_review(req.body);
+  if (!parsed) {
+    int status = admission::admission_http_status(parsed.error());
+    return respond(text_response(status, "invalid AdmissionReview: " + parsed.error().message));
+  }
+  DecideContext ctx;
+  ctx.timeout = request_timeout(req.query());
+  ctx.received = req.received;
+
+  // The request is needed again to render the reply; the decider gets its own copy.
+  auto request = std::make_shared<admission::AdmissionRequest>(std::move(parsed).value());
+  WebhookMetrics* metrics = opt.metrics;
+  auto done = [request, metrics, respond, received = req.received](admission::AdmissionDecision d) {
+    if (metrics != nullptr) {
+      metrics->admission_requests
+          .Add({{"operation", request->operation},
+                {"kind", request->kind.kind},
+                {"decision", d.allowed ? "allowed" : "denied"}})
+          .Increment();
+      auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      (d.cache_miss ? metrics->admission_duration_miss : metrics->admission_duration_hit).Observe(secs);
+    }
+    Response r;
+    r.content_type = "application/json";
+    r.body = admission::render_admission_response(*request, d);
+    respond(std::move(r));
+  };
+  if (!opt.decider) {
+    admission::AdmissionDecision d;
+    d.allowed = false;
+    d.code = 500;
+    d.message = "scangate: no verdict engine configured";
+    return done(std::move(d));
+  }
+  opt.decider(*request, ctx, std::move(done));
+}
+
+}  // namespace
+
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string_view media = trim(ct.substr(0, semi));
+  if (!iequals(media, "application/json")) return false;
+  if (semi == std::string_view::npos) return true;
+  // Parameters: only charset=utf-8 (any case, optionally quoted) is accepted.
+  std::string_view params = ct.substr(semi + 1);
+  while (!params.empty()) {
+    auto next = params.find(';');
+    std::string_view p = trim(params.substr(0, next));
+    params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+    if (p.empty()) continue;
+    auto eq = p.find('=');
+    if (eq == std::string_view::npos) return false;
+    std::string_view name = trim(p.substr(0, eq)), value = trim(p.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    if (!iequals(name, "charset") || !iequals(value, "utf-8")) return false;
+  }
+  return true;
+}
+
+Handler make_router(RouterOptions options) {
+  auto opt = std::make_shared<const RouterOptions>(std::move(options));
+  return [opt](Request req, Respond respond) {
+    std::string_view path = req.path();
+    if (path == "/validate") return validate(*opt, std::move(req), std::move(respond));
+    if (path == "/healthz") {
+      if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD", path));
+      return respond(text_response(200, "ok"));
+    }
+    if (path == "/readyz") {
+      if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD", path));
+      if (opt->ready != nullptr && opt->ready->load()) return respond(text_response(200, "ready"));
+      return respond(text_response(503, "not ready: the vulnerability DB and the policy are still loading"));
+    }
+    respond(text_response(404, "not found: " + std::string(path) +
+                                   " (endpoints: POST /validate, GET /healthz, GET /readyz)"));
+  };
+}
+
+}  // namespace scangate::webhook

@@ -1,0 +1,41 @@
+// The webhook's routes, as a Handler: POST /validate, GET /healthz, GET /readyz.
+// No sockets: tests call the handler with Request values.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "webhook/admission/review.h"
+#include "webhook/server/http_types.h"
+
+namespace scangate::webhook {
+
+struct WebhookMetrics;
+
+struct DecideContext {
+  // The API server's ?timeout= (its own deadline for this call); nullopt when absent/invalid.
+  std::optional<std::chrono::nanoseconds> timeout;
+  std::chrono::steady_clock::time_point received{};  // when the request was fully read
+};
+
+// Delivers the decision; may be called from any thread, once.
+using DecisionCallback = std::function<void(admission::AdmissionDecision)>;
+
+// Decides one admission request (the verdict engine). It must call `done` exactly once, and
+// should do so before the deadline derived from `ctx.timeout`.
+using Decider = std::function<void(admission::AdmissionRequest, DecideContext, DecisionCallback)>;
+
+struct RouterOptions {
+  Decider decider;
+  const std::atomic<bool>* ready = nullptr;  // /readyz: 503 until set (nullptr: never ready)
+  WebhookMetrics* metrics = nullptr;         // optional
+};
+
+Handler make_router(RouterOptions options);
+
+// "application/json" or "application/json; charset=utf-8" (case-insensitive).
+bool is_json_content_type(std::string_view content_type);
+
+}  // namespace scangate::webhook
