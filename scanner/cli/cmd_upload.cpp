@@ -209,8 +209,16 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
                                    r->id + ")");
     return kExitOk;
   }
-  return fail(std::string(r->kind == ErrorKind::kAuth ? "authentication failed: " : "upload failed: ") +
-                  "the report was " + cspm::to_string(r->status) + " (" + scrub(r->message) + ")",
+  // The uploader logged the details; this is the one-line verdict.
+  std::string status = r->http_status ? " (HTTP " + std::to_string(r->http_status) + ")" : "";
+  if (r->status == cspm::UploadStatus::kRejected)
+    return fail(std::string(r->kind == ErrorKind::kAuth ? "authentication failed" + status +
+                                                              ": the server refused the token; "
+                                                        : "the server rejected the report" + status + "; ") +
+                    "the report was moved to " + o.spool_dir + "/dead",
+                kExitUploadFailed);
+  return fail("the report was not delivered" + status + "; it stays in the spool " + o.spool_dir +
+                  " and goes out with the next upload or `scangate upload --drain`",
               kExitUploadFailed);
 }
 

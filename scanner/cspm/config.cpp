@@ -12,6 +12,9 @@ namespace scangate::cspm {
 namespace {
 
 constexpr size_t kMaxTokenFile = 64 * 1024;
+// API tokens are long (AccuKnox: a JWT; DefectDojo: 40 hex digits). A shorter one is a mistake, and
+// redacting it would garble every message that happens to contain those few characters.
+constexpr size_t kMinTokenLength = 8;
 
 std::string trim(std::string s) {
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -39,6 +42,9 @@ std::optional<Sourced> first_of(const std::optional<std::string>& flag, const st
 // Header-safe: no control characters or spaces (a token with a line break would inject headers).
 Result<void> check_token(const std::string& token, const std::string& source) {
   if (token.empty()) return Error(ErrorKind::kAuth, "the token from " + source + " is empty");
+  if (token.size() < kMinTokenLength)
+    return Error(ErrorKind::kInvalidArgument, "the token from " + source + " is too short to be an API token (" +
+                                                  std::to_string(token.size()) + " characters)");
   for (unsigned char c : token) {
     if (c < 0x21 || c == 0x7f)
       return Error(ErrorKind::kInvalidArgument,

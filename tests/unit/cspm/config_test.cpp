@@ -45,14 +45,14 @@ TEST_CASE("config: the AccuKnox CI variables alone are enough", "[config]") {
 TEST_CASE("config: precedence is flag > newer variable > older variable", "[config]") {
   auto env = env_of({{"CSPM_URL", "old.example.com"},
                      {"ACCUKNOX_ENDPOINT", "new.example.com"},
-                     {"ACCUKNOX_API_TOKEN", "tok-old"},
-                     {"ACCUKNOX_TOKEN", "tok-new"},
+                     {"ACCUKNOX_API_TOKEN", "tok-older-1"},
+                     {"ACCUKNOX_TOKEN", "tok-newer-1"},
                      {"ACCUKNOX_LABEL", "env-label"},
                      {"TENANT_ID", "1"}});
   auto c = resolve_cspm_config({}, env);
   REQUIRE(c.ok());
   CHECK(c->base_url == "https://new.example.com");
-  CHECK(c->token == "tok-new");
+  CHECK(c->token == "tok-newer-1");
   CHECK(c->label == "env-label");
 
   CspmFlags f;
@@ -82,7 +82,7 @@ TEST_CASE("config: URL normalization", "[config]") {
 }
 
 TEST_CASE("config: missing settings are errors that name the flag and the variables", "[config]") {
-  auto no_url = resolve_cspm_config({}, env_of({{"ACCUKNOX_TOKEN", "t"}}));
+  auto no_url = resolve_cspm_config({}, env_of({{"ACCUKNOX_TOKEN", "token-abcdef"}}));
   REQUIRE_FALSE(no_url.ok());
   CHECK(no_url.error().message.find("CSPM_URL") != std::string::npos);
   CHECK(no_url.error().message.find("--cspm-url") != std::string::npos);
@@ -109,6 +109,9 @@ TEST_CASE("config: a token that could inject headers is refused without echoing 
   CHECK(c.error().message.find("secret-part-one") == std::string::npos);
   f.token_file = write_temp("token", "\n\n");
   CHECK_FALSE(resolve_cspm_config(f, env_of({{"CSPM_URL", "h"}})).ok());
+  auto short_token = resolve_cspm_config({}, env_of({{"CSPM_URL", "h"}, {"ACCUKNOX_TOKEN", "x"}}));
+  REQUIRE_FALSE(short_token.ok());
+  CHECK(short_token.error().message.find("too short") != std::string::npos);
 }
 
 TEST_CASE("config: data type", "[config]") {
@@ -117,7 +120,7 @@ TEST_CASE("config: data type", "[config]") {
   CHECK_FALSE(normalize_data_type("XML").ok());
   CspmFlags f;
   f.data_type = "sbom";
-  auto c = resolve_cspm_config(f, env_of({{"CSPM_URL", "h"}, {"ACCUKNOX_TOKEN", "t"}}));
+  auto c = resolve_cspm_config(f, env_of({{"CSPM_URL", "h"}, {"ACCUKNOX_TOKEN", "token-abcdef"}}));
   REQUIRE(c.ok());
   CHECK(c->data_type == "SBOM");
   // A Trivy report is TR; a CycloneDX BOM ("bomFormat" is required by the CycloneDX JSON schema) is SBOM.
@@ -129,14 +132,14 @@ TEST_CASE("config: data type", "[config]") {
 TEST_CASE("config: --cacert must exist", "[config]") {
   CspmFlags f;
   f.cacert = "/nonexistent/ca.pem";
-  auto c = resolve_cspm_config(f, env_of({{"CSPM_URL", "h"}, {"ACCUKNOX_TOKEN", "t"}}));
+  auto c = resolve_cspm_config(f, env_of({{"CSPM_URL", "h"}, {"ACCUKNOX_TOKEN", "token-abcdef"}}));
   REQUIRE_FALSE(c.ok());
   CHECK(c.error().message.find("/nonexistent/ca.pem") != std::string::npos);
 }
 
 TEST_CASE("config: DefectDojo settings", "[config]") {
   auto c = resolve_defectdojo_config(
-      {}, env_of({{"DEFECTDOJO_URL", "http://dojo:8080/"}, {"DEFECTDOJO_TOKEN", "k"}, {"DEFECTDOJO_ENGAGEMENT_ID", "7"}}));
+      {}, env_of({{"DEFECTDOJO_URL", "http://dojo:8080/"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}, {"DEFECTDOJO_ENGAGEMENT_ID", "7"}}));
   REQUIRE(c.ok());
   CHECK(c->base_url == "http://dojo:8080");
   CHECK(c->engagement_id == "7");
@@ -146,17 +149,17 @@ TEST_CASE("config: DefectDojo settings", "[config]") {
   f.product = "shop";
   f.engagement = "ci";
   f.auto_create = true;
-  c = resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_API_KEY", "k"}}));
+  c = resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_API_KEY", "key-0123456789"}}));
   REQUIRE(c.ok());
   CHECK(c->product_name == "shop");
   CHECK(c->auto_create_context);
 
-  auto none = resolve_defectdojo_config({}, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_TOKEN", "k"}}));
+  auto none = resolve_defectdojo_config({}, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}}));
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message.find("--dd-engagement-id") != std::string::npos);
   f = {};
   f.engagement_id = "x7";
-  CHECK_FALSE(resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "d"}, {"DEFECTDOJO_TOKEN", "k"}})).ok());
+  CHECK_FALSE(resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "d"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}})).ok());
 }
 
 TEST_CASE("config: redact scrubs every occurrence, and the redacting logger uses it", "[config]") {

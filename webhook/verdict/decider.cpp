@@ -1,0 +1,204 @@
+#include "webhook/verdict/decider.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "scanner/cspm/config.h"
+#include "scanner/cspm/upload.h"
+#include "scanner/policy/policy.h"
+#include "scanner/vulndb/vuln_db.h"
+#include "webhook/verdict/engine.h"
+#include "webhook/verdict/registry_scanner.h"
+
+namespace scangate::verdict {
+
+namespace {
+
+void log_line(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
+struct FileStamp {
+  ino_t ino = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_ino, st.st_size, static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+class Runtime final : public EngineRuntime {
+ public:
+  Runtime(const webhook::WebhookConfig& cfg, webhook::WebhookMetrics& metrics) : cfg_(cfg), metrics_(metrics) {}
+
+  ~Runtime() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+    if (uploader_.joinable()) uploader_.join();
+    engine_.reset();
+  }
+
+  Result<void> init() {
+    // The vulnerability DB: required, and never an empty stand-in.
+    if (cfg_.db.empty()) return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
+    auto db = vulndb::VulnDb::open(cfg_.db);
+    if (!db.ok()) return db.error().wrap("--db");
+    std::string revision = (*db)->revision();
+    db_ = std::shared_ptr<const vulndb::VulnStore>(std::move(db.value()));
+    metrics_.set_db_revision(revision);
+
+    // The policy: the built-in default (CRITICAL limit 0) unless --policy names a file.
+    if (!cfg_.policy.empty()) {
+      auto p = policy::load_policy_file(cfg_.policy);
+      if (!p.ok()) return p.error().wrap("--policy");
+      set_policy(std::move(p.value()));
+      stamp_ = stamp_of(cfg_.policy);
+    } else {
+      set_policy(policy::Policy::default_policy());
+    }
+
+    auto secrets = SecretScanner::create();
+    if (!secrets.ok()) return secrets.error();
+    auto sc = std::make_shared<const SecretScanner>(std::move(secrets.value()));
+
+    // CSPM: optional; a configured but unusable upload is a start-up error.
+    if (!cfg_.cspm_url.empty()) {
+      cspm::CspmFlags flags;
+      flags.url = cfg_.cspm_url;
+      if (!cfg_.cspm_tenant_id.empty()) flags.tenant_id = cfg_.cspm_tenant_id;
+      if (!cfg_.cspm_labels.empty()) flags.label = cfg_.cspm_labels.begin()->second;
+      if (!cfg_.cspm_token_file.empty()) flags.token_file = cfg_.cspm_token_file;
+      auto c = cspm::resolve_cspm_config(flags, cspm::process_environment());
+      if (!c.ok()) return c.error().wrap("--cspm-url");
+      cspm_ = std::make_unique<cspm::CspmConfig>(std::move(c.value()));
+      uploader_ = std::thread([this] { upload_loop(); });
+    }
+
+    RegistryAccess access{cfg_.registry_config, cfg_.insecure_registries, ""};
+    EngineOptions o;
+    o.scan_workers = cfg_.scan_workers;
+    o.cache_size = cfg_.cache_size;
+    o.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg_.cache_ttl);
+    o.db_revision = [revision] { return revision; };
+    EngineHooks hooks;
+    hooks.cache_lookup = [this](bool hit) { (hit ? metrics_.verdict_cache_hits : metrics_.verdict_cache_misses).Increment(); };
+    hooks.scan_done = [this](const std::string& result, double secs) {
+      metrics_.scans.Add({{"result", result}}).Increment();
+      metrics_.scan_duration.Observe(secs);
+    };
+    hooks.cache_size = [this](size_t n) { metrics_.verdict_cache_entries.Set(static_cast<double>(n)); };
+    hooks.log = log_line;
+    engine_ = std::make_unique<Engine>(
+        o, std::make_shared<RegistryImageScanner>(access, db_, sc), std::make_shared<RegistryDigestResolver>(access),
+        [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); },
+        hooks);
+
+    if (!cfg_.policy.empty()) watcher_ = std::thread([this] { watch_policy(); });
+    return Ok();
+  }
+
+  webhook::Decider decider() override {
+    Engine* engine = engine_.get();
+    return [engine](admission::AdmissionRequest req, webhook::DecideContext ctx, webhook::DecisionCallback done) {
+      engine->decide(std::move(req), ctx.timeout.value_or(std::chrono::nanoseconds(0)), std::move(done));
+    };
+  }
+
+ private:
+  std::shared_ptr<const PolicySnapshot> current_policy() {
+    std::lock_guard<std::mutex> l(policy_mu_);
+    return policy_;
+  }
+
+  void set_policy(policy::Policy p) {
+    auto snap = std::make_shared<PolicySnapshot>();
+    snap->revision = p.revision;
+    snap->policy = std::move(p);
+    std::lock_guard<std::mutex> l(policy_mu_);
+    policy_ = snap;
+  }
+
+  // ConfigMap volumes change by symlink swap: the resolved file's inode changes, so stat() sees it.
+  void watch_policy() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, std::chrono::seconds(2), [&] { return stop_; })) {
+      FileStamp now = stamp_of(cfg_.policy);
+      if (now == stamp_) continue;
+      stamp_ = now;
+      auto p = policy::load_policy_file(cfg_.policy);
+      if (p.ok()) {
+        log_line("level=info msg=\"policy reloaded\" revision=" + p->revision);
+        set_policy(std::move(p.value()));
+        metrics_.policy_reloads.Add({{"result", "ok"}}).Increment();
+      } else {
+        log_line("level=error msg=\"policy reload failed; keeping the last good policy\" error=\"" +
+                 p.error().message + "\"");
+        metrics_.policy_reloads.Add({{"result", "error"}}).Increment();
+      }
+    }
+  }
+
+  void enqueue_upload(const std::string& report) {
+    if (!cspm_) return;
+    std::lock_guard<std::mutex> l(mu_);
+    uploads_.push_back(report);
+    cv_.notify_all();
+  }
+
+  // One uploader thread: the report is spooled durably first, so a crash or an outage loses nothing.
+  void upload_loop() {
+    for (;;) {
+      std::string report;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return stop_ || !uploads_.empty(); });
+        if (uploads_.empty()) return;
+        report = std::move(uploads_.front());
+        uploads_.pop_front();
+      }
+      auto r = cspm::upload_report(*cspm_, report, "TR", cfg_.spool_dir, [](cspm::LogLevel lvl, const std::string& m) {
+        log_line(std::string("level=") + cspm::to_string(lvl) + " msg=\"" + m + "\"");
+      });
+      std::string result = !r.ok() ? "error" : r->delivered() ? "ok" : "spooled";
+      metrics_.cspm_uploads.Add({{"result", result}}).Increment();
+      if (r.ok()) metrics_.cspm_spool_pending.Set(static_cast<double>(r->backlog_pending + (r->delivered() ? 0 : 1)));
+    }
+  }
+
+  webhook::WebhookConfig cfg_;
+  webhook::WebhookMetrics& metrics_;
+  std::shared_ptr<const vulndb::VulnStore> db_;
+  std::unique_ptr<cspm::CspmConfig> cspm_;
+  std::unique_ptr<Engine> engine_;
+  std::mutex policy_mu_;
+  std::shared_ptr<const PolicySnapshot> policy_;
+  FileStamp stamp_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::deque<std::string> uploads_;
+  std::thread watcher_, uploader_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const webhook::WebhookConfig& cfg,
+                                                           webhook::WebhookMetrics& metrics) {
+  auto rt = std::make_unique<Runtime>(cfg, metrics);
+  SG_TRY(rt->init());
+  return std::unique_ptr<EngineRuntime>(std::move(rt));
+}
+
+}  // namespace scangate::verdict
