@@ -5,6 +5,7 @@
 #include <set>
 
 #include "scanner/policy/glob.h"
+#include "scanner/policy/ignore_file.h"
 
 namespace scangate::policy {
 
@@ -35,6 +36,7 @@ std::string plural(int n, const std::string& one, const std::string& many) {
 class ExceptionBook {
  public:
   ExceptionBook(const Policy& p, const DecisionInput& in) : p_(p) {
+    if (!is_iso_date(in.today)) return;  // no date, no exceptions: fail closed (decide() warns)
     for (size_t i = 0; i < p.exceptions.size(); ++i)
       if (in_scope(p.exceptions[i], in)) {
         if (p.exceptions[i].active_on(in.today)) active_.push_back(i);
@@ -192,6 +194,9 @@ Verdict decide(const Policy& p, const DecisionInput& in) {
   }
 
   ExceptionBook book(p, in);
+  if (!p.exceptions.empty() && !is_iso_date(in.today))
+    v.warnings.push_back("no valid date to judge exceptions by ('" + in.today.substr(0, 16) +
+                         "'); no exception was applied");
 
   std::array<std::vector<CountedFinding>, 5> per;
   for (const Finding& f : in.findings) {

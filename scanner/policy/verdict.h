@@ -24,7 +24,8 @@ struct DecisionInput {
   std::string namespace_name;                 // empty for the CLI: namespace rules never match it
   std::span<const Finding> findings;          // not owned: the caller keeps them alive during decide()
   std::span<const SecretFinding> secrets;
-  std::string today;                          // YYYY-MM-DD (UTC), from the caller's clock
+  std::string today;                          // YYYY-MM-DD (UTC), from the caller's clock; when it is
+                                              // not a date no exception applies (fail closed)
   ScanState scan_state = ScanState::kDone;
   std::string scan_error;                     // what failed, with kError
   size_t max_listed = 20;                     // findings kept per severity in the verdict

@@ -9,6 +9,7 @@
 #include "webhook/server/metrics.h"
 #include "webhook/server/router.h"
 #include "webhook/server/server.h"
+#include "webhook/verdict/decider.h"
 
 #ifndef SCANGATE_VERSION
 #define SCANGATE_VERSION "dev"
@@ -18,20 +19,6 @@ namespace {
 
 using namespace scangate;
 using namespace scangate::webhook;
-
-// TEMPORARY: the verdict engine (webhook/verdict/: cache, single-flight scans, deadline, CSPM
-// upload) replaces this function. Until then every request is ALLOWED with a warning, so a
-// cluster running this build is NOT gated.
-Decider make_decider(const WebhookConfig& /*config*/, WebhookMetrics& /*metrics*/) {
-  std::fprintf(stderr,
-               "level=warn msg=\"verdict engine not wired: every admission request is allowed with a warning\"\n");
-  return [](admission::AdmissionRequest, DecideContext, DecisionCallback done) {
-    admission::AdmissionDecision d;
-    d.allowed = true;
-    d.warnings.push_back("scangate: verdict engine not wired");
-    done(std::move(d));
-  };
-}
 
 int run(const std::vector<std::string>& args) {
   auto parsed = parse_webhook_args(args);
@@ -93,9 +80,19 @@ int run(const std::vector<std::string>& args) {
   std::fprintf(stderr, "level=info msg=\"listening\" https_port=%u metrics_port=%u version=%s\n",
                static_cast<unsigned>((*server)->port()), static_cast<unsigned>((*server)->metrics_port()),
                SCANGATE_VERSION);
-  *decider = make_decider(cfg, metrics);
+  // The verdict engine: DB, policy (hot-reloaded), scanner, CSPM spool. A configuration error is
+  // fatal at start-up, with the flag named.
+  auto runtime = verdict::make_engine_runtime(cfg, metrics);
+  if (!runtime) {
+    std::fprintf(stderr, "scangate-webhook: %s\n", runtime.error().message.c_str());
+    (*server)->stop();
+    (*server)->wait();
+    return 2;
+  }
+  *decider = (*runtime)->decider();
   ready.store(true);
   (*server)->wait();
+  *decider = nullptr;
   std::fprintf(stderr, "level=info msg=\"stopped\"\n");
   return 0;
 }

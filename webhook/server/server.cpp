@@ -281,8 +281,30 @@ class Session : public std::enable_shared_from_this<Session> {
     write_response(std::move(r));
   }
 
+  // After an error answered before the body was read (413), read and discard what the
+  // client is still sending for a bounded while, so it can read the answer instead of
+  // getting a reset (as Go's net/http does).
+  void drain_then_close() {
+    state_ = State::kClosing;
+    lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.write_timeout, std::chrono::seconds(1)));
+    drained_ = 0;
+    drain_some();
+  }
+
+  void drain_some() {
+    with_stream([&](auto& s) {
+      s.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->buffer_.consume(self->buffer_.size());
+        self->drained_ += n;
+        if (ec || self->drained_ > kMaxDrain) return self->close();
+        self->drain_some();
+      });
+    });
+  }
+
   void send_error(int status, std::string message) {
     keep_alive_ = false;
+    linger_ = status == 413;
     ++seq_;
     responded_ = true;
     Response r = text_response(status, std::move(message));
@@ -317,6 +339,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec) {
     if (ec) return close();
     head_ = false;
+    if (linger_) return drain_then_close();
     if (!res_.keep_alive()) return shutdown();
     res_ = {};
     read_next();
@@ -346,6 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   static constexpr std::size_t kReadChunk = 16 * 1024;
+  static constexpr std::size_t kMaxDrain = 8u << 20;
 
   beast::tcp_stream tcp_;
   net::any_io_executor ex_;  // the connection's strand
@@ -365,6 +389,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool responded_ = true;
   bool keep_alive_ = false;
   bool head_ = false;
+  bool linger_ = false;
+  std::size_t drained_ = 0;
   unsigned version_ = 11;
   State state_ = State::kIdle;
 };

@@ -1,6 +1,8 @@
 #include "webhook/server/tls.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -50,11 +52,24 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::string&
   if (ec) return Error(ErrorKind::kInternal, "setting TLS options: " + ec.message());
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   ctx->use_certificate_chain(boost::asio::buffer(cert_pem), ec);
-  if (ec) return Error(ErrorKind::kFormat, "TLS certificate is not a PEM certificate chain: " + ec.message());
-  ctx->use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
-  if (ec) return Error(ErrorKind::kFormat, "TLS private key is not a PEM private key: " + ec.message());
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+  if (ec) {
+    ERR_clear_error();
+    return Error(ErrorKind::kFormat, "TLS certificate is not a PEM certificate chain: " + ec.message());
+  }
+  BIO* bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = bio != nullptr ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (key == nullptr) {
+    ERR_clear_error();
+    return Error(ErrorKind::kFormat, "TLS private key is not a PEM private key (an encrypted key is not supported)");
+  }
+  const bool matches = SSL_CTX_use_PrivateKey(ctx->native_handle(), key) == 1 &&
+                       SSL_CTX_check_private_key(ctx->native_handle()) == 1;
+  EVP_PKEY_free(key);
+  if (!matches) {
+    ERR_clear_error();
     return Error(ErrorKind::kFormat, "TLS private key does not match the certificate");
+  }
   return ctx;
 }
 

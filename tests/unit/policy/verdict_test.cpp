@@ -453,3 +453,14 @@ TEST_CASE("verdict: decide is deterministic", "[verdict]") {
   Policy p = pol("limits: {CRITICAL: 0, HIGH: 3}\nexceptions:\n  - {id: \"CVE-2022-2*\", expires: 2027-01-31, reason: r}\n");
   CHECK(decide(p, s.input("ns")) == decide(p, s.input("ns")));
 }
+
+TEST_CASE("verdict: without a valid date no exception applies", "[verdict][exceptions]") {
+  Scenario s;
+  Policy p = pol(exception_list(critical_ids(), "2027-01-31"));
+  auto in = s.input();
+  in.today = "";
+  Verdict v = decide(p, in);
+  CHECK_FALSE(v.allowed);
+  CHECK(v.applied_exceptions.empty());
+  CHECK(v.warnings == std::vector<std::string>{"no valid date to judge exceptions by (''); no exception was applied"});
+}

@@ -12,6 +12,7 @@ TEST_CASE("metric names and the db_info revision", "[metrics]") {
   m.set_db_revision("2024-05-01T00:00:00Z");
   m.set_db_revision("2024-05-02T00:00:00Z");
   m.verdict_cache_hits.Increment();
+  m.admission_requests.Add({{"operation", "CREATE"}, {"kind", "Pod"}, {"decision", "allowed"}}).Increment();
   auto text = m.render();
   CHECK_THAT(text, Catch::Contains("# TYPE scangate_admission_requests_total counter"));
   CHECK_THAT(text, Catch::Contains("# TYPE scangate_admission_duration_seconds histogram"));
