@@ -23,6 +23,9 @@
 //     is counted (dropped_total()) and logged as a warning naming the entry.
 //   kRejectNew: the enqueue fails with ErrorKind::kLimit and nothing is removed.
 // A single report larger than max_bytes is always refused.
+//
+// A Spool object belongs to one thread at a time; threads and processes share the directory safely
+// by opening their own Spool on it.
 #pragma once
 
 #include <chrono>

@@ -1,68 +1,37 @@
 #include "webhook/admission/review.h"
 
 #include <algorithm>
-#include <cstring>
-#include <nlohmann/json.hpp>
-#include <set>
 
+#include "webhook/admission/json_tape.h"
 #include "webhook/admission/workload.h"
 
 namespace scangate::admission {
 
 namespace {
 
-using nlohmann::json;
+using json::Value;
 
 constexpr std::size_t kMaxDepth = 128;  // Kubernetes objects nest ~20 deep (managedFields)
 
 Error bad(std::string msg) { return Error(ErrorKind::kFormat, std::move(msg)); }
 
-// Rejects documents nested deeper than kMaxDepth before the DOM is built, so a body of
-// millions of '[' costs a linear scan instead of a deep tree.
-Result<void> check_depth(std::string_view body) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth)
-        return bad("AdmissionReview nests deeper than " + std::to_string(kMaxDepth) +
-                   " levels at byte " + std::to_string(i) + "; send a Kubernetes object");
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return Ok();
-}
-
-const char* type_name(const json& v) { return v.type_name(); }
-
 // Optional string member: absent or null -> "", wrong type -> error naming the field.
-Result<std::string> opt_string(const json& obj, const char* key, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::string();
-  if (!it->is_string())
-    return bad(where + "." + key + " must be a string, got " + type_name(*it));
-  return it->get<std::string>();
+Result<std::string> opt_string(const Value& obj, const char* key, const std::string& where) {
+  auto v = obj.get(key);
+  if (!v || v->is_null()) return std::string();
+  if (!v->is_string()) return bad(where + "." + key + " must be a string, got " + v->type_name());
+  return v->str();
 }
 
-// Optional object member: absent or null -> nullptr.
-Result<const json*> opt_object(const json& obj, const char* key, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return static_cast<const json*>(nullptr);
-  if (!it->is_object())
-    return bad(where + "." + key + " must be an object, got " + type_name(*it));
-  return &*it;
+// Optional object member: absent or null -> nullopt.
+Result<std::optional<Value>> opt_object(const Value& obj, const char* key, const std::string& where) {
+  auto v = obj.get(key);
+  if (!v || v->is_null()) return std::optional<Value>();
+  if (!v->is_object()) return bad(where + "." + key + " must be an object, got " + v->type_name());
+  return v;
 }
 
-Result<GroupVersionKind> parse_gvk(const json& v, const std::string& where) {
+Result<GroupVersionKind> parse_gvk(const Value& v, const std::string& where) {
   GroupVersionKind g;
   auto group = opt_string(v, "group", where);
   if (!group) return group.error();
@@ -76,7 +45,7 @@ Result<GroupVersionKind> parse_gvk(const json& v, const std::string& where) {
   return g;
 }
 
-Result<GroupVersionResource> parse_gvr(const json& v, const std::string& where) {
+Result<GroupVersionResource> parse_gvr(const Value& v, const std::string& where) {
   GroupVersionResource g;
   auto group = opt_string(v, "group", where);
   if (!group) return group.error();
@@ -102,18 +71,17 @@ void split_api_version(const std::string& api_version, GroupVersionKind& out) {
   }
 }
 
-// Walks a path of object members; nullptr when any step is absent, null or not an object.
-const json* walk(const json* v, std::initializer_list<const char*> path) {
+// Walks a path of object members; nullopt when any step is absent or not an object.
+std::optional<Value> walk(std::optional<Value> v, std::initializer_list<const char*> path) {
   for (const char* key : path) {
-    if (v == nullptr || !v->is_object()) return nullptr;
-    auto it = v->find(key);
-    if (it == v->end() || !it->is_object()) return nullptr;
-    v = &*it;
+    if (!v || !v->is_object()) return std::nullopt;
+    v = v->get(key);
   }
+  if (!v || !v->is_object()) return std::nullopt;
   return v;
 }
 
-const json* pod_spec(const json* object, PodSpecPath path) {
+std::optional<Value> pod_spec(const std::optional<Value>& object, PodSpecPath path) {
   switch (path) {
     case PodSpecPath::kSpec: return walk(object, {"spec"});
     case PodSpecPath::kTemplate: return walk(object, {"spec", "template", "spec"});
@@ -121,7 +89,7 @@ const json* pod_spec(const json* object, PodSpecPath path) {
     case PodSpecPath::kPodTemplate: return walk(object, {"template", "spec"});
     case PodSpecPath::kNone: break;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 struct ListKey {
@@ -134,50 +102,53 @@ constexpr ListKey kAllLists[] = {{"containers", ContainerKind::kContainer},
 
 // Appends the images of the listed container arrays of `spec`. A container without a string
 // image is skipped (the API server's schema validation has already run on the object).
-Result<void> collect(const json* spec, bool ephemeral_only, const std::string& where,
+Result<void> collect(const std::optional<Value>& spec, bool ephemeral_only, const std::string& where,
                      std::vector<ContainerImage>& out) {
-  if (spec == nullptr) return Ok();
+  if (!spec) return Ok();
   for (const auto& list : kAllLists) {
     if (ephemeral_only && list.kind != ContainerKind::kEphemeralContainer) continue;
-    auto it = spec->find(list.field);
-    if (it == spec->end() || it->is_null()) continue;
-    if (!it->is_array())
-      return bad(where + "." + list.field + " must be an array, got " + type_name(*it));
-    for (const auto& c : *it) {
-      if (!c.is_object())
-        return bad(where + "." + list.field + " entries must be objects, got " + type_name(c));
-      auto image = c.find("image");
-      if (image == c.end() || !image->is_string()) continue;
+    auto arr = spec->get(list.field);
+    if (!arr || arr->is_null()) continue;
+    if (!arr->is_array()) return bad(where + "." + list.field + " must be an array, got " + arr->type_name());
+    std::optional<Error> err;
+    arr->for_each_element([&](const Value& c) {
+      if (err) return;
+      if (!c.is_object()) {
+        err = bad(where + "." + list.field + " entries must be objects, got " + c.type_name());
+        return;
+      }
+      auto image = c.get("image");
+      if (!image || !image->is_string()) return;
       ContainerImage ci;
-      ci.image = image->get<std::string>();
-      if (auto name = c.find("name"); name != c.end() && name->is_string()) ci.container = name->get<std::string>();
+      ci.image = image->str();
+      if (auto name = c.get("name"); name && name->is_string()) ci.container = name->str();
       ci.kind = list.kind;
       out.push_back(std::move(ci));
-    }
+    });
+    if (err) return *err;
   }
   return Ok();
 }
 
 // Images of one object (object or oldObject) for the request's kind and subresource.
-Result<void> object_images(const json* object, PodSpecPath path, bool ephemeral_subresource,
+Result<void> object_images(const std::optional<Value>& object, PodSpecPath path, bool ephemeral_subresource,
                            const std::string& where, std::vector<ContainerImage>& out) {
-  if (object == nullptr) return Ok();
+  if (!object) return Ok();
   if (ephemeral_subresource) {
     // Kubernetes <= 1.21 sent an EphemeralContainers object for pods/ephemeralcontainers;
     // later versions send the whole Pod.
-    auto kind = object->find("kind");
-    if (kind != object->end() && kind->is_string() && *kind == "EphemeralContainers")
-      return collect(object, true, where, out);
+    auto kind = object->get("kind");
+    if (kind && kind->string_equals("EphemeralContainers")) return collect(object, true, where, out);
     return collect(pod_spec(object, PodSpecPath::kSpec), true, where + ".spec", out);
   }
   return collect(pod_spec(object, path), false, where + " pod spec", out);
 }
 
-Result<std::optional<UserInfo>> parse_user(const json& req) {
+Result<std::optional<UserInfo>> parse_user(const Value& req) {
   auto u = opt_object(req, "userInfo", "request");
   if (!u) return u.error();
-  if (*u == nullptr) return std::optional<UserInfo>();
-  const json& v = **u;
+  if (!*u) return std::optional<UserInfo>();
+  const Value& v = **u;
   UserInfo info;
   auto name = opt_string(v, "username", "request.userInfo");
   if (!name) return name.error();
@@ -185,9 +156,10 @@ Result<std::optional<UserInfo>> parse_user(const json& req) {
   if (!uid) return uid.error();
   info.username = std::move(*name);
   info.uid = std::move(*uid);
-  if (auto g = v.find("groups"); g != v.end() && g->is_array()) {
-    for (const auto& s : *g)
-      if (s.is_string()) info.groups.push_back(s.get<std::string>());
+  if (auto g = v.get("groups")) {
+    g->for_each_element([&](const Value& s) {
+      if (s.is_string()) info.groups.push_back(s.str());
+    });
   }
   return std::optional<UserInfo>(std::move(info));
 }
@@ -214,18 +186,11 @@ int admission_http_status(const Error& e) {
 
 Result<AdmissionRequest> parse_admission_review(std::string_view body) {
   if (body.empty()) return bad("empty body: expected an AdmissionReview JSON object");
-  SG_TRY(check_depth(body));
-  json doc;
-  try {
-    doc = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-    std::string what = e.what();
-    if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
-    return bad("malformed JSON: " + what);
-  }
+  auto tape = json::Tape::parse(body, kMaxDepth);
+  if (!tape) return tape.error();
+  const Value doc = tape->root();
   if (!doc.is_object())
-    return bad(std::string("not an AdmissionReview: the body is a JSON ") + type_name(doc) +
+    return bad(std::string("not an AdmissionReview: the body is a JSON ") + doc.type_name() +
                ", expected an object with apiVersion, kind and request");
 
   AdmissionRequest out;
@@ -243,8 +208,8 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 
   auto reqp = opt_object(doc, "request", "AdmissionReview");
   if (!reqp) return reqp.error();
-  if (*reqp == nullptr) return bad("AdmissionReview has no request object");
-  const json& req = **reqp;
+  if (!*reqp) return bad("AdmissionReview has no request object");
+  const Value req = **reqp;
 
   auto uid = opt_string(req, "uid", "request");
   if (!uid) return uid.error();
@@ -266,9 +231,9 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
   if (!sub) return sub.error();
   out.sub_resource = std::move(*sub);
 
-  if (auto d = req.find("dryRun"); d != req.end() && !d->is_null()) {
-    if (!d->is_boolean()) return bad(std::string("request.dryRun must be a boolean, got ") + type_name(*d));
-    out.dry_run = d->get<bool>();
+  if (auto d = req.get("dryRun"); d && !d->is_null()) {
+    if (!d->is_bool()) return bad(std::string("request.dryRun must be a boolean, got ") + d->type_name());
+    out.dry_run = d->as_bool();
   }
   auto user = parse_user(req);
   if (!user) return user.error();
@@ -276,7 +241,7 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 
   auto resource = opt_object(req, "resource", "request");
   if (!resource) return resource.error();
-  if (*resource != nullptr) {
+  if (*resource) {
     auto gvr = parse_gvr(**resource, "request.resource");
     if (!gvr) return gvr.error();
     out.resource = std::move(*gvr);
@@ -289,12 +254,12 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 
   auto kindp = opt_object(req, "kind", "request");
   if (!kindp) return kindp.error();
-  if (*kindp != nullptr) {
+  if (*kindp) {
     auto gvk = parse_gvk(**kindp, "request.kind");
     if (!gvk) return gvk.error();
     out.kind = std::move(*gvk);
   }
-  if (out.kind.kind.empty() && *objp != nullptr) {
+  if (out.kind.kind.empty() && *objp) {
     // Hand-made reviews (e.g. gator samples) omit request.kind: use the object's own.
     auto okind = opt_string(**objp, "kind", "request.object");
     if (!okind) return okind.error();
@@ -329,12 +294,12 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 
   std::vector<ContainerImage> images;
   SG_TRY(object_images(*objp, path, ephemeral_sub, "request.object", images));
-  if (out.operation == "UPDATE" && *oldp != nullptr) {
+  if (out.operation == "UPDATE" && *oldp) {
     std::vector<ContainerImage> old;
     SG_TRY(object_images(*oldp, path, ephemeral_sub, "request.oldObject", old));
-    std::set<std::string_view> before;
-    for (const auto& c : old) before.insert(c.image);
-    std::erase_if(images, [&](const ContainerImage& c) { return before.count(c.image) != 0; });
+    std::erase_if(images, [&](const ContainerImage& c) {
+      return std::any_of(old.begin(), old.end(), [&](const ContainerImage& o) { return o.image == c.image; });
+    });
     if (images.empty() && !old.empty()) out.not_gated_reason = "no new images on UPDATE";
   }
   out.images = std::move(images);
@@ -342,20 +307,43 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 }
 
 std::string render_admission_response(const AdmissionRequest& req, const AdmissionDecision& d) {
-  json response = json::object();
-  response["uid"] = req.uid;
-  response["allowed"] = d.allowed;
+  // Written by hand (no DOM): this runs once per admission request.
+  std::string out;
+  out.reserve(160 + req.uid.size() + d.message.size());
+  out += "{\"apiVersion\":";
+  json::append_quoted(req.api_version.empty() ? "admission.k8s.io/v1" : req.api_version, out);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
+  json::append_quoted(req.uid, out);
+  out += d.allowed ? ",\"allowed\":true" : ",\"allowed\":false";
   if (!d.allowed) {
-    response["status"] = {{"code", d.code != 0 ? d.code : 403}, {"message", d.message}};
+    out += ",\"status\":{\"code\":";
+    out += std::to_string(d.code != 0 ? d.code : 403);
+    out += ",\"message\":";
+    json::append_quoted(d.message, out);
+    out += "}";
   }
-  if (!d.warnings.empty()) response["warnings"] = d.warnings;
-  if (!d.audit_annotations.empty()) response["auditAnnotations"] = d.audit_annotations;
-  json reply = {{"apiVersion", req.api_version.empty() ? "admission.k8s.io/v1" : req.api_version},
-                {"kind", "AdmissionReview"},
-                {"response", std::move(response)}};
-  // Strings are echoed from the request or composed from it; replace invalid UTF-8 rather than
-  // throw.
-  return reply.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!d.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (std::size_t i = 0; i < d.warnings.size(); ++i) {
+      if (i) out += ",";
+      json::append_quoted(d.warnings[i], out);
+    }
+    out += "]";
+  }
+  if (!d.audit_annotations.empty()) {
+    out += ",\"auditAnnotations\":{";
+    bool first = true;
+    for (const auto& [k, v] : d.audit_annotations) {
+      if (!first) out += ",";
+      first = false;
+      json::append_quoted(k, out);
+      out += ":";
+      json::append_quoted(v, out);
+    }
+    out += "}";
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace scangate::admission

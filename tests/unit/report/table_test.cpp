@@ -92,7 +92,7 @@ TEST_CASE("table: a clean target prints its heading and a zero total, without a 
         "Total: 0 (UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0)\n\n");
 }
 
-TEST_CASE("table: rows sorted by package, then severity (highest first); columns aligned", "[table]") {
+TEST_CASE("table: rows sorted by package, then severity (highest first) - columns aligned", "[table]") {
   ReportInput in;
   ScanTarget t{"img (alpine 3.20.3)", "os-pkgs", "alpine", {}, {}};
   t.findings = {make_finding("zlib", "CVE-2022-37434", Severity::kCritical), make_finding("busybox", "CVE-1", Severity::kLow),
@@ -147,7 +147,7 @@ TEST_CASE("table: long titles are cut, control characters never reach the termin
   }
 }
 
-TEST_CASE("table: language targets are named with their type; secrets per file with masked match", "[table]") {
+TEST_CASE("table: language targets are named with their type - secrets per file with masked match", "[table]") {
   ReportInput in;
   Finding f = make_finding("pip", "GHSA-mq26-g339-26xf", Severity::kMedium, "pip: mercurial configuration injection");
   f.pkg.type = "pypi";

@@ -248,7 +248,7 @@ TEST_CASE("trivy json: secrets are grouped per file, in path and line order, mas
   check_types(b["Secrets"][1], g, "$.secret");
 }
 
-TEST_CASE("trivy json: deterministic whatever the input order; bad UTF-8 in feed text does not throw",
+TEST_CASE("trivy json: deterministic whatever the input order - bad UTF-8 in feed text does not throw",
           "[trivy_json]") {
   ReportInput in = input_from_golden(load_json("reports/trivy_ubuntu-1804.json.golden"));
   std::string first = write_trivy_json(in);

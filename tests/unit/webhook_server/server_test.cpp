@@ -54,8 +54,10 @@ struct Fixture {
 
   explicit Fixture(Decider decider = deny_evil, std::function<void(ServerOptions&)> tweak = {}) {
     auto [c, k] = ca.issue(1001);
-    scangate::test::write_file_atomic(cert, c);
-    scangate::test::write_file_atomic(key, k);
+    // Laid out like a Secret volume: tls.crt -> ..data/tls.crt, ..data -> a versioned dir.
+    std::filesystem::create_symlink("..data/tls.crt", cert);
+    std::filesystem::create_symlink("..data/tls.key", key);
+    publish(c, k);
     ServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
@@ -91,10 +93,30 @@ struct Fixture {
     std::filesystem::remove_all(dir, ec);
   }
 
+  // Atomically swaps in a new pair, as the kubelet updates a Secret volume.
+  void publish(const std::string& c, const std::string& k) {
+    const std::string version = "..v" + std::to_string(++versions);
+    std::filesystem::create_directory(dir + "/" + version);
+    scangate::test::write_file_atomic(dir + "/" + version + "/tls.crt", c);
+    scangate::test::write_file_atomic(dir + "/" + version + "/tls.key", k);
+    std::filesystem::create_directory_symlink(version, dir + "/..data_tmp");
+    std::filesystem::rename(dir + "/..data_tmp", dir + "/..data");
+  }
+  int versions = 0;
+
   TlsClientOptions tls() const { return TlsClientOptions{ca.ca_pem(), 0, 5s}; }
   std::unique_ptr<HttpsClient> client() { return std::make_unique<HttpsClient>(server->port(), tls()); }
   std::string metrics_text() { return metrics.render(); }
 };
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds within = 3s) {
+  auto until = std::chrono::steady_clock::now() + within;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
 
 // A 200 answer to /healthz proves the server still serves.
 void still_serving(Fixture& f) {
@@ -247,7 +269,9 @@ TEST_CASE("plain HTTP to the TLS port gets a plain 400 saying the port speaks HT
   CHECK_THAT(out, Catch::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
   CHECK_THAT(out, Catch::Contains("this port speaks HTTPS"));
   CHECK(closed);
-  CHECK_THAT(f.metrics_text(), Catch::Contains("scangate_plain_http_requests_on_tls_port_total 1"));
+  CHECK(eventually([&] {
+    return f.metrics_text().find("scangate_plain_http_requests_on_tls_port_total 1") != std::string::npos;
+  }));
   still_serving(f);
 }
 
@@ -262,7 +286,8 @@ TEST_CASE("TLS 1.1 clients are refused; TLS 1.2 clients are served", "[server][t
     error = e.what();
   }
   CHECK_THAT(error, Catch::Contains("protocol version"));  // the server's protocol_version alert
-  CHECK_THAT(f.metrics_text(), Catch::Contains("scangate_tls_handshake_errors_total 1"));
+  // The server counts the refusal right after sending its alert.
+  CHECK(eventually([&] { return f.metrics_text().find("scangate_tls_handshake_errors_total 1") != std::string::npos; }));
 
   TlsClientOptions v12 = f.tls();
   v12.max_tls_version = TLS1_2_VERSION;
@@ -277,8 +302,7 @@ TEST_CASE("certificate rotation: new connections get the new certificate, open o
   CHECK(old_conn->request("GET", "/healthz").status == 200);
 
   auto [cert, key] = f.ca.issue(2002);
-  scangate::test::write_file_atomic(f.key, key);
-  scangate::test::write_file_atomic(f.cert, cert);
+  f.publish(cert, key);
 
   long serial = 0;
   for (int i = 0; i < 50 && serial != 2002; ++i) {
@@ -291,13 +315,10 @@ TEST_CASE("certificate rotation: new connections get the new certificate, open o
   CHECK_THAT(f.metrics_text(), Catch::Contains(R"(scangate_tls_reloads_total{result="ok"})"));
 
   SECTION("a broken pair keeps the current certificate and is counted") {
-    scangate::test::write_file_atomic(f.cert, "-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n");
-    bool counted = false;
-    for (int i = 0; i < 50 && !counted; ++i) {
-      std::this_thread::sleep_for(100ms);
-      counted = f.metrics_text().find(R"(scangate_tls_reloads_total{result="error"} 1)") != std::string::npos;
-    }
-    CHECK(counted);
+    f.publish("-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n", key);
+    CHECK(eventually([&] {
+      return f.metrics_text().find(R"(scangate_tls_reloads_total{result="error"} 1)") != std::string::npos;
+    }, 5s));
     CHECK(f.client()->peer_serial() == 2002);
   }
 }

@@ -1,0 +1,401 @@
+#include "webhook/admission/json_tape.h"
+
+#include <cstring>
+#include <limits>
+
+namespace scangate::admission::json {
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::kNull: return "null";
+    case Type::kFalse:
+    case Type::kTrue: return "boolean";
+    case Type::kNumber: return "number";
+    case Type::kString: return "string";
+    case Type::kObject: return "object";
+    case Type::kArray: return "array";
+  }
+  return "value";
+}
+
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Four hex digits at p (caller checked the length); -1 when not hex.
+int hex4(const char* p) {
+  int v = 0;
+  for (int i = 0; i < 4; ++i) {
+    int h = hex(p[i]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// Length of the valid UTF-8 sequence starting at s[i] (i < n, s[i] >= 0x80), 0 if invalid.
+std::size_t utf8_sequence(const unsigned char* s, std::size_t i, std::size_t n) {
+  const unsigned char c = s[i];
+  auto cont = [&](std::size_t k) { return i + k < n && (s[i + k] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return (i + 1 < n && s[i + 1] >= 0xA0 && s[i + 1] <= 0xBF && cont(2)) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return (cont(1) && cont(2)) ? 3 : 0;
+  if (c == 0xED) return (i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F && cont(2)) ? 3 : 0;  // no surrogates
+  if (c == 0xF0) return (i + 1 < n && s[i + 1] >= 0x90 && s[i + 1] <= 0xBF && cont(2) && cont(3)) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return (cont(1) && cont(2) && cont(3)) ? 4 : 0;
+  if (c == 0xF4) return (i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x8F && cont(2) && cont(3)) ? 4 : 0;
+  return 0;
+}
+
+// True when none of the 8 bytes at p is '"', '\\', a control character or non-ASCII
+// (SWAR; a false "no" only sends the caller to the byte loop).
+bool plain8(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+  const std::uint64_t q = x ^ (kOnes * '"');
+  const std::uint64_t quote = (q - kOnes) & ~q & kHigh;
+  const std::uint64_t b = x ^ (kOnes * '\\');
+  const std::uint64_t backslash = (b - kOnes) & ~b & kHigh;
+  return ((x & kHigh) | below_space | quote | backslash) == 0;
+}
+
+void append_utf8(std::uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+class Parser {
+ public:
+  Parser(std::string_view text, std::size_t max_depth) : s_(text.data()), n_(text.size()), max_depth_(max_depth) {}
+
+  Result<Tape> run(std::string_view text) {
+    Tape tape;
+    tape.text_ = text;
+    if (n_ >= std::numeric_limits<std::uint32_t>::max()) return fail(0, "document too large");
+    toks_ = &tape.toks_;
+    toks_->reserve(n_ / 8 + 4);
+    std::vector<std::uint32_t> stack;  // open containers
+    ws();
+    // States: expecting a value; after a value (inside a container or at the end).
+    for (;;) {
+      // --- a value ---
+      if (i_ >= n_) return fail(i_, stack.empty() ? "empty document: expected a JSON value" : "unexpected end of input");
+      const char c = s_[i_];
+      if (c == '{' || c == '[') {
+        if (stack.size() >= max_depth_) return fail(i_, "nested deeper than " + std::to_string(max_depth_) + " levels");
+        push(c == '{' ? Type::kObject : Type::kArray, i_, 0);
+        stack.push_back(static_cast<std::uint32_t>(toks_->size() - 1));
+        ++i_;
+        ws();
+        const char close = c == '{' ? '}' : ']';
+        if (i_ < n_ && s_[i_] == close) {
+          ++i_;
+          stack.pop_back();
+          (*toks_)[toks_->size() - 1].end = static_cast<std::uint32_t>(toks_->size());
+        } else if (c == '{') {
+          if (!key()) return error_;
+          continue;
+        } else {
+          continue;
+        }
+      } else if (c == '"') {
+        if (!string()) return error_;
+      } else if (c == 't') {
+        if (!literal("true", Type::kTrue)) return error_;
+      } else if (c == 'f') {
+        if (!literal("false", Type::kFalse)) return error_;
+      } else if (c == 'n') {
+        if (!literal("null", Type::kNull)) return error_;
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+        if (!number()) return error_;
+      } else {
+        return fail(i_, "expected a value");
+      }
+      // --- after a value ---
+      for (;;) {
+        ws();
+        if (stack.empty()) {
+          if (i_ != n_) return fail(i_, "unexpected data after the JSON value");
+          return tape;
+        }
+        Token& top = (*toks_)[stack.back()];
+        if (i_ >= n_) return fail(i_, "unexpected end of input");
+        const char d = s_[i_];
+        if (d == ',') {
+          ++i_;
+          ws();
+          if (top.type == Type::kObject && !key()) return error_;
+          break;  // next value
+        }
+        if ((top.type == Type::kObject && d == '}') || (top.type == Type::kArray && d == ']')) {
+          ++i_;
+          top.end = static_cast<std::uint32_t>(toks_->size());
+          stack.pop_back();
+          continue;  // after the container value
+        }
+        return fail(i_, top.type == Type::kObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
+      }
+    }
+  }
+
+ private:
+  void ws() {
+    while (i_ < n_ && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+  }
+
+  void push(Type t, std::size_t pos, std::size_t len, bool escaped = false) {
+    const auto idx = static_cast<std::uint32_t>(toks_->size());
+    toks_->push_back(Token{t, escaped, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(len), idx + 1});
+  }
+
+  Error fail(std::size_t at, const std::string& what) {
+    std::size_t line = 1, col = 1;
+    for (std::size_t k = 0; k < at && k < n_; ++k) {
+      if (s_[k] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    error_ = Error(ErrorKind::kFormat, "malformed JSON at line " + std::to_string(line) + ", column " +
+                                           std::to_string(col) + ": " + what);
+    return error_;
+  }
+
+  // An object key, then ':' (whitespace allowed around it).
+  bool key() {
+    if (i_ >= n_ || s_[i_] != '"') {
+      fail(i_, "expected a string key in an object");
+      return false;
+    }
+    if (!string()) return false;
+    ws();
+    if (i_ >= n_ || s_[i_] != ':') {
+      fail(i_, "expected ':' after an object key");
+      return false;
+    }
+    ++i_;
+    ws();
+    return true;
+  }
+
+  bool literal(const char* word, Type t) {
+    const std::size_t len = std::strlen(word);
+    if (n_ - i_ < len || std::memcmp(s_ + i_, word, len) != 0) {
+      fail(i_, "invalid literal (expected true, false or null)");
+      return false;
+    }
+    push(t, i_, len);
+    i_ += len;
+    return true;
+  }
+
+  bool number() {
+    const std::size_t start = i_;
+    auto digit = [&] { return i_ < n_ && s_[i_] >= '0' && s_[i_] <= '9'; };
+    if (s_[i_] == '-') ++i_;
+    if (!digit()) return fail(i_, "invalid number: expected a digit"), false;
+    if (s_[i_] == '0') {
+      ++i_;
+      if (digit()) return fail(i_, "invalid number: leading zero"), false;
+    } else {
+      while (digit()) ++i_;
+    }
+    if (i_ < n_ && s_[i_] == '.') {
+      ++i_;
+      if (!digit()) return fail(i_, "invalid number: expected a digit after '.'"), false;
+      while (digit()) ++i_;
+    }
+    if (i_ < n_ && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < n_ && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digit()) return fail(i_, "invalid number: expected a digit in the exponent"), false;
+      while (digit()) ++i_;
+    }
+    push(Type::kNumber, start, i_ - start);
+    return true;
+  }
+
+  bool string() {
+    const std::size_t start = ++i_;  // past the opening quote
+    bool escaped = false;
+    const auto* u = reinterpret_cast<const unsigned char*>(s_);
+    for (;;) {
+      // Fast path over plain ASCII: eight bytes at a time, then byte by byte.
+      while (n_ - i_ >= 8 && plain8(s_ + i_)) i_ += 8;
+      while (i_ < n_ && u[i_] >= 0x20 && u[i_] < 0x80 && u[i_] != '"' && u[i_] != '\\') ++i_;
+      if (i_ >= n_) return fail(start - 1, "unterminated string"), false;
+      const unsigned char c = u[i_];
+      if (c == '"') break;
+      if (c < 0x20) return fail(i_, "control character in a string (escape it)"), false;
+      if (c >= 0x80) {
+        std::size_t k = utf8_sequence(u, i_, n_);
+        if (k == 0) return fail(i_, "invalid UTF-8 in a string"), false;
+        i_ += k;
+        continue;
+      }
+      // backslash
+      escaped = true;
+      if (i_ + 1 >= n_) return fail(i_, "unterminated escape"), false;
+      const char e = s_[i_ + 1];
+      if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        i_ += 2;
+        continue;
+      }
+      if (e != 'u') return fail(i_, "invalid escape in a string"), false;
+      if (n_ - i_ < 6) return fail(i_, "truncated \\u escape"), false;
+      int cp = hex4(s_ + i_ + 2);
+      if (cp < 0) return fail(i_, "invalid \\u escape (expected 4 hex digits)"), false;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(i_, "unpaired low surrogate in a \\u escape"), false;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (n_ - i_ < 12 || s_[i_ + 6] != '\\' || s_[i_ + 7] != 'u')
+          return fail(i_, "high surrogate without a low surrogate"), false;
+        int lo = hex4(s_ + i_ + 8);
+        if (lo < 0xDC00 || lo > 0xDFFF) return fail(i_ + 6, "high surrogate without a low surrogate"), false;
+        i_ += 12;
+      } else {
+        i_ += 6;
+      }
+    }
+    push(Type::kString, start, i_ - start, escaped);
+    ++i_;  // closing quote
+    return true;
+  }
+
+  const char* s_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+  std::size_t max_depth_;
+  std::vector<Token>* toks_ = nullptr;
+  Error error_;
+};
+
+Result<Tape> Tape::parse(std::string_view text, std::size_t max_depth) {
+  Parser p(text, max_depth);
+  return p.run(text);
+}
+
+Type Value::type() const { return tape_->token(idx_).type; }
+
+std::optional<Value> Value::get(std::string_view key) const {
+  if (!is_object()) return std::nullopt;
+  const std::uint32_t end = tape_->token(idx_).end;
+  for (std::uint32_t i = idx_ + 1; i < end; i = tape_->next(i + 1)) {
+    if (Value(tape_, i).string_equals(key)) return Value(tape_, i + 1);
+  }
+  return std::nullopt;
+}
+
+std::string Value::str() const {
+  std::string out;
+  if (!is_string()) return out;
+  const Token& t = tape_->token(idx_);
+  std::string_view raw = tape_->text().substr(t.pos, t.len);
+  if (!t.escaped) return std::string(raw);
+  decode_string(raw, out);
+  return out;
+}
+
+bool Value::string_equals(std::string_view s) const {
+  if (!is_string()) return false;
+  const Token& t = tape_->token(idx_);
+  if (!t.escaped) return t.len == s.size() && std::memcmp(tape_->text().data() + t.pos, s.data(), s.size()) == 0;
+  return str() == s;
+}
+
+void decode_string(std::string_view raw, std::string& out) {
+  out.reserve(out.size() + raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    const char e = raw[++i];
+    switch (e) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        std::uint32_t cp = static_cast<std::uint32_t>(hex4(raw.data() + i + 1));
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          std::uint32_t lo = static_cast<std::uint32_t>(hex4(raw.data() + i + 3));
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        }
+        append_utf8(cp, out);
+        break;
+      }
+      default: out.push_back(e); break;  // " \ /
+    }
+  }
+}
+
+void append_quoted(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
+  out.push_back('"');
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = u[i];
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+      }
+      ++i;
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else {
+      std::size_t k = utf8_sequence(u, i, s.size());
+      if (k == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD
+        ++i;
+      } else {
+        out.append(s.data() + i, k);
+        i += k;
+      }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace scangate::admission::json
