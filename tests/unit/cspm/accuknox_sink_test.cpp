@@ -69,7 +69,7 @@ TEST_CASE("accuknox sink: the exact request of the AccuKnox CI integrations", "[
   CHECK(req.form.size() == 1);
 }
 
-TEST_CASE("accuknox sink: tenant and label are optional; the entry's label and type win", "[accuknox]") {
+TEST_CASE("accuknox sink: tenant and label are optional, the entry's label and type win", "[accuknox]") {
   ct::ScriptedServer server([](int, const httplib::Request&, httplib::Response& res) { answer(res, 200, "ok"); });
   CspmConfig c = config_for(server.url());
   c.tenant_id.clear();
@@ -148,7 +148,7 @@ TEST_CASE("accuknox sink: nobody listening is retryable", "[accuknox]") {
   CHECK(r->detail.find("POST http://127.0.0.1:") != std::string::npos);
 }
 
-TEST_CASE("accuknox sink: HTTPS is verified; --cacert makes a private CA trusted", "[accuknox][tls]") {
+TEST_CASE("accuknox sink: HTTPS is verified, --cacert makes a private CA trusted", "[accuknox][tls]") {
   ct::ScriptedServer server([](int, const httplib::Request&, httplib::Response& res) { answer(res, 200, "ok"); },
                             /*tls=*/true);
   CspmConfig c = config_for(server.url());

@@ -101,7 +101,7 @@ TEST_CASE("spool: recovery removes leftovers of a crashed enqueue and nothing el
   CHECK(log.all().find("metadata without a report") != std::string::npos);
 }
 
-TEST_CASE("spool: dead-letter moves the report aside with its reason; requeue brings it back", "[spool]") {
+TEST_CASE("spool: dead-letter moves the report aside with its reason, requeue brings it back", "[spool]") {
   auto dir = scangate::test::make_temp_dir("sg-spool");
   Spool s = open_or_fail(dir);
   auto id = enqueue_or_fail(s, ct::sample_report(), {{kMetaLabel, "qa"}});

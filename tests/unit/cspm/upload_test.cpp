@@ -76,7 +76,7 @@ std::string third_report() {
 
 }  // namespace
 
-TEST_CASE("upload: the receiver is down for a while, then back; every report arrives exactly once", "[upload]") {
+TEST_CASE("upload: the receiver is down for a while, then back, every report arrives exactly once", "[upload]") {
   auto spool_dir = scangate::test::make_temp_dir("sg-up-spool");
   auto recv_dir = scangate::test::make_temp_dir("sg-up-recv");
   int port = ct::unused_port();
