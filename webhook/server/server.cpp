@@ -113,13 +113,17 @@ class Session : public std::enable_shared_from_this<Session> {
     else f(tcp_);
   }
 
+  // Every read/write completion is a member function of one signature bound with
+  // bind_front_handler, so each Beast/Asio composed operation is instantiated once per stream
+  // type instead of once per lambda (this TU's compile time is dominated by those).
+  using IoHandler = void (Session::*)(beast::error_code, std::size_t);
+  auto bound(IoHandler h) { return beast::bind_front_handler(h, shared_from_this()); }
+
   void begin() {
     if (!tls_mode_) return read_next();
     state_ = State::kHandshake;
     tcp_.expires_after(sh_->opts.header_timeout);
-    beast::async_detect_ssl(tcp_, buffer_, [self = shared_from_this()](beast::error_code ec, bool is_tls) {
-      self->on_detect(ec, is_tls);
-    });
+    beast::async_detect_ssl(tcp_, buffer_, beast::bind_front_handler(&Session::on_detect, shared_from_this()));
   }
 
   void on_detect(beast::error_code ec, bool is_tls) {
@@ -128,24 +132,16 @@ class Session : public std::enable_shared_from_this<Session> {
     ctx_ = sh_->reloader->current();  // this connection keeps this context, even across reloads
     tls_.emplace(std::move(tcp_), *ctx_);
     lowest().expires_after(sh_->opts.header_timeout);
-    tls_->async_handshake(ssl::stream_base::server, buffer_.data(),
-                          [self = shared_from_this()](beast::error_code e, std::size_t used) {
-                            self->on_handshake(e, used);
-                          });
+    tls_->async_handshake(ssl::stream_base::server, buffer_.data(), bound(&Session::on_handshake));
   }
 
   // The first byte was not a TLS handshake record: most likely http:// to the HTTPS port.
   void refuse_plain_http() {
     if (sh_->metrics != nullptr) sh_->metrics->plain_http_on_tls.Increment();
-    sh_->count_status(400);
-    state_ = State::kClosing;
-    static constexpr std::string_view kBody = "this port speaks HTTPS: use https:// (TLS 1.2 or later)\n";
-    plain_reply_ = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-                   "Content-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + std::string(kBody);
-    tcp_.expires_after(sh_->opts.write_timeout);
-    net::async_write(tcp_, net::buffer(plain_reply_), [self = shared_from_this()](beast::error_code, std::size_t) {
-      self->close();
-    });
+    keep_alive_ = false;
+    Response r = text_response(400, "this port speaks HTTPS: use https:// (TLS 1.2 or later)");
+    r.close = true;
+    write_response(std::move(r));
   }
 
   void on_handshake(beast::error_code ec, std::size_t used) {
@@ -164,11 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kIdle;
     if (buffer_.size() > 0) return read_header();
     lowest().expires_after(sh_->opts.idle_timeout);
-    with_stream([&](auto& s) {
-      s.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-        self->on_first_bytes(ec, n);
-      });
-    });
+    with_stream([&](auto& s) { s.async_read_some(buffer_.prepare(kReadChunk), bound(&Session::on_first_bytes)); });
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -183,38 +175,33 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(sh_->opts.header_limit);
     parser_->body_limit(body_limit_);
     lowest().expires_after(sh_->opts.header_timeout);
-    with_stream([&](auto& s) {
-      http::async_read_header(s, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_header(ec);
-      });
-    });
+    with_stream([&](auto& s) { http::async_read_header(s, buffer_, *parser_, bound(&Session::on_header)); });
   }
 
-  void on_header(beast::error_code ec) {
+  void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     auto expect = parser_->get()[http::field::expect];
     if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
-      continue_.emplace(http::status::continue_, parser_->get().version());
+      // Reuses the response message, so this write shares the response's instantiation.
+      res_ = {};
+      res_.version(parser_->get().version());
+      res_.result(http::status::continue_);
       lowest().expires_after(sh_->opts.write_timeout);
-      with_stream([&](auto& s) {
-        http::async_write(s, *continue_, [self = shared_from_this()](beast::error_code e, std::size_t) {
-          if (e) return self->close();
-          self->read_body();
-        });
-      });
+      with_stream([&](auto& s) { http::async_write(s, res_, bound(&Session::on_continue_written)); });
       return;
     }
     read_body();
   }
 
+  void on_continue_written(beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    read_body();
+  }
+
   void read_body() {
-    if (parser_->is_done()) return on_body({});
+    if (parser_->is_done()) return on_body({}, 0);
     lowest().expires_after(sh_->opts.body_timeout);
-    with_stream([&](auto& s) {
-      http::async_read(s, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_body(ec);
-      });
-    });
+    with_stream([&](auto& s) { http::async_read(s, buffer_, *parser_, bound(&Session::on_body)); });
   }
 
   void on_read_error(beast::error_code ec) {
@@ -232,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
     close();
   }
 
-  void on_body(beast::error_code ec) {
+  void on_body(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     state_ = State::kHandling;
     auto msg = parser_->release();
@@ -281,37 +268,6 @@ class Session : public std::enable_shared_from_this<Session> {
     write_response(std::move(r));
   }
 
-  // After an error answered before the body was read (413), read and discard what the
-  // client is still sending for a bounded while, so it can read the answer instead of
-  // getting a reset (as Go's net/http does).
-  void drain_then_close() {
-    state_ = State::kClosing;
-    lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.write_timeout, std::chrono::seconds(1)));
-    drained_ = 0;
-    drain_some();
-  }
-
-  void drain_some() {
-    with_stream([&](auto& s) {
-      s.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-        self->buffer_.consume(self->buffer_.size());
-        self->drained_ += n;
-        if (ec || self->drained_ > kMaxDrain) return self->close();
-        self->drain_some();
-      });
-    });
-  }
-
-  void send_error(int status, std::string message) {
-    keep_alive_ = false;
-    linger_ = status == 413;
-    ++seq_;
-    responded_ = true;
-    Response r = text_response(status, std::move(message));
-    r.close = true;
-    write_response(std::move(r));
-  }
-
   void write_response(Response r) {
     state_ = State::kWriting;
     res_ = {};
@@ -329,20 +285,47 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     sh_->count_status(static_cast<unsigned>(r.status));
     lowest().expires_after(sh_->opts.write_timeout);
-    with_stream([&](auto& s) {
-      http::async_write(s, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_write(ec);
-      });
-    });
+    with_stream([&](auto& s) { http::async_write(s, res_, bound(&Session::on_write)); });
   }
 
-  void on_write(beast::error_code ec) {
+  void on_write(beast::error_code ec, std::size_t) {
     if (ec) return close();
     head_ = false;
     if (linger_) return drain_then_close();
     if (!res_.keep_alive()) return shutdown();
     res_ = {};
     read_next();
+  }
+
+  // After an error answered before the body was read (413), read and discard what the
+  // client is still sending for a bounded while, so it can read the answer instead of
+  // getting a reset (as Go's net/http does).
+  void drain_then_close() {
+    state_ = State::kClosing;
+    lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.write_timeout, std::chrono::seconds(1)));
+    drained_ = 0;
+    drain_some();
+  }
+
+  void drain_some() {
+    with_stream([&](auto& s) { s.async_read_some(buffer_.prepare(kReadChunk), bound(&Session::on_drained)); });
+  }
+
+  void on_drained(beast::error_code ec, std::size_t n) {
+    buffer_.consume(buffer_.size());
+    drained_ += n;
+    if (ec || drained_ > kMaxDrain) return close();
+    drain_some();
+  }
+
+  void send_error(int status, std::string message) {
+    keep_alive_ = false;
+    linger_ = status == 413;
+    ++seq_;
+    responded_ = true;
+    Response r = text_response(status, std::move(message));
+    r.close = true;
+    write_response(std::move(r));
   }
 
   // Orderly end: TLS close_notify (bounded), then close the socket.
@@ -354,7 +337,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.header_timeout, std::chrono::seconds(2)));
-    tls_->async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+    tls_->async_shutdown(beast::bind_front_handler(&Session::on_shutdown, shared_from_this()));
+  }
+
+  void on_shutdown(beast::error_code) { close();
   }
 
   void close() {
@@ -384,7 +370,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> res_;
   net::steady_timer handler_timer_;
-  std::string plain_reply_;
   std::uint64_t seq_ = 0;
   bool responded_ = true;
   bool keep_alive_ = false;
