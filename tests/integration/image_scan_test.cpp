@@ -303,7 +303,7 @@ TEST_CASE("bad inputs: clear errors and exit code 2", "[registry]") {
   }
 }
 
-TEST_CASE("--input reads a docker-save tarball and an OCI layout", "[registry]") {
+TEST_CASE("input files: a docker-save tarball and an OCI layout", "[registry]") {
   auto env = fixture_env();
   PkgSet expected = apk_db_pairs(installed_db_of("3.20.3"));
   Json fromArchive = scan_sbom({"--input", env.at("DOCKER_ARCHIVE")});
