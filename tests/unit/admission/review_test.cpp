@@ -161,7 +161,7 @@ TEST_CASE("request-only samples wrapped per SOURCES.md", "[review]") {
   }
 }
 
-TEST_CASE("v1beta1 gatekeeper sample (YAML) without uid is rejected; with one it decodes", "[review]") {
+TEST_CASE("v1beta1 gatekeeper sample (YAML) without uid is rejected, with one it decodes", "[review]") {
   json review = yaml_to_json(YAML::LoadFile(testdata("admission/09-pod-update-minimal.gatekeeper.admissionreview-v1beta1.yaml")));
   auto e = parse_err(review.dump());
   CHECK(admission_http_status(e) == 400);

@@ -49,7 +49,7 @@ TEST_CASE("listen addresses", "[config]") {
   CHECK_FALSE(parse_listen_address("host:99999").ok());
 }
 
-TEST_CASE("YAML config file: good file; flags win", "[config]") {
+TEST_CASE("YAML config file: good file, flags win", "[config]") {
   auto dir = scangate::test::make_temp_dir("sg-webhook-config");
   const std::string path = dir + "/config.yaml";
   std::ofstream(path) << "listen: \":9443\"\n"

@@ -243,7 +243,7 @@ TEST_CASE("a chunked body over the limit gets 413", "[server][limits]") {
   CHECK(c->read_reply().status == 413);
 }
 
-TEST_CASE("a client that sends its header slowly is cut off; others are served meanwhile", "[server][limits]") {
+TEST_CASE("a client that sends its header slowly is cut off while others are served", "[server][limits]") {
   Fixture f;
   auto slow = f.client();
   slow->send_raw("POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and nothing more
@@ -275,7 +275,7 @@ TEST_CASE("plain HTTP to the TLS port gets a plain 400 saying the port speaks HT
   still_serving(f);
 }
 
-TEST_CASE("TLS 1.1 clients are refused; TLS 1.2 clients are served", "[server][tls]") {
+TEST_CASE("TLS 1.1 clients are refused and TLS 1.2 clients are served", "[server][tls]") {
   Fixture f;
   TlsClientOptions old = f.tls();
   old.max_tls_version = TLS1_1_VERSION;
@@ -295,7 +295,7 @@ TEST_CASE("TLS 1.1 clients are refused; TLS 1.2 clients are served", "[server][t
   CHECK(c12.request("GET", "/healthz").status == 200);
 }
 
-TEST_CASE("certificate rotation: new connections get the new certificate, open ones keep working", "[server][tls]") {
+TEST_CASE("certificate rotation: new connections get the new certificate while open ones keep working", "[server][tls]") {
   Fixture f;
   auto old_conn = f.client();
   CHECK(old_conn->peer_serial() == 1001);
