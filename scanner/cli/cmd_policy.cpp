@@ -3,6 +3,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "scanner/core/time_util.h"
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
 #include "scanner/cli/scan_flags.h"
@@ -50,7 +51,7 @@ bool wants_help(const std::vector<std::string>& argv) {
 }
 
 Result<std::string> today_flag(const Args& args) {
-  std::string today = args.get_or("today", today_utc());
+  std::string today = args.get_or("today", utc_today());
   if (!is_iso_date(today)) return Error(ErrorKind::kInvalidArgument, "--today '" + today + "' is not a date (YYYY-MM-DD)");
   return today;
 }

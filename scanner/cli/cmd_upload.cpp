@@ -8,7 +8,7 @@
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
 #include "scanner/cspm/config.h"
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/fs_util.h"
 #include "scanner/cspm/upload.h"
 
 namespace scangate::cli {
@@ -114,7 +114,7 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
   std::string report;
   if (!drain_only) {
     const std::string& file = args->positional()[0];
-    auto bytes = cspm::fs::read_file(file, size_t{1} << 30);
+    auto bytes = fs::read_file(file, size_t{1} << 30);
     if (!bytes.ok()) {
       io.err << "scangate upload: cannot read the report " << file << ": " << bytes.error().message << "\n";
       return kExitError;

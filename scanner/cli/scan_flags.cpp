@@ -1,19 +1,17 @@
 #include "scanner/cli/scan_flags.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 
+#include "scanner/core/fs_util.h"
+#include "scanner/core/time_util.h"
 #include "scanner/match/matcher.h"
 #include "scanner/match/targets.h"
 #include "scanner/policy/gate.h"
@@ -142,22 +140,12 @@ Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io) {
     if (!sc.ok()) return sc.error().wrap("--secret-config " + s.secret_config);
     if (!s.quiet)
       for (const auto& w : sc->warnings()) io.err << "warning: secret config: " << w << "\n";
-    auto scanner = std::make_shared<SecretScanner>(std::move(sc.value()));
-    o.extra_want = [scanner](std::string_view path, uint64_t size) { return scanner->wants(path, size); };
-    std::ostream* err = &io.err;
-    bool quiet = s.quiet;
-    o.per_layer = [scanner, err, quiet](const LayerContents& layer, Inventory& inv) {
-      for (const auto& f : layer.files) {
-        if (f.type != EntryType::kRegular || !f.has_content || !scanner->wants(f.path, f.content.size())) continue;
-        std::vector<std::string> warnings;
-        for (auto& finding : scanner->scan(f.path, f.content, warnings)) {
-          finding.layer = layer.layer;
-          inv.secrets.push_back(std::move(finding));
-        }
-        if (!quiet)
-          for (const auto& w : warnings) *err << "warning: " << w << "\n";
-      }
-    };
+    std::function<void(const std::string&)> warn;
+    if (!s.quiet) {
+      std::ostream* err = &io.err;
+      warn = [err](const std::string& w) { *err << "warning: " << w << "\n"; };
+    }
+    add_secret_scanning(o, std::make_shared<const SecretScanner>(std::move(sc.value())), std::move(warn));
   }
   o.limits.max_layer_bytes = s.max_layer_bytes;
   if (!s.quiet) {
@@ -177,53 +165,6 @@ std::string default_db_path() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/scangate/db.sqlite";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/scangate/db.sqlite";
   return "scangate-db.sqlite";
-}
-
-std::string today_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-Result<void> write_file_atomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Error(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Error(ErrorKind::kIo, "cannot move the report into place at " + path + ": " + std::strerror(e));
-  }
-  return Ok();
 }
 
 int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io) {
@@ -249,7 +190,7 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
 
   // Filters shared by the report and the gate: severities, unfixed, ignore file.
   IgnoreList ignores;
-  std::string today = today_utc();
+  std::string today = utc_today();
   if (!s.ignorefile.empty()) {
     auto l = load_ignore_file(s.ignorefile);
     if (!l.ok()) {
@@ -290,7 +231,7 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
   in.inventory = std::move(scanned.inventory);
   in.targets = build_targets(in.meta, in.inventory, kept);
   in.artifact_type = artifact_type;
-  in.created_at = now_rfc3339();
+  in.created_at = utc_now_rfc3339();
   in.tool_version = SCANGATE_VERSION;
   in.include_vulnerabilities = s.scan_vuln;
   std::string report;
@@ -303,7 +244,8 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
     io.out << report;
     io.out.flush();
   } else {
-    auto w = write_file_atomically(s.output, report);
+    // A temporary file beside the output, fsynced and renamed: a reader never sees half a report.
+    auto w = fs::write_file_atomic(s.output + ".tmp." + std::to_string(getpid()), s.output, report);
     if (!w.ok()) {
       io.err << "scangate: " << w.error().message << "\n";
       return kExitError;

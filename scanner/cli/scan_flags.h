@@ -42,10 +42,5 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
 std::string default_db_path();
 Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path);
 
-// Writes to a temporary file beside `path`, fsyncs, renames: a reader never sees half a report.
-Result<void> write_file_atomically(const std::string& path, const std::string& content);
-// Today's date in UTC as YYYY-MM-DD, and now as RFC 3339.
-std::string today_utc();
-std::string now_rfc3339();
 
 }  // namespace scangate::cli

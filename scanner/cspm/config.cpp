@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/fs_util.h"
 
 namespace scangate::cspm {
 

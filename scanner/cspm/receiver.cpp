@@ -14,7 +14,8 @@
 #include <set>
 #include <thread>
 
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/time_util.h"
+#include "scanner/core/fs_util.h"
 
 namespace scangate::cspm {
 
@@ -154,7 +155,7 @@ struct Receiver::Impl {
     bool generated = id.empty();
 
     Json meta;
-    meta["received_at"] = fs::utc_now_rfc3339();
+    meta["received_at"] = utc_now_rfc3339();
     meta["size"] = file.content.size();
     meta["sha256"] = sha256_hex(file.content);
     meta["filename"] = file.filename;

@@ -11,7 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/time_util.h"
+#include "scanner/core/fs_util.h"
 
 namespace scangate::cspm {
 
@@ -121,7 +122,7 @@ Result<EnqueueResult> Spool::enqueue(const std::string& bytes, Metadata metadata
     return Error(ErrorKind::kLimit, "the report (" + std::to_string(bytes.size()) +
                                         " bytes) is larger than the whole spool cap (" +
                                         std::to_string(options_.max_bytes) + " bytes)");
-  if (!metadata.count(kMetaCreatedAt)) metadata[kMetaCreatedAt] = fs::utc_now_rfc3339();
+  if (!metadata.count(kMetaCreatedAt)) metadata[kMetaCreatedAt] = utc_now_rfc3339();
 
   auto lock = fs::DirLock::acquire(dir_ + "/lock");
   if (!lock.ok()) return lock.error();
@@ -271,7 +272,7 @@ Result<void> Spool::dead_letter(const std::string& id, const std::string& reason
   if (!fs::exists(report)) return Error(ErrorKind::kNotFound, "spool entry " + id + " is no longer pending");
   Metadata meta;
   if (auto m = fs::read_file(pending_path(id, kMetaSuffix), kMaxMetaBytes); m.ok()) meta = parse_metadata(*m);
-  nlohmann::json why = {{"id", id}, {"reason", reason}, {"at", fs::utc_now_rfc3339()}, {"metadata", meta}};
+  nlohmann::json why = {{"id", id}, {"reason", reason}, {"at", utc_now_rfc3339()}, {"metadata", meta}};
   if (http_status != 0) why["http_status"] = http_status;
   SG_TRY(fs::write_file_atomic(dir_ + "/tmp/" + id + kReasonSuffix, dir_ + "/dead/" + id + kReasonSuffix,
                                why.dump(2) + "\n"));

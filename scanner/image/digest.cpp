@@ -1,5 +1,7 @@
 #include "scanner/image/digest.h"
 
+#include "scanner/core/sha256.h"
+
 #include <openssl/evp.h>
 
 #include <utility>
@@ -70,7 +72,7 @@ std::string hash_with(const EVP_MD* md, std::string_view data) {
 }
 }  // namespace
 
-std::string sha256_digest(std::string_view data) { return "sha256:" + hash_with(EVP_sha256(), data); }
+std::string sha256_digest(std::string_view data) { return Sha256::digest(data); }
 
 Result<std::string> compute_digest_like(std::string_view digest, std::string_view data) {
   SG_TRY(validate_digest(digest));

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "scanner/layers/sha256.h"
+#include "scanner/core/sha256.h"
 
 namespace scangate {
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "scanner/layers/sha256.h"
+#include "scanner/core/sha256.h"
 
 namespace scangate {
 

@@ -115,6 +115,23 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
   return inv;
 }
 
+void add_secret_scanning(ScanOptions& options, std::shared_ptr<const SecretScanner> scanner,
+                         std::function<void(const std::string&)> warn) {
+  options.extra_want = [scanner](std::string_view path, uint64_t size) { return scanner->wants(path, size); };
+  options.per_layer = [scanner, warn = std::move(warn)](const LayerContents& layer, Inventory& inv) {
+    for (const auto& f : layer.files) {
+      if (f.type != EntryType::kRegular || !f.has_content || !scanner->wants(f.path, f.content.size())) continue;
+      std::vector<std::string> warnings;
+      for (auto& finding : scanner->scan(f.path, f.content, warnings)) {
+        finding.layer = layer.layer;
+        inv.secrets.push_back(std::move(finding));
+      }
+      if (warn)
+        for (const auto& w : warnings) warn(w);
+    }
+  };
+}
+
 Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers, const ScanOptions& options) {
   auto resolved = source.resolve();
   if (!resolved.ok()) return resolved.error();
@@ -151,9 +168,9 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
 
   auto inv = analyze_layers(layers, analyzers, out.warnings);
   if (!inv.ok()) return inv.error();
-  auto secrets = std::move(out.inventory.secrets);
-  out.inventory = std::move(inv.value());
-  out.inventory.secrets = std::move(secrets);
+  // Secrets were collected per layer; the analyzers supply the OS and the packages.
+  out.inventory.os = std::move(inv->os);
+  out.inventory.packages = std::move(inv->packages);
   progress(options, "found " + std::to_string(out.inventory.packages.size()) + " packages" +
                         (out.inventory.os.empty() ? "" : " on " + out.inventory.os.family + " " + out.inventory.os.name));
   return out;
@@ -256,9 +273,9 @@ Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& a
   if (options.per_layer) options.per_layer(layers.back(), out.inventory);
   auto inv = analyze_layers(layers, analyzers, out.warnings);
   if (!inv.ok()) return inv.error();
-  auto secrets = std::move(out.inventory.secrets);
-  out.inventory = std::move(inv.value());
-  out.inventory.secrets = std::move(secrets);
+  // Secrets were collected per layer; the analyzers supply the OS and the packages.
+  out.inventory.os = std::move(inv->os);
+  out.inventory.packages = std::move(inv->packages);
   progress(options, "found " + std::to_string(out.inventory.packages.size()) + " packages");
   return out;
 }

@@ -11,6 +11,7 @@
 #include "scanner/core/result.h"
 #include "scanner/image/source.h"
 #include "scanner/layers/walker.h"
+#include "scanner/secret/secret_scanner.h"
 
 namespace scangate {
 
@@ -30,6 +31,12 @@ struct ScanOutput {
   Inventory inventory;
   std::vector<std::string> warnings;
 };
+
+// Adds secret scanning to a scan: the scanner sees every kept file of every layer, including
+// files a later layer deletes (they still ship in the image). `warn` gets the scanner's
+// per-file warnings (they hold no secret); may be empty.
+void add_secret_scanning(ScanOptions& options, std::shared_ptr<const SecretScanner> scanner,
+                         std::function<void(const std::string&)> warn = {});
 
 Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers,
                               const ScanOptions& options);

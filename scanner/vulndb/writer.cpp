@@ -1,3 +1,4 @@
+#include "scanner/core/time_util.h"
 #include "scanner/vulndb/writer.h"
 
 #include <fcntl.h>
@@ -161,15 +162,6 @@ std::string dir_of(const std::string& path) {
 }
 
 }  // namespace
-
-std::string format_rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct VulnDbWriter::Impl {
   detail::DbHandle db;

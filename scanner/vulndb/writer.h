@@ -47,7 +47,4 @@ class VulnDbWriter final : public FeedSink {
   bool finished_ = false;
 };
 
-// RFC 3339 UTC ("2026-05-01T12:00:00Z").
-std::string format_rfc3339(std::chrono::system_clock::time_point t);
-
 }  // namespace scangate::vulndb

@@ -86,7 +86,8 @@ class Runtime final : public EngineRuntime {
       uploader_ = std::thread([this] { upload_loop(); });
     }
 
-    RegistryAccess access{cfg_.registry_config, cfg_.insecure_registries, ""};
+    auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
+    if (!client.ok()) return client.error().wrap("--registry-config");
     EngineOptions o;
     o.scan_workers = cfg_.scan_workers;
     o.cache_size = cfg_.cache_size;
@@ -101,7 +102,7 @@ class Runtime final : public EngineRuntime {
     hooks.cache_size = [this](size_t n) { metrics_.verdict_cache_entries.Set(static_cast<double>(n)); };
     hooks.log = log_line;
     engine_ = std::make_unique<Engine>(
-        o, std::make_shared<RegistryImageScanner>(access, db_, sc), std::make_shared<RegistryDigestResolver>(access),
+        o, std::make_shared<RegistryImageScanner>(*client, db_, sc), std::make_shared<RegistryDigestResolver>(*client),
         [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); },
         hooks);
 

@@ -1,7 +1,6 @@
 #include "webhook/verdict/engine.h"
 
 #include <condition_variable>
-#include <ctime>
 #include <deque>
 #include <list>
 #include <map>
@@ -11,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "scanner/core/time_util.h"
 #include "scanner/image/reference.h"
 #include "scanner/policy/render.h"
 #include "scanner/policy/verdict.h"
@@ -63,15 +63,6 @@ class ThreadPool {
   std::vector<std::thread> threads_;
   bool stop_ = false;
 };
-
-std::string system_today() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 struct Flight {
   std::mutex mu;
@@ -304,7 +295,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       d.message = "scangate: no policy loaded";
       return d;
     }
-    std::string today = o.today ? o.today() : system_today();
+    std::string today = o.today ? o.today() : utc_today();
     std::map<std::string, ImageOutcome> by_image;
     for (const auto& ci : req.images) {
       if (by_image.count(ci.image)) continue;

@@ -1,8 +1,7 @@
 #include "webhook/verdict/registry_scanner.h"
 
-#include <ctime>
-
 #include "scanner/analyze/analyzer.h"
+#include "scanner/core/time_util.h"
 #include "scanner/image/reference.h"
 #include "scanner/match/matcher.h"
 #include "scanner/match/targets.h"
@@ -11,37 +10,28 @@
 
 namespace scangate::verdict {
 
-SourceOptions source_options(const RegistryAccess& access, const std::string& reference) {
+Result<std::shared_ptr<RegistryClient>> make_shared_registry_client(const RegistryAccess& access) {
   SourceOptions so;
-  so.reference = reference;
   so.credential_sources = CredentialSources::from_environment(access.registry_config);
   so.insecure_registries = access.insecure_registries;
   so.ca_file = access.ca_file;
-  return so;
+  return make_registry_client(so);
 }
 
-RegistryImageScanner::RegistryImageScanner(RegistryAccess access, std::shared_ptr<const vulndb::VulnStore> db,
+RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> client,
+                                           std::shared_ptr<const vulndb::VulnStore> db,
                                            std::shared_ptr<const SecretScanner> secrets)
-    : access_(std::move(access)), db_(std::move(db)), secrets_(std::move(secrets)) {}
+    : client_(std::move(client)), db_(std::move(db)), secrets_(std::move(secrets)) {}
 
 Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference) {
-  auto source = open_image_source(source_options(access_, pinned_reference));
+  SourceOptions so;
+  so.reference = pinned_reference;
+  so.client = client_;
+  auto source = open_image_source(so);
   if (!source.ok()) return source.error();
   auto analyzers = AnalyzerRegistry::builtin();
   ScanOptions opts;
-  if (secrets_) {
-    auto sc = secrets_;
-    opts.extra_want = [sc](std::string_view p, uint64_t size) { return sc->wants(p, size); };
-    opts.per_layer = [sc](const LayerContents& layer, Inventory& inv) {
-      for (const auto& f : layer.files) {
-        if (f.type != EntryType::kRegular || !f.has_content || !sc->wants(f.path, f.content.size())) continue;
-        for (auto& s : sc->scan(f.path, f.content)) {
-          s.layer = layer.layer;
-          inv.secrets.push_back(std::move(s));
-        }
-      }
-    };
-  }
+  if (secrets_) add_secret_scanning(opts, secrets_);
   auto scanned = scan_image(**source, analyzers, opts);
   if (!scanned.ok()) return scanned.error();
   auto matched = match_inventory(scanned->inventory, *db_);
@@ -56,12 +46,7 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   in.meta = scanned->meta;
   in.inventory = std::move(scanned->inventory);
   in.targets = build_targets(in.meta, in.inventory, matched->findings);
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  in.created_at = buf;
+  in.created_at = format_rfc3339(rec.scanned_at);
   in.tool_version = "scangate-webhook";
   rec.report_json = write_trivy_json(in);
   return rec;
@@ -70,9 +55,7 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
 Result<std::string> RegistryDigestResolver::resolve(const std::string& reference) {
   auto ref = parse_reference(reference);
   if (!ref.ok()) return ref.error();
-  auto client = make_registry_client(source_options(access_, reference));
-  if (!client.ok()) return client.error();
-  return (*client)->resolve_digest(*ref);
+  return client_->resolve_digest(*ref);
 }
 
 }  // namespace scangate::verdict

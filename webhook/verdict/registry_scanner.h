@@ -1,5 +1,6 @@
 // The real seams of the verdict engine: scans through the registry with the same pipeline as
-// `scangate image`, and tag -> digest resolution with a manifest HEAD.
+// `scangate image`, and tag -> digest resolution with a manifest HEAD. Both share one registry
+// client, built once at start-up (credentials read once; connections and tokens reused).
 #pragma once
 
 #include <memory>
@@ -19,27 +20,28 @@ struct RegistryAccess {
   std::string ca_file;
 };
 
-SourceOptions source_options(const RegistryAccess& access, const std::string& reference);
+// The shared client for `access` (reads the registry config once).
+Result<std::shared_ptr<RegistryClient>> make_shared_registry_client(const RegistryAccess& access);
 
 class RegistryImageScanner final : public ImageScanner {
  public:
-  RegistryImageScanner(RegistryAccess access, std::shared_ptr<const vulndb::VulnStore> db,
+  RegistryImageScanner(std::shared_ptr<RegistryClient> client, std::shared_ptr<const vulndb::VulnStore> db,
                        std::shared_ptr<const SecretScanner> secrets);
   Result<ScanRecord> scan(const std::string& pinned_reference) override;
 
  private:
-  RegistryAccess access_;
+  std::shared_ptr<RegistryClient> client_;
   std::shared_ptr<const vulndb::VulnStore> db_;
   std::shared_ptr<const SecretScanner> secrets_;
 };
 
 class RegistryDigestResolver final : public DigestResolver {
  public:
-  explicit RegistryDigestResolver(RegistryAccess access) : access_(std::move(access)) {}
+  explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client) : client_(std::move(client)) {}
   Result<std::string> resolve(const std::string& reference) override;
 
  private:
-  RegistryAccess access_;
+  std::shared_ptr<RegistryClient> client_;
 };
 
 }  // namespace scangate::verdict

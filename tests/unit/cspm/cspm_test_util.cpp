@@ -11,7 +11,7 @@
 
 #include "support/process.h"
 #include "support/test_support.h"
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/fs_util.h"
 
 namespace scangate::cspm::test {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cspm_test_util.h"
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/fs_util.h"
 #include "support/test_support.h"
 
 using namespace scangate;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "scanner/layers/memory_blob.h"
-#include "scanner/layers/sha256.h"
+#include "scanner/core/sha256.h"
 #include "tar_builder.h"
 
 using namespace scangate;

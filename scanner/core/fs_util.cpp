@@ -1,4 +1,4 @@
-#include "scanner/cspm/fs_util.h"
+#include "scanner/core/fs_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,10 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
-namespace scangate::cspm::fs {
+namespace scangate::fs {
 
 std::string errno_text(int err) {
   char buf[256];
@@ -165,13 +164,4 @@ DirLock::~DirLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the only descriptor releases the flock
 }
 
-std::string utc_now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace scangate::cspm::fs
+}  // namespace scangate::fs

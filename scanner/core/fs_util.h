@@ -1,4 +1,4 @@
-// Small durable-file helpers shared by the spool and the receiver (POSIX).
+// Small durable-file helpers (POSIX): the CSPM spool and receiver, and reports the CLI writes.
 #pragma once
 
 #include <string>
@@ -6,7 +6,7 @@
 
 #include "scanner/core/result.h"
 
-namespace scangate::cspm::fs {
+namespace scangate::fs {
 
 // Creates `path` exclusively (O_EXCL), writes all bytes, fsyncs and closes it.
 Result<void> write_new_file_synced(const std::string& path, const std::string& bytes);
@@ -37,7 +37,4 @@ class DirLock {
   int fd_;
 };
 
-// Current UTC time as RFC 3339 with seconds ("2024-05-01T12:00:00Z").
-std::string utc_now_rfc3339();
-
-}  // namespace scangate::cspm::fs
+}  // namespace scangate::fs

@@ -1,4 +1,4 @@
-#include "scanner/layers/sha256.h"
+#include "scanner/core/sha256.h"
 
 #include <openssl/evp.h>
 
