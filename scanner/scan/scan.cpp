@@ -32,26 +32,41 @@ struct Version {
   const FileEntry* entry;
 };
 
-// Versions of `path` across layers, in order, with deletions (whiteouts, opaque dirs).
-std::vector<Version> history_of(const std::string& path, const std::vector<LayerContents>& layers) {
-  std::vector<Version> out;
+// Each layer's kept regular files by path, and its whiteouts: built once per scan so that the
+// history of a file costs a look-up per layer, not a pass over every entry.
+struct LayerIndex {
+  std::unordered_map<std::string_view, const FileEntry*> files;
+  std::vector<const FileEntry*> whiteouts;
+};
+
+std::vector<LayerIndex> index_layers(const std::vector<LayerContents>& layers) {
+  std::vector<LayerIndex> out(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     for (const auto& f : layers[i].files) {
-      bool deletes = false;
-      if (f.type == EntryType::kWhiteout) {
-        deletes = path == f.path || (path.size() > f.path.size() && path.compare(0, f.path.size(), f.path) == 0 &&
-                                     path[f.path.size()] == '/');
-      } else if (f.type == EntryType::kOpaqueWhiteout) {
-        deletes = f.path.empty() ||
-                  (path.size() > f.path.size() && path.compare(0, f.path.size(), f.path) == 0 && path[f.path.size()] == '/');
-      }
+      if (f.type == EntryType::kRegular || f.type == EntryType::kHardlink) out[i].files[f.path] = &f;
+      else if (f.type == EntryType::kWhiteout || f.type == EntryType::kOpaqueWhiteout) out[i].whiteouts.push_back(&f);
+    }
+  }
+  return out;
+}
+
+bool is_under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+// Versions of `path` across layers, in order, with deletions (whiteouts, opaque dirs).
+std::vector<Version> history_of(const std::string& path, const std::vector<LayerIndex>& layers) {
+  std::vector<Version> out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (const FileEntry* w : layers[i].whiteouts) {
+      bool deletes = w->type == EntryType::kWhiteout ? (path == w->path || is_under(path, w->path))
+                                                     : (w->path.empty() || is_under(path, w->path));
       if (deletes) out.push_back({static_cast<int>(i), nullptr});
     }
-    for (const auto& f : layers[i].files) {
-      if (f.path == path && (f.type == EntryType::kRegular || f.type == EntryType::kHardlink)) {
-        // A file over the size cap has no content but still hides older copies.
-        out.push_back({static_cast<int>(i), f.has_content ? &f : nullptr});
-      }
+    auto it = layers[i].files.find(path);
+    if (it != layers[i].files.end()) {
+      // A file over the size cap has no content but still hides older copies.
+      out.push_back({static_cast<int>(i), it->second->has_content ? it->second : nullptr});
     }
   }
   return out;
@@ -63,15 +78,17 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
                                  std::vector<std::string>& warnings) {
   Inventory inv;
   Overlay overlay(layers);
+  const std::vector<LayerIndex> index = index_layers(layers);
   std::vector<OSFinding> os_by_path;
 
   for (const auto& file : overlay.files()) {
+    if (!analyzers.any_required(file.path)) continue;
+    // Every version of this file the layers hold, so each package is attributed to the layer
+    // since which it has been continuously present.
+    std::vector<Version> hist = history_of(file.path, index);
+    if (hist.empty()) hist.push_back({file.layer_index, file.entry});  // reached through a link
     for (const auto& a : analyzers.all()) {
       if (!a->required(file.path)) continue;
-      // Parse every version of this file the layers hold, so each package is attributed to
-      // the layer since which it has been continuously present.
-      std::vector<Version> hist = history_of(file.path, layers);
-      if (hist.empty()) hist.push_back({file.layer_index, file.entry});  // reached through a link
       std::unordered_map<std::string, int> since;  // package key -> introducing layer
       AnalysisResult last;
       bool have_last = false;
