@@ -31,14 +31,14 @@ const std::vector<FlagSpec>& image_flags() {
         {"cacert", true, false, "FILE", "extra CA certificates (PEM) for registry TLS"},
         {"insecure-registry", true, true, "HOST[:PORT]", "allow plain HTTP or unverified TLS for this registry"},
     };
-    for (const auto& f : common_scan_flags()) s.push_back(f);
+    for (const auto& f : scan_and_upload_flags()) s.push_back(f);
     return s;
   }();
   return specs;
 }
 
 const std::vector<FlagSpec>& rootfs_flags() {
-  static const std::vector<FlagSpec> specs = common_scan_flags();
+  static const std::vector<FlagSpec> specs = scan_and_upload_flags();
   return specs;
 }
 

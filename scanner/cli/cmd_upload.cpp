@@ -1,12 +1,11 @@
 // `scangate upload FILE` and `scangate upload --drain`: deliver reports to the CSPM backend
 // (AccuKnox, or DefectDojo with --sink defectdojo) through the durable spool.
-#include <charconv>
 #include <iostream>
 #include <memory>
-#include <mutex>
 
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
+#include "scanner/cli/upload_flags.h"
 #include "scanner/cspm/config.h"
 #include "scanner/core/fs_util.h"
 #include "scanner/cspm/upload.h"
@@ -26,7 +25,7 @@ const char* kUploadSummary =
     "Exit codes: 0 delivered, 4 not delivered (0 with --upload-soft-fail), 2 usage or configuration error.";
 
 std::vector<FlagSpec> upload_flags() {
-  return {
+  std::vector<FlagSpec> specs = {
       {"cspm-url", true, false, "URL", "CSPM endpoint; https:// is added without a scheme", "$ACCUKNOX_ENDPOINT, $CSPM_URL"},
       {"tenant-id", true, false, "ID", "tenant id (optional)", "$TENANT_ID"},
       {"label", true, false, "ID", "label id (optional)", "$ACCUKNOX_LABEL"},
@@ -34,13 +33,6 @@ std::vector<FlagSpec> upload_flags() {
        "$ACCUKNOX_TOKEN, $ACCUKNOX_API_TOKEN"},
       {"cacert", true, false, "FILE", "extra CA certificates (PEM) to verify the server"},
       {"data-type", true, false, "TR|SBOM", "what the file is", "SBOM for CycloneDX, TR otherwise"},
-      {"spool-dir", true, false, "DIR", "durable spool", "$XDG_STATE_HOME/scangate/spool"},
-      {"spool-max-reports", true, false, "N", "spool cap in reports; the oldest is dropped when full", "1000"},
-      {"spool-max-mb", true, false, "N", "spool cap in MiB", "1024"},
-      {"upload-timeout", true, false, "SECONDS", "per-request timeout", "60"},
-      {"upload-retries", true, false, "N", "attempts per report", "6"},
-      {"upload-max-time", true, false, "SECONDS", "time budget for the whole upload, retries included", "120"},
-      {"upload-soft-fail", false, false, "", "exit 0 even when the report was not delivered"},
       {"drain", false, false, "", "send what is spooled, no new report"},
       {"sink", true, false, "accuknox|defectdojo", "the backend", "accuknox"},
       {"dd-url", true, false, "URL", "DefectDojo URL", "$DEFECTDOJO_URL"},
@@ -52,16 +44,8 @@ std::vector<FlagSpec> upload_flags() {
       {"dd-auto-create", false, false, "", "create the DefectDojo product/engagement when missing"},
       {"quiet", false, false, "", "only errors on standard error"},
   };
-}
-
-Result<int64_t> positive(const Args& args, const std::string& name, int64_t def) {
-  auto v = args.get(name);
-  if (!v) return def;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size() || n <= 0)
-    return Error(ErrorKind::kInvalidArgument, "--" + name + " must be a positive whole number, not '" + *v + "'");
-  return n;
+  for (const auto& f : upload_tuning_flags()) specs.push_back(f);
+  return specs;
 }
 
 std::string base_name(const std::string& path) {
@@ -93,14 +77,7 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
   }
 
   // Everything after this point may involve the token: messages go through the redacting logger.
-  auto err_mu = std::make_shared<std::mutex>();
-  std::ostream* err = &io.err;
-  cspm::Logger to_stderr = [err, err_mu, quiet](cspm::LogLevel level, const std::string& msg) {
-    if (quiet && level != cspm::LogLevel::kError) return;
-    std::lock_guard<std::mutex> lock(*err_mu);
-    *err << "scangate upload: " << (level == cspm::LogLevel::kInfo ? "" : std::string(cspm::to_string(level)) + ": ")
-         << msg << "\n";
-  };
+  cspm::Logger to_stderr = stderr_logger(io.err, "scangate upload", quiet);
   // Configuration and upload failures are soft with --upload-soft-fail; usage errors never are.
   auto fail = [&](const std::string& msg, int code) {
     to_stderr(cspm::LogLevel::kError, msg);
@@ -122,24 +99,13 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
     report = std::move(bytes.value());
   }
 
-  auto max_reports = positive(*args, "spool-max-reports", 1000);
-  auto max_mb = positive(*args, "spool-max-mb", 1024);
-  auto timeout = positive(*args, "upload-timeout", 60);
-  auto retries = positive(*args, "upload-retries", 6);
-  auto max_time = positive(*args, "upload-max-time", 120);
-  for (const auto* r : {&max_reports, &max_mb, &timeout, &retries, &max_time}) {
-    if (!r->ok()) {
-      io.err << "scangate upload: " << r->error().message << "\n";
-      return kExitError;
-    }
-  }
   auto env = cspm::process_environment();
-  cspm::UploadOptions o;
-  o.spool_dir = args->get_or("spool-dir", cspm::default_spool_dir(env));
-  o.spool.max_entries = static_cast<size_t>(*max_reports);
-  o.spool.max_bytes = static_cast<uint64_t>(*max_mb) << 20;
-  o.retry.max_attempts = static_cast<int>(std::min<int64_t>(*retries, 100));
-  o.retry.max_elapsed = std::chrono::seconds(*max_time);
+  auto tuning = parse_upload_tuning(*args, env);
+  if (!tuning.ok()) {
+    io.err << "scangate upload: " << tuning.error().message << "\n";
+    return kExitError;
+  }
+  cspm::UploadOptions o = tuning->options;
   if (!drain_only) o.filename = base_name(args->positional()[0]);
   if (auto dt = args->get("data-type")) {
     auto n = cspm::normalize_data_type(*dt);
@@ -153,7 +119,7 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
   std::unique_ptr<cspm::Sink> sink;
   std::string secret;
   std::string sink_name = args->get_or("sink", "accuknox");
-  std::chrono::milliseconds read_timeout = std::chrono::seconds(*timeout);
+  std::chrono::milliseconds read_timeout = tuning->read_timeout;
   if (sink_name == "accuknox") {
     cspm::CspmFlags f;
     f.url = args->get("cspm-url");
@@ -204,22 +170,7 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
 
   auto r = cspm::upload_with_sink(*sink, report, o);
   if (!r.ok()) return fail(scrub(r.error().message), kExitError);
-  if (r->delivered()) {
-    log(cspm::LogLevel::kInfo, "uploaded " + args->positional()[0] + " to " + sink->describe() + " (report id " +
-                                   r->id + ")");
-    return kExitOk;
-  }
-  // The uploader logged the details; this is the one-line verdict.
-  std::string status = r->http_status ? " (HTTP " + std::to_string(r->http_status) + ")" : "";
-  if (r->status == cspm::UploadStatus::kRejected)
-    return fail(std::string(r->kind == ErrorKind::kAuth ? "authentication failed" + status +
-                                                              ": the server refused the token; "
-                                                        : "the server rejected the report" + status + "; ") +
-                    "the report was moved to " + o.spool_dir + "/dead",
-                kExitUploadFailed);
-  return fail("the report was not delivered" + status + "; it stays in the spool " + o.spool_dir +
-                  " and goes out with the next upload or `scangate upload --drain`",
-              kExitUploadFailed);
+  return report_upload_outcome(*r, args->positional()[0], sink->describe(), o.spool_dir, soft, log);
 }
 
 }  // namespace scangate::cli

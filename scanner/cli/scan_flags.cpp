@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "scanner/core/fs_util.h"
+#include "scanner/cspm/upload.h"
 #include "scanner/core/time_util.h"
 #include "scanner/match/matcher.h"
 #include "scanner/match/targets.h"
@@ -37,7 +39,24 @@ const std::vector<FlagSpec>& common_scan_flags() {
       {"policy", true, false, "FILE", "gate on this policy file (the webhook's policy); denied exits --exit-code, default 1"},
       {"max-layer-size", true, false, "BYTES", "most bytes one layer may expand to (suffixes K, M, G)", "8G"},
       {"quiet", false, false, "", "no progress on standard error"},
+      {"upload", false, false, "", "upload the report to the CSPM artifact API (Trivy JSON as TR; CycloneDX as SBOM)"},
+      {"cspm-url", true, false, "URL", "CSPM endpoint for --upload; https:// is added without a scheme",
+       "$ACCUKNOX_ENDPOINT, $CSPM_URL"},
+      {"tenant-id", true, false, "ID", "CSPM tenant id (optional)", "$TENANT_ID"},
+      {"label", true, false, "ID", "CSPM label id (optional)", "$ACCUKNOX_LABEL"},
+      {"token-file", true, false, "FILE", "file holding the CSPM API token (a mounted secret)",
+       "$ACCUKNOX_TOKEN, $ACCUKNOX_API_TOKEN"},
+      {"cspm-cacert", true, false, "FILE", "extra CA certificates (PEM) to verify the CSPM server"},
   };
+  return specs;
+}
+
+const std::vector<FlagSpec>& scan_and_upload_flags() {
+  static const std::vector<FlagSpec> specs = [] {
+    std::vector<FlagSpec> s = common_scan_flags();
+    for (const auto& f : upload_tuning_flags()) s.push_back(f);
+    return s;
+  }();
   return specs;
 }
 
@@ -124,8 +143,83 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
   s.policy = args.get_or("policy", "");
   s.ignore_unfixed = args.has("ignore-unfixed");
   s.ignorefile = args.get_or("ignorefile", "");
+
+  s.upload = args.has("upload");
+  if (!s.upload) {
+    for (const auto& f : upload_tuning_flags())
+      if (args.has(f.name)) return Error(ErrorKind::kInvalidArgument, "--" + f.name + " only applies with --upload");
+    for (const char* f : {"cspm-url", "tenant-id", "label", "token-file", "cspm-cacert"})
+      if (args.has(f)) return Error(ErrorKind::kInvalidArgument, std::string("--") + f + " only applies with --upload");
+    return s;
+  }
+  auto env = cspm::process_environment();
+  auto tuning = parse_upload_tuning(args, env);
+  if (!tuning.ok()) return tuning.error();
+  s.upload_tuning = std::move(tuning.value());
+  cspm::CspmFlags f;
+  f.url = args.get("cspm-url");
+  f.tenant_id = args.get("tenant-id");
+  f.label = args.get("label");
+  f.token_file = args.get("token-file");
+  f.cacert = args.get("cspm-cacert");
+  f.data_type = s.format == "cyclonedx" ? "SBOM" : "TR";
+  auto c = cspm::resolve_cspm_config(f, env);
+  if (!c.ok()) {
+    // The message names the flag and variables, never the token.
+    if (!s.upload_tuning.soft_fail) return c.error().wrap("--upload");
+    s.upload_skipped = c.error().message;
+    return s;
+  }
+  c->http.read_timeout = s.upload_tuning.read_timeout;
+  s.cspm = std::move(c.value());
   return s;
 }
+
+namespace {
+
+// Sends the report through the spool; returns the exit code the upload means.
+int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::string& written, Io io) {
+  // --quiet silences progress, not warnings: a report left behind is worth a line.
+  cspm::Logger log = stderr_logger(io.err, "scangate upload", false);
+  if (s.quiet)
+    log = [inner = log](cspm::LogLevel level, const std::string& msg) {
+      if (level != cspm::LogLevel::kInfo) inner(level, msg);
+    };
+  if (!s.cspm) {
+    cspm::log_to(log, cspm::LogLevel::kError, "--upload: " + s.upload_skipped);
+    cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
+    return kExitOk;
+  }
+  // CSPM takes Trivy JSON (TR) or CycloneDX (SBOM): the report as written when it is one of those.
+  const bool as_written = s.format == "json" || s.format == "cyclonedx";
+  std::string bytes = as_written ? written : write_trivy_json(in);
+  cspm::UploadOptions o = s.upload_tuning.options;
+  o.deps = cspm::real_uploader_deps(log);
+  o.data_type = s.cspm->data_type;
+  // "registry:5000/team/app:1.2" -> "app_1.2.json"; a directory -> its last component.
+  std::string name = in.meta.reference;
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.empty()) name = "scan";
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+  o.filename = name + (s.format == "cyclonedx" ? ".cdx.json" : ".json");
+  auto r = cspm::upload_report(*s.cspm, bytes, o);
+  if (!r.ok()) {
+    cspm::log_to(log, cspm::LogLevel::kError, r.error().message);
+    if (s.upload_tuning.soft_fail) {
+      cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
+      return kExitOk;
+    }
+    return kExitUploadFailed;
+  }
+  return report_upload_outcome(*r, "the " + std::string(s.format == "cyclonedx" ? "SBOM" : "report") + " of " +
+                                       (in.meta.reference.empty() ? std::string("the scan") : in.meta.reference),
+                               s.cspm->base_url, o.spool_dir, s.upload_tuning.soft_fail,
+                               cspm::redacting(log, {s.cspm->token}));
+}
+
+}  // namespace
 
 Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io) {
   ScanOptions o;
@@ -166,6 +260,43 @@ std::string default_db_path() {
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/scangate/db.sqlite";
   return "scangate-db.sqlite";
 }
+
+namespace {
+
+int gate_exit_code(const ScanSettings& s, const std::optional<policy::GateOutcome>& gate, const ReportInput& in,
+                   const std::vector<Finding>& kept, Io io) {
+  if (gate) {
+    io.err << policy::render_text(gate->verdict);
+    return gate->exit_code;
+  }
+  size_t kept_secrets = 0;
+  for (const auto& sec : in.inventory.secrets) {
+    auto sev = parse_severity(sec.severity).value_or(Severity::kUnknown);
+    if (s.severities.empty() || std::find(s.severities.begin(), s.severities.end(), sev) != s.severities.end())
+      ++kept_secrets;
+  }
+  if (s.exit_code != 0 && kept_secrets > 0) {
+    if (!s.quiet) io.err << "gate failed: " << kept_secrets << " secrets found in the image\n";
+    return s.exit_code;
+  }
+  if (s.exit_code != 0 && !kept.empty()) {
+    if (!s.quiet) {
+      std::map<Severity, int> counts;
+      for (const auto& f : kept) counts[f.severity]++;
+      io.err << "gate failed: " << kept.size() << " vulnerabilities (";
+      bool first = true;
+      for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+        io.err << (first ? "" : ", ") << to_string(it->first) << ": " << it->second;
+        first = false;
+      }
+      io.err << ")\n";
+    }
+    return s.exit_code;
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io) {
   for (const auto& w : scanned.warnings)
@@ -253,35 +384,12 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
     if (!s.quiet) io.err << "report written to " << s.output << "\n";
   }
 
-  if (gate) {
-    io.err << policy::render_text(gate->verdict);
-    return gate->exit_code;
-  }
-  size_t kept_secrets = 0;
-  for (const auto& sec : in.inventory.secrets) {
-    auto sev = parse_severity(sec.severity).value_or(Severity::kUnknown);
-    if (s.severities.empty() || std::find(s.severities.begin(), s.severities.end(), sev) != s.severities.end())
-      ++kept_secrets;
-  }
-  if (s.exit_code != 0 && kept_secrets > 0) {
-    if (!s.quiet) io.err << "gate failed: " << kept_secrets << " secrets found in the image\n";
-    return s.exit_code;
-  }
-  if (s.exit_code != 0 && !kept.empty()) {
-    if (!s.quiet) {
-      std::map<Severity, int> counts;
-      for (const auto& f : kept) counts[f.severity]++;
-      io.err << "gate failed: " << kept.size() << " vulnerabilities (";
-      bool first = true;
-      for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
-        io.err << (first ? "" : ", ") << to_string(it->first) << ": " << it->second;
-        first = false;
-      }
-      io.err << ")\n";
-    }
-    return s.exit_code;
-  }
-  return kExitOk;
+  // The gate decides first; an upload failure is the exit code only when the gate passed
+  // (the pipeline fails either way, and the gate's reason is the one to act on).
+  const int upload_code = s.upload ? upload_scan_report(s, in, report, io) : kExitOk;
+  int gate_code = gate_exit_code(s, gate, in, kept, io);
+  return gate_code != kExitOk ? gate_code : upload_code;
 }
+
 
 }  // namespace scangate::cli

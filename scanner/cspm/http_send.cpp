@@ -12,6 +12,19 @@ namespace scangate::cspm {
 
 namespace {
 
+// httplib names its errors in one word ("Connection"); say what happened.
+std::string describe_transport_error(httplib::Error err) {
+  switch (err) {
+    case httplib::Error::Connection: return "cannot connect (nothing listening, or the host is unreachable)";
+    case httplib::Error::ConnectionTimeout: return "the connection attempt timed out";
+    case httplib::Error::Read: return "no complete answer (the server closed the connection or was too slow)";
+    case httplib::Error::Write: return "the connection broke while sending the report";
+    case httplib::Error::SSLConnection: return "the TLS handshake failed";
+    default: return httplib::to_string(err);
+  }
+}
+
+
 constexpr size_t kMaxResponseBody = 64 * 1024;  // enough for any error detail
 
 std::string safe_filename(const std::string& name) {
@@ -179,7 +192,7 @@ Result<SendOutcome> post_multipart(const MultipartPost& post) {
   httplib::Error err = httplib::Error::Success;
   bool sent = cli.send(req, res, err);
   if (!sent) {
-    std::string what = httplib::to_string(err);
+    std::string what = describe_transport_error(err);
     if (err == httplib::Error::SSLServerVerification)
       return Error(ErrorKind::kNetwork, scrub(where + " failed: the server certificate is not trusted (give its CA "
                                                       "with --cacert FILE); the report stays spooled"));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "it_support.h"
 #include "support/process.h"
 #include "support/test_support.h"
 
@@ -15,27 +16,7 @@ using scangate::test::run_process;
 using scangate::test::testdata;
 using Json = nlohmann::json;
 
-namespace {
-
-const std::string& scenario_db() {
-  static const std::string path = [] {
-    std::string dir = scangate::test::make_temp_dir("sg-gate");
-    std::vector<std::string> argv = {SCANGATE_CLI, "db", "build", "--quiet", "--output", dir + "/db.sqlite"};
-    for (const char* v : {"3.10", "3.14", "3.15", "3.18", "3.20"}) {
-      argv.push_back("--alpine-secdb");
-      argv.push_back(testdata(std::string("scenario/secdb/v") + v + "-main.json"));
-    }
-    argv.push_back("--nvd");
-    argv.push_back(testdata("scenario/nvd/nvdcve-2.0-scenario.json"));
-    auto r = run_process(argv);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return dir + "/db.sqlite";
-  }();
-  return path;
-}
-
-}  // namespace
+using scangate::it::scenario_db;
 
 TEST_CASE("gate: the outdated image fails on CRITICAL, naming zlib CVE-2022-37434", "[registry][gate]") {
   auto env = fixture_env();

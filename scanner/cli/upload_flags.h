@@ -1,0 +1,37 @@
+// What `scangate upload` and `scangate image|rootfs --upload` share: the delivery tuning flags,
+// the redacting stderr logger, and the one-line outcome of an upload with its exit code.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "scanner/cli/args.h"
+#include "scanner/core/result.h"
+#include "scanner/cspm/config.h"
+#include "scanner/cspm/upload.h"
+
+namespace scangate::cli {
+
+// --spool-dir, --spool-max-reports, --spool-max-mb, --upload-timeout, --upload-retries,
+// --upload-max-time, --upload-soft-fail.
+const std::vector<FlagSpec>& upload_tuning_flags();
+
+struct UploadTuning {
+  cspm::UploadOptions options;  // spool dir, caps and retry policy filled in; deps left to the caller
+  std::chrono::milliseconds read_timeout{60000};
+  bool soft_fail = false;
+};
+Result<UploadTuning> parse_upload_tuning(const Args& args, const cspm::EnvLookup& env);
+
+// Writes "PREFIX: [warn: |error: ]message" lines to `err`; with `quiet`, only errors.
+cspm::Logger stderr_logger(std::ostream& err, std::string prefix, bool quiet);
+
+// Logs the outcome of an upload (already redacted) and returns the exit code it means:
+// 0 delivered, kExitUploadFailed otherwise (0 again with `soft_fail`, after a warning).
+int report_upload_outcome(const cspm::UploadReport& r, const std::string& what, const std::string& destination,
+                          const std::string& spool_dir, bool soft_fail, const cspm::Logger& log);
+
+}  // namespace scangate::cli
