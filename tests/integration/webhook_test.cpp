@@ -1,106 +1,138 @@
 // scangate-webhook end to end: real TLS with a CA generated here, the real registry from the
 // fixture, the scenario DB. AdmissionReviews are posted with curl, as the API server would.
+//
+// Expected verdicts come from ../shared/testdata/scenario/README.md, not from the code:
+// python:3.6.15-alpine3.14 has 8 CRITICAL (zlib CVE-2022-37434 among them), alpine:3.10.9 has one
+// (apk-tools CVE-2021-36159); alpine 3.15.11, 3.18.9 and 3.20.3 have none.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
+#include "it_support.h"
 #include "support/process.h"
 #include "support/test_support.h"
 
+using scangate::it::Child;
+using scangate::it::kStartTimeout;
+using scangate::it::make_certificates;
+using scangate::it::scenario_db;
 using scangate::test::fixture_env;
 using scangate::test::run_process;
-using scangate::test::testdata;
 using Json = nlohmann::json;
 
 namespace {
 
+constexpr auto kUploadTimeout = std::chrono::seconds(60);
+
 struct Webhook {
-  pid_t pid = -1;
-  std::string dir, log;
+  std::string dir;
+  Child proc;
   int https_port = 0, metrics_port = 0;
+  int posted = 0;
 
   ~Webhook() {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      int st = 0;
-      waitpid(pid, &st, 0);
-    }
+    proc.stop();
     if (!dir.empty()) std::filesystem::remove_all(dir);
   }
+  std::string log() const { return scangate::test::read_file(proc.log); }
 };
 
-void sh(const std::vector<std::string>& argv) {
-  auto r = run_process(argv);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
-std::unique_ptr<Webhook> start_webhook(const std::map<std::string, std::string>& env) {
+std::unique_ptr<Webhook> start_webhook(const std::map<std::string, std::string>& env,
+                                       const std::vector<std::string>& extra_args = {}) {
   auto w = std::make_unique<Webhook>();
   w->dir = scangate::test::make_temp_dir("sg-webhook");
   const std::string d = w->dir;
-  // A CA and a server certificate for 127.0.0.1, as cert-manager would issue them.
-  sh({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out",
-      d + "/ca.pem", "-days", "2", "-subj", "/CN=scangate-test-ca"});
-  sh({"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/tls.key", "-out", d + "/tls.csr",
-      "-subj", "/CN=scangate-webhook"});
-  {
-    std::ofstream ext(d + "/ext.cnf");
-    ext << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-  }
-  sh({"/usr/bin/openssl", "x509", "-req", "-in", d + "/tls.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-      "-CAcreateserial", "-out", d + "/tls.crt", "-days", "2", "-extfile", d + "/ext.cnf"});
-  // The scenario DB.
-  std::vector<std::string> build = {SCANGATE_CLI, "db", "build", "--quiet", "--output", d + "/db.sqlite"};
-  for (const char* v : {"3.10", "3.14", "3.15", "3.18", "3.20"}) {
-    build.push_back("--alpine-secdb");
-    build.push_back(testdata(std::string("scenario/secdb/v") + v + "-main.json"));
-  }
-  build.push_back("--nvd");
-  build.push_back(testdata("scenario/nvd/nvdcve-2.0-scenario.json"));
-  sh(build);
+  make_certificates(d);
 
-  w->log = d + "/webhook.log";
-  w->pid = fork();
-  if (w->pid == 0) {
-    int fd = open(w->log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    dup2(fd, 1);
-    execl(SCANGATE_WEBHOOK, SCANGATE_WEBHOOK, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-          "--tls-cert-file", (d + "/tls.crt").c_str(), "--tls-private-key-file", (d + "/tls.key").c_str(), "--db",
-          (d + "/db.sqlite").c_str(), "--insecure-registry", env.at("REGISTRY").c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::regex ports("https_port=([0-9]+) metrics_port=([0-9]+)");
-  for (int i = 0; i < 200 && w->https_port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::string text = scangate::test::read_file(w->log);
-    std::smatch m;
-    if (std::regex_search(text, m, ports)) {
-      w->https_port = std::stoi(m[1]);
-      w->metrics_port = std::stoi(m[2]);
-    }
-  }
-  INFO(scangate::test::read_file(w->log));
-  REQUIRE(w->https_port > 0);
+  std::vector<std::string> argv = {SCANGATE_WEBHOOK, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                                   "--tls-cert-file", d + "/tls.crt", "--tls-private-key-file", d + "/tls.key",
+                                   "--db", scenario_db(), "--insecure-registry", env.at("REGISTRY")};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  w->proc.spawn(argv, d + "/webhook.log");
+  auto m = w->proc.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
+  INFO(w->log());
+  REQUIRE(!m.empty());
+  w->https_port = std::stoi(m.at(1));
+  w->metrics_port = std::stoi(m.at(2));
   // Ready once the DB and the policy are loaded.
-  for (int i = 0; i < 100; ++i) {
-    auto r = run_process({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", d + "/ca.pem",
-                          "https://127.0.0.1:" + std::to_string(w->https_port) + "/readyz"});
-    if (r.out == "200") break;
+  std::string ready;
+  for (auto until = std::chrono::steady_clock::now() + kStartTimeout; std::chrono::steady_clock::now() < until;) {
+    auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                          "--cacert", d + "/ca.pem", "https://127.0.0.1:" + std::to_string(w->https_port) + "/readyz"});
+    ready = r.out;
+    if (ready == "200") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  REQUIRE(ready == "200");
   return w;
+}
+
+struct HttpReply {
+  int curl_exit = -1;
+  std::string code;  // HTTP status as curl saw it ("000" when there was none)
+  std::string body;
+};
+
+// POSTs the file `body_file` to the webhook's TLS port.
+HttpReply post_file(const Webhook& w, const std::string& body_file, const std::string& content_type,
+                    const std::string& target = "/validate?timeout=30s") {
+  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "60", "-w", "\n%{http_code}", "--cacert",
+                        w.dir + "/ca.pem", "-H", "Content-Type: " + content_type, "--data-binary", "@" + body_file,
+                        "https://127.0.0.1:" + std::to_string(w.https_port) + target});
+  HttpReply h;
+  h.curl_exit = r.exit_code;
+  auto nl = r.out.rfind('\n');
+  if (nl == std::string::npos) return h;
+  h.body = r.out.substr(0, nl);
+  h.code = r.out.substr(nl + 1);
+  return h;
+}
+
+HttpReply post_text(Webhook& w, const std::string& body, const std::string& content_type = "application/json") {
+  std::string file = w.dir + "/body-" + std::to_string(++w.posted) + ".json";
+  {
+    std::ofstream f(file, std::ios::binary);
+    f << body;
+  }
+  return post_file(w, file, content_type);
+}
+
+// Posts a review; the deadline (?timeout=30s, the API server's maximum) leaves a scan on a busy
+// machine plenty of time, so the verdict is never the scan.onPending one.
+Json post(Webhook& w, const Json& review, std::string* code = nullptr) {
+  auto h = post_text(w, review.dump());
+  INFO(w.log());
+  REQUIRE(h.curl_exit == 0);
+  if (code) *code = h.code;
+  INFO(h.body);
+  return Json::parse(h.body);
+}
+
+std::string metrics_text(const Webhook& w) {
+  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "30",
+                        "http://127.0.0.1:" + std::to_string(w.metrics_port) + "/metrics"});
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// Sum of every sample of a counter family (all label sets) in Prometheus text format.
+double metric_sum(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
 }
 
 Json pod_review(const std::string& uid, const std::string& image) {
@@ -121,19 +153,78 @@ Json pod_review(const std::string& uid, const std::string& image) {
                 {"dryRun", false}}}};
 }
 
-Json post(const Webhook& w, const Json& review, std::string* code = nullptr) {
-  std::string body_file = w.dir + "/review.json";
-  {
-    std::ofstream f(body_file);
-    f << review.dump();
+// An AdmissionReview v1 for `op` of `object`, as the API server sends it (kind and resource from
+// the object, plural resource name given).
+Json review_for(const std::string& uid, const Json& object, const std::string& resource,
+                const std::string& op = "CREATE", const Json& old_object = nullptr) {
+  std::string api = object.at("apiVersion");
+  std::string group, version = api;
+  if (auto p = api.find('/'); p != std::string::npos) {
+    group = api.substr(0, p);
+    version = api.substr(p + 1);
   }
-  auto r = run_process({"/usr/bin/curl", "-s", "-w", "\n%{http_code}", "--cacert", w.dir + "/ca.pem", "-H",
-                        "Content-Type: application/json", "--data-binary", "@" + body_file,
-                        "https://127.0.0.1:" + std::to_string(w.https_port) + "/validate?timeout=10s"});
+  Json gvk = {{"group", group}, {"version", version}, {"kind", object.at("kind")}};
+  Json gvr = {{"group", group}, {"version", version}, {"resource", resource}};
+  Json req = {{"uid", uid},
+              {"kind", gvk},
+              {"resource", gvr},
+              {"requestKind", gvk},
+              {"requestResource", gvr},
+              {"name", object["metadata"].value("name", "")},
+              {"namespace", "default"},
+              {"operation", op},
+              {"userInfo", {{"username", "kubernetes-admin"}, {"groups", {"system:masters", "system:authenticated"}}}},
+              {"object", object},
+              {"oldObject", old_object},
+              {"dryRun", false},
+              {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", op == "CREATE" ? "CreateOptions" : "UpdateOptions"}}}};
+  return Json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", req}};
+}
+
+// `kubectl create ... --dry-run=client -o json`: the object exactly as kubectl renders it.
+Json kubectl_json(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/kubectl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--dry-run=client", "-o", "json"});
+  auto r = run_process(argv);
+  INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  auto nl = r.out.rfind('\n');
-  if (code) *code = r.out.substr(nl + 1);
-  return Json::parse(r.out.substr(0, nl));
+  return Json::parse(r.out);
+}
+
+// Hand-written StatefulSet / DaemonSet with one container.
+Json apps_object(const std::string& kind, const std::string& name, const std::string& container,
+                 const std::string& image) {
+  Json spec = {{"selector", {{"matchLabels", {{"app", name}}}}},
+               {"template",
+                {{"metadata", {{"labels", {{"app", name}}}}},
+                 {"spec", {{"containers", Json::array({{{"name", container}, {"image", image}}})}}}}}};
+  if (kind == "StatefulSet") {
+    spec["serviceName"] = name;
+    spec["replicas"] = 3;
+  }
+  return Json{{"apiVersion", "apps/v1"}, {"kind", kind}, {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec", spec}};
+}
+
+// The first container of an object's pod template, wherever the kind keeps it.
+const Json& first_container(const Json& object) {
+  const Json& spec = object.at("kind") == "CronJob" ? object.at("spec").at("jobTemplate").at("spec") : object.at("spec");
+  return spec.at("template").at("spec").at("containers").at(0);
+}
+
+// "sha256:0123abcd" for the message's short digest (8 hex digits, as in the issue's example).
+std::string short_digest(const std::string& digest) { return digest.substr(0, std::string("sha256:").size() + 8); }
+
+// Files the CSPM receiver stored (reports, not their .meta.json).
+std::vector<std::filesystem::path> received_reports(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() > 5 && n.ends_with(".json") && !n.ends_with(".meta.json") && n[0] != '.') out.push_back(e.path());
+  }
+  return out;
 }
 
 }  // namespace
@@ -143,7 +234,7 @@ TEST_CASE("webhook: the vulnerable image is denied, the patched one allowed, met
   auto w = start_webhook(env);
   std::string code;
   Json denied = post(*w, pod_review("uid-1", env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6")), &code);
-  INFO(scangate::test::read_file(w->log));
+  INFO(w->log());
   CHECK(code == "200");
   CHECK(denied["apiVersion"] == "admission.k8s.io/v1");
   CHECK(denied["response"]["uid"] == "uid-1");
@@ -162,18 +253,285 @@ TEST_CASE("webhook: the vulnerable image is denied, the patched one allowed, met
   Json again = post(*w, pod_review("uid-3", env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6")));
   CHECK(again["response"]["allowed"] == false);
 
-  auto metrics = run_process({"/usr/bin/curl", "-s", "http://127.0.0.1:" + std::to_string(w->metrics_port) + "/metrics"});
-  CHECK(metrics.out.find("scangate_admission_requests_total") != std::string::npos);
-  CHECK(metrics.out.find("scangate_verdict_cache_hits_total") != std::string::npos);
-  CHECK(metrics.out.find("scangate_scans_total{result=\"ok\"} 2") != std::string::npos);
-  CHECK(metrics.out.find("scangate_db_info{revision=\"sha256:") != std::string::npos);
+  std::string metrics = metrics_text(*w);
+  CHECK(metrics.find("scangate_admission_requests_total") != std::string::npos);
+  CHECK(metrics.find("scangate_verdict_cache_hits_total") != std::string::npos);
+  CHECK(metrics.find("scangate_scans_total{result=\"ok\"} 2") != std::string::npos);
+  CHECK(metrics.find("scangate_db_info{revision=\"sha256:") != std::string::npos);
 
   // Bad input gets a clear 4xx and the server keeps answering.
-  std::string bad_code;
-  auto bad = run_process({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", w->dir + "/ca.pem",
-                          "-H", "Content-Type: application/json", "--data-binary", "{not json",
-                          "https://127.0.0.1:" + std::to_string(w->https_port) + "/validate"});
-  CHECK(bad.out == "400");
+  auto bad = post_text(*w, "{not json");
+  CHECK(bad.code == "400");
   Json still = post(*w, pod_review("uid-4", env.at("REGISTRY") + "/alpine:3.15.11"));
   CHECK(still["response"]["allowed"] == true);
+}
+
+TEST_CASE("webhook: kubectl-rendered Deployment Job CronJob and hand-written StatefulSet DaemonSet are gated",
+          "[registry][webhook]") {
+  auto env = fixture_env();
+  auto w = start_webhook(env);
+  const std::string vulnerable = env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6");
+  const std::string clean = env.at("REGISTRY") + "/alpine:3.15.11";
+
+  struct Workload {
+    std::string what, resource;
+    Json object;
+  };
+  auto workloads = [&](const std::string& image) {
+    return std::vector<Workload>{
+        {"Deployment", "deployments", kubectl_json({"create", "deployment", "web", "--image=" + image})},
+        {"Job", "jobs", kubectl_json({"create", "job", "migrate", "--image=" + image})},
+        {"CronJob", "cronjobs",
+         kubectl_json({"create", "cronjob", "nightly", "--image=" + image, "--schedule=0 3 * * *"})},
+        {"StatefulSet", "statefulsets", apps_object("StatefulSet", "db", "postgres", image)},
+        {"DaemonSet", "daemonsets", apps_object("DaemonSet", "agent", "collector", image)},
+    };
+  };
+
+  int n = 0;
+  for (const auto& wl : workloads(vulnerable)) {
+    INFO(wl.what << " with " << vulnerable);
+    const std::string container = first_container(wl.object).at("name");
+    CHECK(first_container(wl.object).at("image") == vulnerable);
+    const std::string uid = "deny-" + std::to_string(++n);
+    std::string code;
+    Json r = post(*w, review_for(uid, wl.object, wl.resource), &code);
+    INFO(r.dump());
+    CHECK(code == "200");
+    CHECK(r["apiVersion"] == "admission.k8s.io/v1");
+    CHECK(r["kind"] == "AdmissionReview");
+    CHECK(r["response"]["uid"] == uid);
+    CHECK(r["response"]["allowed"] == false);
+    CHECK(r["response"]["status"]["code"] == 403);
+    std::string msg = r["response"]["status"].value("message", "");
+    CHECK(msg.find("container \"" + container + "\"") != std::string::npos);
+    CHECK(msg.find("image " + vulnerable + " (" + short_digest(env.at("DIGEST_PYTHON_3_6"))) != std::string::npos);
+    CHECK(msg.find("CRITICAL") != std::string::npos);
+    CHECK(msg.find("CVE-2022-37434") != std::string::npos);
+  }
+  // The container names kubectl gives: the image's name for a Deployment, the object's for
+  // a Job and a CronJob.
+  auto rendered = workloads(vulnerable);
+  CHECK(first_container(rendered[0].object).at("name") == "python");
+  CHECK(first_container(rendered[1].object).at("name") == "migrate");
+  CHECK(first_container(rendered[2].object).at("name") == "nightly");
+
+  for (const auto& wl : workloads(clean)) {
+    INFO(wl.what << " with " << clean);
+    const std::string uid = "allow-" + std::to_string(++n);
+    Json r = post(*w, review_for(uid, wl.object, wl.resource));
+    INFO(r.dump());
+    CHECK(r["response"]["uid"] == uid);
+    CHECK(r["response"]["allowed"] == true);
+    CHECK_FALSE(r["response"].contains("status"));
+  }
+  // One scan per image, whatever the number of workloads that use it.
+  CHECK(metric_sum(metrics_text(*w), "scangate_scans_total") == 2);
+}
+
+TEST_CASE("webhook: a scale-only Deployment UPDATE is allowed without a scan", "[registry][webhook]") {
+  auto env = fixture_env();
+  auto w = start_webhook(env);
+  // A first scan, so the scan counter exists with a known value.
+  Json first = post(*w, pod_review("warm-up", env.at("REGISTRY") + "/alpine:3.15.11"));
+  REQUIRE(first["response"]["allowed"] == true);
+  const double scans_before = metric_sum(metrics_text(*w), "scangate_scans_total");
+  REQUIRE(scans_before == 1);
+
+  // alpine:3.18.9 was never scanned by this process: a scan would show in the counter.
+  const std::string image = env.at("REGISTRY") + "/alpine:3.18.9";
+  Json old_obj = kubectl_json({"create", "deployment", "web", "--image=" + image});
+  Json new_obj = old_obj;
+  new_obj["spec"]["replicas"] = 5;
+  Json r = post(*w, review_for("scale-1", new_obj, "deployments", "UPDATE", old_obj));
+  INFO(r.dump());
+  CHECK(r["response"]["uid"] == "scale-1");
+  CHECK(r["response"]["allowed"] == true);
+  CHECK(metric_sum(metrics_text(*w), "scangate_scans_total") == scans_before);
+
+  // Control: the same image in a CREATE is scanned (and allowed: no CRITICAL in alpine 3.18.9).
+  Json created = post(*w, review_for("create-1", old_obj, "deployments"));
+  CHECK(created["response"]["allowed"] == true);
+  CHECK(metric_sum(metrics_text(*w), "scangate_scans_total") == scans_before + 1);
+
+  // An UPDATE that changes the image is gated on the new image.
+  Json vuln_obj = new_obj;
+  const std::string vulnerable = env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6");
+  vuln_obj["spec"]["template"]["spec"]["containers"][0]["image"] = vulnerable;
+  Json changed = post(*w, review_for("image-1", vuln_obj, "deployments", "UPDATE", new_obj));
+  INFO(changed.dump());
+  CHECK(changed["response"]["allowed"] == false);
+  CHECK(changed["response"]["status"]["code"] == 403);
+  CHECK(changed["response"]["status"].value("message", "").find("CVE-2022-37434") != std::string::npos);
+}
+
+TEST_CASE("webhook: an ephemeral container added through pods/ephemeralcontainers is gated", "[registry][webhook]") {
+  auto env = fixture_env();
+  auto w = start_webhook(env);
+  const std::string clean = env.at("REGISTRY") + "/alpine:3.15.11";
+  const std::string vulnerable = env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6");
+
+  // What `kubectl debug -it app --image=... --target=app` sends (Kubernetes >= 1.22): an UPDATE of
+  // the pods/ephemeralcontainers subresource whose object is the whole Pod.
+  Json old_pod = {{"apiVersion", "v1"},
+                  {"kind", "Pod"},
+                  {"metadata", {{"name", "app"}, {"namespace", "default"}, {"uid", "6e1b6c5e-3a8e-4c53-9d2f-000000000001"}}},
+                  {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", clean}}})}}},
+                  {"status", {{"phase", "Running"}}}};
+  auto with_debugger = [&](const std::string& image) {
+    Json pod = old_pod;
+    pod["spec"]["ephemeralContainers"] = Json::array(
+        {{{"name", "debugger"}, {"image", image}, {"targetContainerName", "app"}, {"stdin", true}, {"tty", true}}});
+    return pod;
+  };
+  auto subresource_review = [&](const std::string& uid, const Json& pod) {
+    Json review = review_for(uid, pod, "pods", "UPDATE", old_pod);
+    review["request"]["subResource"] = "ephemeralcontainers";
+    review["request"]["requestSubResource"] = "ephemeralcontainers";
+    return review;
+  };
+
+  Json r = post(*w, subresource_review("debug-1", with_debugger(vulnerable)));
+  INFO(r.dump());
+  CHECK(r["response"]["uid"] == "debug-1");
+  CHECK(r["response"]["allowed"] == false);
+  CHECK(r["response"]["status"]["code"] == 403);
+  std::string msg = r["response"]["status"].value("message", "");
+  CHECK(msg.find("container \"debugger\"") != std::string::npos);
+  CHECK(msg.find(vulnerable) != std::string::npos);
+  CHECK(msg.find("CRITICAL") != std::string::npos);
+  CHECK(msg.find("CVE-2022-37434") != std::string::npos);
+  CHECK(msg.find("container \"app\"") == std::string::npos);  // unchanged, not gated again
+
+  Json ok = post(*w, subresource_review("debug-2", with_debugger(clean)));
+  CHECK(ok["response"]["uid"] == "debug-2");
+  CHECK(ok["response"]["allowed"] == true);
+}
+
+TEST_CASE("webhook: a dryRun review is decided the same way and uploads nothing to CSPM", "[registry][webhook]") {
+  auto env = fixture_env();
+  const std::string rdir = scangate::test::make_temp_dir("sg-webhook-cspm");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{rdir};
+  {
+    std::ofstream t(rdir + "/token");
+    t << "webhook-e2e-token-" << getpid() << "\n";
+  }
+  // The real receiver (an AccuKnox-compatible artifact endpoint) on loopback.
+  Child receiver;
+  receiver.spawn({SCANGATE_CLI, "cspm-receiver", "--quiet", "--listen", "127.0.0.1:0", "--dir", rdir + "/received",
+                  "--token-file", rdir + "/token"},
+                 rdir + "/receiver.log");
+  auto m = receiver.wait_for(std::regex("(http://127\\.0\\.0\\.1:[0-9]+)"), kStartTimeout);
+  INFO(scangate::test::read_file(rdir + "/receiver.log"));
+  REQUIRE(!m.empty());
+  const std::string url = m.at(1);
+
+  auto w = start_webhook(env, {"--cspm-url", url, "--cspm-token-file", rdir + "/token", "--cspm-tenant-id", "1",
+                               "--spool-dir", rdir + "/spool"});
+
+  // dryRun: the vulnerable image, never scanned here, is denied exactly as without dryRun...
+  Json dry = pod_review("dry-1", env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6"));
+  dry["request"]["dryRun"] = true;
+  Json r = post(*w, dry);
+  INFO(r.dump());
+  CHECK(r["response"]["allowed"] == false);
+  CHECK(r["response"]["status"]["code"] == 403);
+  CHECK(r["response"]["status"].value("message", "").find("CVE-2022-37434") != std::string::npos);
+
+  // ...and a normal review of another unscanned image (alpine 3.10.9: apk-tools CVE-2021-36159).
+  Json normal = post(*w, pod_review("wet-1", env.at("REGISTRY") + "/alpine:3.10.9"));
+  INFO(normal.dump());
+  CHECK(normal["response"]["allowed"] == false);
+  CHECK(normal["response"]["status"].value("message", "").find("CVE-2021-36159") != std::string::npos);
+
+  // One uploader sends reports in order, so had the dry run uploaded, its report would land first.
+  auto until = std::chrono::steady_clock::now() + kUploadTimeout;
+  while (received_reports(rdir + "/received").empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // room for a wrong second upload to show
+  auto reports = received_reports(rdir + "/received");
+  INFO(w->log());
+  INFO(scangate::test::read_file(rdir + "/receiver.log"));
+  REQUIRE(reports.size() == 1);
+  std::string report = scangate::test::read_file(reports[0].string());
+  CHECK(report.find(env.at("DIGEST_ALPINE_3_10_9")) != std::string::npos);
+  CHECK(report.find(env.at("DIGEST_PYTHON_3_6")) == std::string::npos);
+  CHECK(report.find("CVE-2021-36159") != std::string::npos);
+  std::string metrics = metrics_text(*w);
+  CHECK(metric_sum(metrics, "scangate_cspm_uploads_total") == 1);
+  CHECK(metric_sum(metrics, "scangate_scans_total") == 2);  // the dry run did scan
+}
+
+TEST_CASE("webhook: bad input over TLS gets a clear 4xx and the server keeps answering", "[registry][webhook]") {
+  auto env = fixture_env();
+  auto w = start_webhook(env);
+  const Json good = pod_review("good", env.at("REGISTRY") + "/alpine:3.15.11");
+  auto still_answers = [&] {
+    Json r = post(*w, good);
+    CHECK(r["response"]["uid"] == "good");
+    CHECK(r["response"]["allowed"] == true);
+  };
+  still_answers();
+
+  {
+    INFO("malformed JSON");
+    auto h = post_text(*w, "{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": ");
+    INFO(h.body);
+    CHECK(h.code == "400");
+    CHECK(h.body.find("invalid AdmissionReview") != std::string::npos);
+  }
+  still_answers();
+  {
+    INFO("wrong kind");
+    Json review = good;
+    review["kind"] = "ConfigMap";
+    auto h = post_text(*w, review.dump());
+    INFO(h.body);
+    CHECK(h.code == "400");
+    CHECK(h.body.find("ConfigMap") != std::string::npos);
+  }
+  still_answers();
+  {
+    INFO("missing uid");
+    Json review = good;
+    review["request"].erase("uid");
+    auto h = post_text(*w, review.dump());
+    INFO(h.body);
+    CHECK(h.code == "400");
+    CHECK(h.body.find("uid") != std::string::npos);
+  }
+  still_answers();
+  {
+    INFO("wrong content type");
+    auto h = post_text(*w, good.dump(), "text/plain");
+    INFO(h.body);
+    CHECK(h.code == "415");
+    CHECK(h.body.find("text/plain") != std::string::npos);
+  }
+  still_answers();
+  {
+    INFO("a 12 MB body");
+    Json review = good;
+    review["request"]["object"]["metadata"]["annotations"] = {{"padding", std::string(12u << 20, 'a')}};
+    auto h = post_text(*w, review.dump());
+    INFO(h.body);
+    CHECK(h.code == "413");
+    CHECK(h.body.find("too large") != std::string::npos);
+  }
+  still_answers();
+  {
+    INFO("plain HTTP to the TLS port");
+    auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "30", "-w", "\n%{http_code}", "-H",
+                          "Content-Type: application/json", "--data-binary", good.dump(),
+                          "http://127.0.0.1:" + std::to_string(w->https_port) + "/validate"});
+    INFO(r.out);
+    CHECK(r.out.ends_with("\n400"));
+    CHECK(r.out.find("https://") != std::string::npos);
+  }
+  still_answers();
+  INFO(w->log());
+  CHECK(w->proc.running());
 }
