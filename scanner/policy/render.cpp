@@ -186,7 +186,7 @@ std::string render_admission_line(const std::string& container, const Verdict& v
   // Everything but the id list, to know how much room the ids have.
   std::string rest;
   for (const auto& p : parts) rest += "; " + p;
-  size_t fixed = head.size() + 1 + vulns.size() + rest.size() + advice.size();
+  size_t fixed = head.size() + 1 + vulns.size() + rest.size() + advice.size() + 1;  // + the full stop
   std::string ids;
   if (!over.empty()) {
     const std::string tail = ", …";
@@ -221,6 +221,8 @@ std::string render_admission_line(const std::string& container, const Verdict& v
   if (first) {  // denied for a reason with no words above (cannot happen today): say so anyway
     for (const auto& r : v.reasons) line += (first ? ": " : "; ") + r, first = false;
   }
+  // A sentence ends before the advice, unless an elision ("…") already closes the list.
+  if (!advice.empty() && !line.ends_with("…") && !line.ends_with(".")) line += ".";
   line += advice;
   return truncate_utf8(line, max_bytes);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -20,6 +25,9 @@
 #include "support/test_support.h"
 
 namespace scangate::it {
+
+using Json = nlohmann::json;
+using scangate::test::run_process;
 
 // Generous: the machine running the tests may be busy compiling.
 constexpr auto kStartTimeout = std::chrono::seconds(60);
@@ -104,8 +112,13 @@ inline void make_certificates(const std::string& d) {
 // The scenario DB (Alpine secdb for the scenario's releases + the scenario's NVD records),
 // built once per test process.
 inline const std::string& scenario_db() {
+  struct TempDir {
+    std::string path = scangate::test::make_temp_dir("sg-db");
+    ~TempDir() { std::filesystem::remove_all(path); }  // at process exit
+  };
+  static const TempDir tmp;
   static const std::string path = [] {
-    std::string dir = scangate::test::make_temp_dir("sg-db");
+    const std::string& dir = tmp.path;
     std::vector<std::string> argv = {SCANGATE_CLI, "db", "build", "--quiet", "--output", dir + "/db.sqlite"};
     for (const char* v : {"3.10", "3.14", "3.15", "3.18", "3.20"}) {
       argv.push_back("--alpine-secdb");
@@ -117,6 +130,129 @@ inline const std::string& scenario_db() {
     return dir + "/db.sqlite";
   }();
   return path;
+}
+
+// scangate-webhook with its own CA and certificate (dir/ca.pem), the scenario DB and the fixture's
+// registry; ready (GET /readyz 200) when returned. `extra_args` are appended (e.g. --policy).
+struct Webhook {
+  std::string dir;
+  Child proc;
+  int https_port = 0, metrics_port = 0;
+  int posted = 0;
+
+  ~Webhook() {
+    proc.stop();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  std::string log() const { return scangate::test::read_file(proc.log); }
+};
+
+inline std::unique_ptr<Webhook> start_webhook(const std::map<std::string, std::string>& env,
+                                       const std::vector<std::string>& extra_args = {}) {
+  auto w = std::make_unique<Webhook>();
+  w->dir = scangate::test::make_temp_dir("sg-webhook");
+  const std::string d = w->dir;
+  make_certificates(d);
+
+  std::vector<std::string> argv = {SCANGATE_WEBHOOK, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                                   "--tls-cert-file", d + "/tls.crt", "--tls-private-key-file", d + "/tls.key",
+                                   "--db", scenario_db(), "--insecure-registry", env.at("REGISTRY")};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  w->proc.spawn(argv, d + "/webhook.log");
+  auto m = w->proc.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
+  INFO(w->log());
+  REQUIRE(!m.empty());
+  w->https_port = std::stoi(m.at(1));
+  w->metrics_port = std::stoi(m.at(2));
+  // Ready once the DB and the policy are loaded.
+  std::string ready;
+  for (auto until = std::chrono::steady_clock::now() + kStartTimeout; std::chrono::steady_clock::now() < until;) {
+    auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                          "--cacert", d + "/ca.pem", "https://127.0.0.1:" + std::to_string(w->https_port) + "/readyz"});
+    ready = r.out;
+    if (ready == "200") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(ready == "200");
+  return w;
+}
+
+struct HttpReply {
+  int curl_exit = -1;
+  std::string code;  // HTTP status as curl saw it ("000" when there was none)
+  std::string body;
+};
+
+// POSTs the file `body_file` to the webhook's TLS port.
+inline HttpReply post_file(const Webhook& w, const std::string& body_file, const std::string& content_type,
+                    const std::string& target = "/validate?timeout=30s") {
+  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "60", "-w", "\n%{http_code}", "--cacert",
+                        w.dir + "/ca.pem", "-H", "Content-Type: " + content_type, "--data-binary", "@" + body_file,
+                        "https://127.0.0.1:" + std::to_string(w.https_port) + target});
+  HttpReply h;
+  h.curl_exit = r.exit_code;
+  auto nl = r.out.rfind('\n');
+  if (nl == std::string::npos) return h;
+  h.body = r.out.substr(0, nl);
+  h.code = r.out.substr(nl + 1);
+  return h;
+}
+
+inline HttpReply post_text(Webhook& w, const std::string& body, const std::string& content_type = "application/json") {
+  std::string file = w.dir + "/body-" + std::to_string(++w.posted) + ".json";
+  {
+    std::ofstream f(file, std::ios::binary);
+    f << body;
+  }
+  return post_file(w, file, content_type);
+}
+
+// Posts a review; the deadline (?timeout=30s, the API server's maximum) leaves a scan on a busy
+// machine plenty of time, so the verdict is never the scan.onPending one.
+inline Json post(Webhook& w, const Json& review, std::string* code = nullptr) {
+  auto h = post_text(w, review.dump());
+  INFO(w.log());
+  REQUIRE(h.curl_exit == 0);
+  if (code) *code = h.code;
+  INFO(h.body);
+  return Json::parse(h.body);
+}
+
+inline std::string metrics_text(const Webhook& w) {
+  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "30",
+                        "http://127.0.0.1:" + std::to_string(w.metrics_port) + "/metrics"});
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// Sum of every sample of a counter family (all label sets) in Prometheus text format.
+inline double metric_sum(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+inline Json pod_review(const std::string& uid, const std::string& image, const std::string& ns = "default") {
+  return Json{{"apiVersion", "admission.k8s.io/v1"},
+              {"kind", "AdmissionReview"},
+              {"request",
+               {{"uid", uid},
+                {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+                {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+                {"operation", "CREATE"},
+                {"namespace", ns},
+                {"name", "app"},
+                {"object",
+                 {{"apiVersion", "v1"},
+                  {"kind", "Pod"},
+                  {"metadata", {{"name", "app"}, {"namespace", ns}}},
+                  {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", image}}})}}}}},
+                {"dryRun", false}}}};
 }
 
 }  // namespace scangate::it

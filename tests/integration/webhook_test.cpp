@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -21,6 +22,15 @@
 #include "support/test_support.h"
 
 using scangate::it::Child;
+using scangate::it::HttpReply;
+using scangate::it::metric_sum;
+using scangate::it::metrics_text;
+using scangate::it::pod_review;
+using scangate::it::post;
+using scangate::it::post_file;
+using scangate::it::post_text;
+using scangate::it::start_webhook;
+using scangate::it::Webhook;
 using scangate::it::kStartTimeout;
 using scangate::it::make_certificates;
 using scangate::it::scenario_db;
@@ -31,127 +41,6 @@ using Json = nlohmann::json;
 namespace {
 
 constexpr auto kUploadTimeout = std::chrono::seconds(60);
-
-struct Webhook {
-  std::string dir;
-  Child proc;
-  int https_port = 0, metrics_port = 0;
-  int posted = 0;
-
-  ~Webhook() {
-    proc.stop();
-    if (!dir.empty()) std::filesystem::remove_all(dir);
-  }
-  std::string log() const { return scangate::test::read_file(proc.log); }
-};
-
-std::unique_ptr<Webhook> start_webhook(const std::map<std::string, std::string>& env,
-                                       const std::vector<std::string>& extra_args = {}) {
-  auto w = std::make_unique<Webhook>();
-  w->dir = scangate::test::make_temp_dir("sg-webhook");
-  const std::string d = w->dir;
-  make_certificates(d);
-
-  std::vector<std::string> argv = {SCANGATE_WEBHOOK, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                                   "--tls-cert-file", d + "/tls.crt", "--tls-private-key-file", d + "/tls.key",
-                                   "--db", scenario_db(), "--insecure-registry", env.at("REGISTRY")};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  w->proc.spawn(argv, d + "/webhook.log");
-  auto m = w->proc.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
-  INFO(w->log());
-  REQUIRE(!m.empty());
-  w->https_port = std::stoi(m.at(1));
-  w->metrics_port = std::stoi(m.at(2));
-  // Ready once the DB and the policy are loaded.
-  std::string ready;
-  for (auto until = std::chrono::steady_clock::now() + kStartTimeout; std::chrono::steady_clock::now() < until;) {
-    auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
-                          "--cacert", d + "/ca.pem", "https://127.0.0.1:" + std::to_string(w->https_port) + "/readyz"});
-    ready = r.out;
-    if (ready == "200") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(ready == "200");
-  return w;
-}
-
-struct HttpReply {
-  int curl_exit = -1;
-  std::string code;  // HTTP status as curl saw it ("000" when there was none)
-  std::string body;
-};
-
-// POSTs the file `body_file` to the webhook's TLS port.
-HttpReply post_file(const Webhook& w, const std::string& body_file, const std::string& content_type,
-                    const std::string& target = "/validate?timeout=30s") {
-  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "60", "-w", "\n%{http_code}", "--cacert",
-                        w.dir + "/ca.pem", "-H", "Content-Type: " + content_type, "--data-binary", "@" + body_file,
-                        "https://127.0.0.1:" + std::to_string(w.https_port) + target});
-  HttpReply h;
-  h.curl_exit = r.exit_code;
-  auto nl = r.out.rfind('\n');
-  if (nl == std::string::npos) return h;
-  h.body = r.out.substr(0, nl);
-  h.code = r.out.substr(nl + 1);
-  return h;
-}
-
-HttpReply post_text(Webhook& w, const std::string& body, const std::string& content_type = "application/json") {
-  std::string file = w.dir + "/body-" + std::to_string(++w.posted) + ".json";
-  {
-    std::ofstream f(file, std::ios::binary);
-    f << body;
-  }
-  return post_file(w, file, content_type);
-}
-
-// Posts a review; the deadline (?timeout=30s, the API server's maximum) leaves a scan on a busy
-// machine plenty of time, so the verdict is never the scan.onPending one.
-Json post(Webhook& w, const Json& review, std::string* code = nullptr) {
-  auto h = post_text(w, review.dump());
-  INFO(w.log());
-  REQUIRE(h.curl_exit == 0);
-  if (code) *code = h.code;
-  INFO(h.body);
-  return Json::parse(h.body);
-}
-
-std::string metrics_text(const Webhook& w) {
-  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "30",
-                        "http://127.0.0.1:" + std::to_string(w.metrics_port) + "/metrics"});
-  REQUIRE(r.exit_code == 0);
-  return r.out;
-}
-
-// Sum of every sample of a counter family (all label sets) in Prometheus text format.
-double metric_sum(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  double sum = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
-Json pod_review(const std::string& uid, const std::string& image) {
-  return Json{{"apiVersion", "admission.k8s.io/v1"},
-              {"kind", "AdmissionReview"},
-              {"request",
-               {{"uid", uid},
-                {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
-                {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
-                {"operation", "CREATE"},
-                {"namespace", "default"},
-                {"name", "app"},
-                {"object",
-                 {{"apiVersion", "v1"},
-                  {"kind", "Pod"},
-                  {"metadata", {{"name", "app"}, {"namespace", "default"}}},
-                  {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", image}}})}}}}},
-                {"dryRun", false}}}};
-}
 
 // An AdmissionReview v1 for `op` of `object`, as the API server sends it (kind and resource from
 // the object, plural resource name given).
@@ -183,7 +72,8 @@ Json review_for(const std::string& uid, const Json& object, const std::string& r
 
 // `kubectl create ... --dry-run=client -o json`: the object exactly as kubectl renders it.
 Json kubectl_json(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"/usr/bin/kubectl"};
+  const char* kubectl = std::getenv("KUBECTL");  // scripts/setup installs one at /usr/bin/kubectl
+  std::vector<std::string> argv = {kubectl && *kubectl ? kubectl : "/usr/bin/kubectl"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--dry-run=client", "-o", "json"});
   auto r = run_process(argv);
