@@ -73,16 +73,26 @@ struct Flight {
   bool upload_wanted = false;
 };
 
+// The last verdict decided from a cached record and what it was decided for. policy::decide()
+// is pure, so a request for the same image reference, namespace and day under the same policy
+// snapshot gets the same verdict without counting the findings again.
+struct VerdictMemo {
+  std::shared_ptr<const PolicySnapshot> policy;  // held, so the pointer is never reused
+  std::string reference, namespace_name, today;
+  std::shared_ptr<const policy::Verdict> verdict;
+};
+
 struct CacheEntry {
   std::shared_ptr<const ScanRecord> record;
   SteadyClock::time_point inserted;
   std::list<std::string>::iterator lru;
   bool uploaded = false;
+  std::shared_ptr<const VerdictMemo> memo;
 };
 
 // The verdict for one distinct image of a request.
 struct ImageOutcome {
-  policy::Verdict verdict;
+  std::shared_ptr<const policy::Verdict> verdict;
   bool scanned_now = false;  // a scan ran (or was waited on) for this request
 };
 
@@ -114,7 +124,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // Returns the cached record if fresh; `stale` is set when present but older than max_age.
   std::shared_ptr<const ScanRecord> lookup(const std::string& key, std::chrono::seconds max_age, bool& stale,
-                                           bool& needs_upload, bool dry_run) {
+                                           bool& needs_upload, bool dry_run,
+                                           std::shared_ptr<const VerdictMemo>& memo) {
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
     if (it == cache.end()) return nullptr;
@@ -131,7 +142,16 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       it->second.uploaded = true;
       needs_upload = true;
     }
+    memo = it->second.memo;
     return it->second.record;
+  }
+
+  // Keeps `m` with the entry, unless the entry has been replaced or dropped meanwhile.
+  void remember(const std::string& key, const std::shared_ptr<const ScanRecord>& rec,
+                std::shared_ptr<const VerdictMemo> m) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.record == rec) it->second.memo = std::move(m);
   }
 
   void insert(const std::string& key, std::shared_ptr<const ScanRecord> rec, bool uploaded) {
@@ -206,115 +226,199 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     inflight.erase(key);
   }
 
-  std::optional<std::string> digest_for(const Reference& ref, std::string& error) {
+  // The digest of a tag reference when it needs no registry round trip: pinned in the
+  // reference, or resolved less than tag_ttl ago.
+  std::optional<std::string> known_digest(const Reference& ref) {
     if (!ref.digest.empty()) return ref.digest;
     std::string key = ref.normalized();
-    {
-      std::lock_guard<std::mutex> l(mu);
-      auto it = tags.find(key);
-      if (it != tags.end() && it->second.second > SteadyClock::now()) return it->second.first;
-    }
-    auto d = resolver->resolve(key);
+    std::lock_guard<std::mutex> l(mu);
+    auto it = tags.find(key);
+    if (it != tags.end() && it->second.second > SteadyClock::now()) return it->second.first;
+    return std::nullopt;
+  }
+
+  // Asks the registry (a HEAD of the manifest); blocks.
+  std::optional<std::string> resolve_digest(const std::string& normalized, std::string& error) {
+    auto d = resolver->resolve(normalized);
     if (!d.ok()) {
       error = d.error().message;
       return std::nullopt;
     }
     std::lock_guard<std::mutex> l(mu);
     if (tags.size() > 4 * std::max<size_t>(1, o.cache_size)) tags.clear();
-    tags[key] = {*d, SteadyClock::now() + o.tag_ttl};
+    tags[normalized] = {*d, SteadyClock::now() + o.tag_ttl};
     return *d;
   }
 
-  ImageOutcome judge(const std::string& image, const admission::AdmissionRequest& req, const PolicySnapshot& snap,
-                     SteadyClock::time_point deadline, const std::string& today) {
-    ImageOutcome out;
+  // One distinct image of a request on its way to a verdict. start_image() does the steps that
+  // never block; what it leaves (a tag to resolve, a scan to run or wait for) is done by
+  // finish_image(), on a wait thread.
+  struct Judging {
     policy::DecisionInput in;
-    in.namespace_name = req.namespace_;
-    in.today = today;
-    in.image.reference = image;
-    auto ref = parse_reference(image);
-    if (!ref.ok()) {
-      in.scan_state = policy::ScanState::kError;
-      in.scan_error = ref.error().message;
-      out.verdict = policy::decide(snap.policy, in);
-      return out;
+    std::string name;                      // repository, for the pinned reference
+    std::optional<std::string> tag;        // normalized reference still to resolve
+    std::string key, pinned;
+    std::shared_ptr<const ScanRecord> rec;
+    bool stale = false;
+    std::optional<ImageOutcome> out;       // set once decided
+  };
+
+  // A request being decided; it outlives a hand-off to the wait pool.
+  struct Pending {
+    admission::AdmissionRequest req;
+    SteadyClock::time_point deadline;
+    std::shared_ptr<const PolicySnapshot> snap;
+    std::string today;
+    std::map<std::string, Judging> by_image;
+    std::vector<Judging*> order;  // distinct images, first occurrence first
+  };
+
+  ImageOutcome verdict_of(Judging& j, const PolicySnapshot& snap, bool scanned_now) {
+    if (j.rec && j.in.scan_state == policy::ScanState::kDone) {
+      j.in.findings = j.rec->findings;
+      j.in.secrets = j.rec->secrets;
     }
-    in.image.repository = ref->name();
-    in.image.digest = ref->digest;
-    if (policy::exemption(snap.policy, req.namespace_, in.image)) {
-      out.verdict = policy::decide(snap.policy, in);
-      return out;
-    }
-    std::string err;
-    auto digest = digest_for(*ref, err);
-    if (!digest) {
-      in.scan_state = policy::ScanState::kError;
-      in.scan_error = "cannot resolve " + image + ": " + err;
-      out.verdict = policy::decide(snap.policy, in);
-      return out;
-    }
-    in.image.digest = *digest;
-    std::string pinned = ref->name() + "@" + *digest;
-    std::string key = *digest + "|" + db_rev();
-    bool stale = false, needs_upload = false;
-    auto max_age = std::chrono::seconds(snap.policy.scan.max_age_seconds);
-    auto rec = lookup(key, max_age, stale, needs_upload, req.dry_run);
-    if (hooks.cache_lookup) hooks.cache_lookup(rec != nullptr && !stale);
-    if (rec && needs_upload && sink) sink(*rec);
-    if (!rec || stale) {
-      out.scanned_now = true;
-      auto f = flight_for(key, pinned, req.dry_run);
-      std::unique_lock<std::mutex> l(f->mu);
-      f->cv.wait_until(l, deadline, [&] { return f->done; });
-      if (f->done && f->record) {
-        rec = f->record;
-      } else if (f->done) {
-        in.scan_state = policy::ScanState::kError;
-        in.scan_error = f->error;
-      } else if (!rec) {
-        in.scan_state = policy::ScanState::kPending;
-      }
-      // A stale record whose rescan is still running keeps deciding until the rescan lands.
-    }
-    if (rec && in.scan_state == policy::ScanState::kDone) {
-      in.findings = rec->findings;
-      in.secrets = rec->secrets;
-    }
-    out.verdict = policy::decide(snap.policy, in);
+    ImageOutcome out;
+    out.verdict = std::make_shared<const policy::Verdict>(policy::decide(snap.policy, j.in));
+    out.scanned_now = scanned_now;
     return out;
   }
 
-  admission::AdmissionDecision run(const admission::AdmissionRequest& req, SteadyClock::time_point deadline) {
+  // The cache look-up for a known digest; decides on a fresh hit (from the entry's memo when it
+  // was decided for the same inputs).
+  void look_up(Judging& j, const std::string& digest, const Pending& p) {
+    const PolicySnapshot& snap = *p.snap;
+    j.in.image.digest = digest;
+    j.pinned = j.name + "@" + digest;
+    j.key = digest + "|" + db_rev();
+    bool needs_upload = false;
+    auto max_age = std::chrono::seconds(snap.policy.scan.max_age_seconds);
+    std::shared_ptr<const VerdictMemo> memo;
+    j.rec = lookup(j.key, max_age, j.stale, needs_upload, p.req.dry_run, memo);
+    if (hooks.cache_lookup) hooks.cache_lookup(j.rec != nullptr && !j.stale);
+    if (j.rec && needs_upload && sink) sink(*j.rec);
+    if (!j.rec || j.stale) return;
+    if (memo && memo->policy == p.snap && memo->reference == j.in.image.reference &&
+        memo->namespace_name == j.in.namespace_name && memo->today == j.in.today) {
+      j.out = ImageOutcome{memo->verdict, false};
+      return;
+    }
+    j.out = verdict_of(j, snap, false);
+    remember(j.key, j.rec,
+             std::make_shared<const VerdictMemo>(
+                 VerdictMemo{p.snap, j.in.image.reference, j.in.namespace_name, j.in.today, j.out->verdict}));
+  }
+
+  void start_image(Judging& j, const std::string& image, const Pending& p) {
+    const PolicySnapshot& snap = *p.snap;
+    j.in.namespace_name = p.req.namespace_;
+    j.in.today = p.today;
+    j.in.image.reference = image;
+    auto ref = parse_reference(image);
+    if (!ref.ok()) {
+      j.in.scan_state = policy::ScanState::kError;
+      j.in.scan_error = ref.error().message;
+      j.out = verdict_of(j, snap, false);
+      return;
+    }
+    j.name = ref->name();
+    j.in.image.repository = j.name;
+    j.in.image.digest = ref->digest;
+    if (policy::exemption(snap.policy, p.req.namespace_, j.in.image)) {
+      j.out = verdict_of(j, snap, false);
+      return;
+    }
+    auto digest = known_digest(*ref);
+    if (!digest) {
+      j.tag = ref->normalized();
+      return;
+    }
+    look_up(j, *digest, p);
+  }
+
+  // Blocks: resolves the tag, then runs or joins the scan and waits for it up to the deadline.
+  void finish_image(Judging& j, const Pending& p) {
+    const PolicySnapshot& snap = *p.snap;
+    if (j.out) return;
+    if (j.tag) {
+      std::string err;
+      auto digest = resolve_digest(*j.tag, err);
+      if (!digest) {
+        j.in.scan_state = policy::ScanState::kError;
+        j.in.scan_error = "cannot resolve " + j.in.image.reference + ": " + err;
+        j.out = verdict_of(j, snap, false);
+        return;
+      }
+      look_up(j, *digest, p);
+      if (j.out) return;
+    }
+    // No record, or a stale one: scan (one flight per key).
+    auto f = flight_for(j.key, j.pinned, p.req.dry_run);
+    {
+      std::unique_lock<std::mutex> l(f->mu);
+      f->cv.wait_until(l, p.deadline, [&] { return f->done; });
+      if (f->done && f->record) {
+        j.rec = f->record;
+      } else if (f->done) {
+        j.in.scan_state = policy::ScanState::kError;
+        j.in.scan_error = f->error;
+      } else if (!j.rec) {
+        j.in.scan_state = policy::ScanState::kPending;
+      }
+      // A stale record whose rescan is still running keeps deciding until the rescan lands.
+    }
+    j.out = verdict_of(j, snap, true);
+  }
+
+  // What needs no waiting. Returns the decision when every image was decided (cache hits,
+  // exemptions, errors); otherwise finish() must run, on a thread that may block.
+  std::optional<admission::AdmissionDecision> start(Pending& p) {
+    if (p.req.images.empty()) return conclude(p);
+    p.snap = policy();
+    if (!p.snap) return conclude(p);
+    p.today = o.today ? o.today() : utc_today();
+    bool all_done = true;
+    for (const auto& ci : p.req.images) {
+      auto [it, inserted] = p.by_image.try_emplace(ci.image);
+      if (!inserted) continue;
+      p.order.push_back(&it->second);
+      start_image(it->second, ci.image, p);
+      all_done = all_done && it->second.out.has_value();
+    }
+    if (all_done) return conclude(p);
+    return std::nullopt;
+  }
+
+  void finish(Pending& p) {
+    for (Judging* j : p.order) finish_image(*j, p);
+  }
+
+  admission::AdmissionDecision conclude(const Pending& p) {
+    const admission::AdmissionRequest& req = p.req;
     admission::AdmissionDecision d;
     d.allowed = true;
     if (req.images.empty()) return d;
-    auto snap = policy();
-    if (!snap) {
+    if (!p.snap) {
       d.allowed = false;
       d.code = 503;
       d.message = "scangate: no policy loaded";
       return d;
     }
-    std::string today = o.today ? o.today() : utc_today();
-    std::map<std::string, ImageOutcome> by_image;
-    for (const auto& ci : req.images) {
-      if (by_image.count(ci.image)) continue;
-      by_image.emplace(ci.image, judge(ci.image, req, *snap, deadline, today));
-    }
     std::vector<policy::ContainerVerdict> denied;
     std::set<std::string> warned;
     for (const auto& ci : req.images) {
-      const auto& oc = by_image.at(ci.image);
+      const auto& oc = *p.by_image.at(ci.image).out;
       d.cache_miss = d.cache_miss || oc.scanned_now;
-      if (!oc.verdict.allowed) {
+      const policy::Verdict& v = *oc.verdict;
+      if (!v.allowed) {
         d.allowed = false;
-        denied.push_back({ci.container, &oc.verdict});
+        denied.push_back({ci.container, &v});
       }
-      for (auto& w : policy::admission_warnings(ci.container, oc.verdict))
+      for (auto& w : policy::admission_warnings(ci.container, v))
         if (warned.insert(w).second) d.warnings.push_back(w);
-      if (oc.verdict.mode == policy::Mode::kAudit && oc.verdict.violated) {
+      if (v.mode == policy::Mode::kAudit && v.violated) {
         std::string reasons;
-        for (const auto& r : oc.verdict.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+        for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
         d.audit_annotations["violation-" + ci.container] = policy::truncate_utf8(ci.image + ": " + reasons, 1024);
       }
     }
@@ -323,6 +427,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       d.message = policy::render_admission_message(denied);
     }
     return d;
+  }
+
+  admission::AdmissionDecision run(Pending& p) {
+    if (auto d = start(p)) return std::move(*d);
+    finish(p);
+    return conclude(p);
   }
 };
 
@@ -357,13 +467,24 @@ std::chrono::steady_clock::time_point deadline_for(const EngineOptions& o, std::
 
 void Engine::decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
                     std::function<void(admission::AdmissionDecision)> done) {
-  auto deadline = deadline_for(impl_->o, timeout);
+  auto p = std::make_shared<Impl::Pending>();
+  p->req = std::move(req);
+  p->deadline = deadline_for(impl_->o, timeout);
+  // Cache hits (the common case) are decided here, on the caller's thread: handing them to the
+  // wait pool cost two thread wake-ups per request. Only what may block goes to the pool.
+  if (auto d = impl_->start(*p)) return done(std::move(*d));
   auto self = impl_;
-  impl_->wait_pool->post([self, req = std::move(req), deadline, done = std::move(done)] { done(self->run(req, deadline)); });
+  impl_->wait_pool->post([self, p, done = std::move(done)] {
+    self->finish(*p);
+    done(self->conclude(*p));
+  });
 }
 
 admission::AdmissionDecision Engine::decide_sync(const admission::AdmissionRequest& req, std::chrono::nanoseconds timeout) {
-  return impl_->run(req, deadline_for(impl_->o, timeout));
+  Impl::Pending p;
+  p.req = req;
+  p.deadline = deadline_for(impl_->o, timeout);
+  return impl_->run(p);
 }
 
 size_t Engine::cache_entries() const {

@@ -80,7 +80,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Decides asynchronously: `done` is called exactly once, from some thread, before the deadline.
+  // Decides: `done` is called exactly once, before the deadline. When every image is decided
+  // without waiting (cache hits, exemptions, errors) it is called on this thread before decide()
+  // returns; otherwise later, from a wait-pool thread.
   void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
               std::function<void(admission::AdmissionDecision)> done);
   // The same, blocking (tests and the CLI).
