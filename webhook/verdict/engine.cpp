@@ -154,6 +154,17 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (it != cache.end() && it->second.record == rec) it->second.memo = std::move(m);
   }
 
+  // For a request that may have side effects and got `rec` from a scan it joined: true (once)
+  // when that record is cached but was never uploaded. That happens when the scan was started by
+  // a dry run and this request joined it after the scan had already decided not to upload.
+  bool claim_upload(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = cache.find(key);
+    if (it == cache.end() || it->second.record != rec || it->second.uploaded) return false;
+    it->second.uploaded = true;
+    return true;
+  }
+
   void insert(const std::string& key, std::shared_ptr<const ScanRecord> rec, bool uploaded) {
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
@@ -367,6 +378,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       // A stale record whose rescan is still running keeps deciding until the rescan lands.
     }
+    if (!p.req.dry_run && j.rec && sink && claim_upload(j.key, j.rec)) sink(*j.rec);
     j.out = verdict_of(j, snap, true);
   }
 

@@ -175,6 +175,19 @@ TEST_CASE("dryRun is decided the same way but uploads nothing", "[verdict]") {
   CHECK(rig.scanner->calls == 1);
 }
 
+TEST_CASE("a real request that joins a dry run's scan uploads its report once", "[verdict]") {
+  Rig rig(300ms);
+  std::thread dry([&] { rig.engine->decide_sync(request("python:3.6-alpine", /*dry_run=*/true), 5s); });
+  while (rig.scanner->calls == 0) std::this_thread::sleep_for(1ms);  // the dry run's scan is running
+  auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  dry.join();
+  CHECK_FALSE(d.allowed);
+  CHECK(rig.scanner->calls == 1);
+  CHECK(rig.uploads == 1);
+  rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  CHECK(rig.uploads == 1);
+}
+
 TEST_CASE("a registry or scan error applies onError", "[verdict]") {
   Rig rig;
   auto d = rig.engine->decide_sync(request("registry.example.com/missing:1"), 5s);
