@@ -165,7 +165,26 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     return true;
   }
 
+  // The report text is only needed until it has been handed to the upload sink; a cache of
+  // thousands of images must not keep thousands of reports.
+  static std::shared_ptr<const ScanRecord> without_report(const std::shared_ptr<const ScanRecord>& rec) {
+    if (rec->report_json.empty()) return rec;
+    auto slim = std::make_shared<ScanRecord>(*rec);
+    slim->report_json.clear();
+    slim->report_json.shrink_to_fit();
+    return slim;
+  }
+
+  // After `rec`'s report went to the sink: the cached entry keeps the record without it.
+  void drop_report(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
+    auto slim = without_report(rec);
+    std::lock_guard<std::mutex> l(mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.record == rec) it->second.record = std::move(slim);
+  }
+
   void insert(const std::string& key, std::shared_ptr<const ScanRecord> rec, bool uploaded) {
+    if (uploaded || !sink) rec = without_report(rec);  // the caller still holds the full record
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
     if (it != cache.end()) {
@@ -307,7 +326,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     std::shared_ptr<const VerdictMemo> memo;
     j.rec = lookup(j.key, max_age, j.stale, needs_upload, p.req.dry_run, memo);
     if (hooks.cache_lookup) hooks.cache_lookup(j.rec != nullptr && !j.stale);
-    if (j.rec && needs_upload && sink) sink(*j.rec);
+    if (j.rec && needs_upload && sink) {
+      sink(*j.rec);
+      drop_report(j.key, j.rec);
+    }
     if (!j.rec || j.stale) return;
     if (memo && memo->policy == p.snap && memo->reference == j.in.image.reference &&
         memo->namespace_name == j.in.namespace_name && memo->today == j.in.today) {
@@ -378,7 +400,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       // A stale record whose rescan is still running keeps deciding until the rescan lands.
     }
-    if (!p.req.dry_run && j.rec && sink && claim_upload(j.key, j.rec)) sink(*j.rec);
+    if (!p.req.dry_run && j.rec && sink && claim_upload(j.key, j.rec)) {
+      sink(*j.rec);
+      drop_report(j.key, j.rec);
+    }
     j.out = verdict_of(j, snap, true);
   }
 

@@ -88,6 +88,7 @@ struct Rig {
   std::shared_ptr<FakeScanner> scanner = std::make_shared<FakeScanner>();
   std::shared_ptr<FakeResolver> resolver = std::make_shared<FakeResolver>();
   std::atomic<int> uploads{0};
+  std::atomic<int> empty_uploads{0};  // a report handed to the sink without its text
   std::shared_ptr<const PolicySnapshot> snap;
   std::unique_ptr<Engine> engine;
 
@@ -102,7 +103,12 @@ struct Rig {
     o.db_revision = [] { return std::string("db1"); };
     o.today = [] { return std::string("2026-11-27"); };
     engine = std::make_unique<Engine>(
-        o, scanner, resolver, [this](const ScanRecord&) { uploads++; }, [this] { return snap; });
+        o, scanner, resolver,
+        [this](const ScanRecord& r) {
+          uploads++;
+          if (r.report_json.empty()) empty_uploads++;
+        },
+        [this] { return snap; });
   }
 };
 
@@ -172,6 +178,7 @@ TEST_CASE("dryRun is decided the same way but uploads nothing", "[verdict]") {
   rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
   rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
   CHECK(rig.uploads == 1);
+  CHECK(rig.empty_uploads == 0);  // the cached record kept its report until it was uploaded
   CHECK(rig.scanner->calls == 1);
 }
 
@@ -184,6 +191,7 @@ TEST_CASE("a real request that joins a dry run's scan uploads its report once", 
   CHECK_FALSE(d.allowed);
   CHECK(rig.scanner->calls == 1);
   CHECK(rig.uploads == 1);
+  CHECK(rig.empty_uploads == 0);
   rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
   CHECK(rig.uploads == 1);
 }
