@@ -68,25 +68,12 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
     return kExitError;
   }
   const bool drain_only = args->has("drain");
-  const bool soft = args->has("upload-soft-fail");
   const bool quiet = args->has("quiet");
   if (drain_only ? !args->positional().empty() : args->positional().size() != 1) {
     io.err << "scangate upload: " << (drain_only ? "--drain takes no FILE" : "give exactly one report FILE")
            << "\n\nUsage: " << kUploadUsage << "\n";
     return kExitError;
   }
-
-  // Everything after this point may involve the token: messages go through the redacting logger.
-  cspm::Logger to_stderr = stderr_logger(io.err, "scangate upload", quiet);
-  // Configuration and upload failures are soft with --upload-soft-fail; usage errors never are.
-  auto fail = [&](const std::string& msg, int code) {
-    to_stderr(cspm::LogLevel::kError, msg);
-    if (soft) {
-      to_stderr(cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
-      return kExitOk;
-    }
-    return code;
-  };
 
   std::string report;
   if (!drain_only) {
@@ -105,6 +92,7 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
     io.err << "scangate upload: " << tuning.error().message << "\n";
     return kExitError;
   }
+  const bool soft = tuning->soft_fail;
   cspm::UploadOptions o = tuning->options;
   if (!drain_only) o.filename = base_name(args->positional()[0]);
   if (auto dt = args->get("data-type")) {
@@ -115,6 +103,12 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
     }
     o.data_type = *n;
   }
+
+  // Everything after this point may involve the token: messages go through the redacting logger.
+  cspm::Logger to_stderr =
+      stderr_logger(io.err, "scangate upload", quiet ? cspm::LogLevel::kError : cspm::LogLevel::kInfo);
+  // Configuration and upload failures are soft with --upload-soft-fail; usage errors never are.
+  auto fail = [&](const std::string& msg, int code) { return upload_failure(to_stderr, msg, code, soft); };
 
   std::unique_ptr<cspm::Sink> sink;
   std::string secret;

@@ -180,16 +180,9 @@ namespace {
 // Sends the report through the spool; returns the exit code the upload means.
 int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::string& written, Io io) {
   // --quiet silences progress, not warnings: a report left behind is worth a line.
-  cspm::Logger log = stderr_logger(io.err, "scangate upload", false);
-  if (s.quiet)
-    log = [inner = log](cspm::LogLevel level, const std::string& msg) {
-      if (level != cspm::LogLevel::kInfo) inner(level, msg);
-    };
-  if (!s.cspm) {
-    cspm::log_to(log, cspm::LogLevel::kError, "--upload: " + s.upload_skipped);
-    cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
-    return kExitOk;
-  }
+  cspm::Logger log =
+      stderr_logger(io.err, "scangate upload", s.quiet ? cspm::LogLevel::kWarn : cspm::LogLevel::kInfo);
+  if (!s.cspm) return upload_failure(log, "--upload: " + s.upload_skipped, kExitUploadFailed, /*soft_fail=*/true);
   // CSPM takes Trivy JSON (TR) or CycloneDX (SBOM): the report as written when it is one of those.
   const bool as_written = s.format == "json" || s.format == "cyclonedx";
   std::string bytes = as_written ? written : write_trivy_json(in);
@@ -205,14 +198,7 @@ int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
   o.filename = name + (s.format == "cyclonedx" ? ".cdx.json" : ".json");
   auto r = cspm::upload_report(*s.cspm, bytes, o);
-  if (!r.ok()) {
-    cspm::log_to(log, cspm::LogLevel::kError, r.error().message);
-    if (s.upload_tuning.soft_fail) {
-      cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
-      return kExitOk;
-    }
-    return kExitUploadFailed;
-  }
+  if (!r.ok()) return upload_failure(log, r.error().message, kExitUploadFailed, s.upload_tuning.soft_fail);
   return report_upload_outcome(*r, "the " + std::string(s.format == "cyclonedx" ? "SBOM" : "report") + " of " +
                                        (in.meta.reference.empty() ? std::string("the scan") : in.meta.reference),
                                s.cspm->base_url, o.spool_dir, s.upload_tuning.soft_fail,

@@ -56,15 +56,22 @@ Result<UploadTuning> parse_upload_tuning(const Args& args, const cspm::EnvLookup
   return t;
 }
 
-cspm::Logger stderr_logger(std::ostream& err, std::string prefix, bool quiet) {
+cspm::Logger stderr_logger(std::ostream& err, std::string prefix, cspm::LogLevel min_level) {
   auto mu = std::make_shared<std::mutex>();
   std::ostream* out = &err;
-  return [out, mu, quiet, prefix = std::move(prefix)](cspm::LogLevel level, const std::string& msg) {
-    if (quiet && level != cspm::LogLevel::kError) return;
+  return [out, mu, min_level, prefix = std::move(prefix)](cspm::LogLevel level, const std::string& msg) {
+    if (static_cast<int>(level) < static_cast<int>(min_level)) return;
     std::lock_guard<std::mutex> lock(*mu);
     *out << prefix << ": " << (level == cspm::LogLevel::kInfo ? "" : std::string(cspm::to_string(level)) + ": ")
          << msg << "\n";
   };
+}
+
+int upload_failure(const cspm::Logger& log, const std::string& message, int code, bool soft_fail) {
+  cspm::log_to(log, cspm::LogLevel::kError, message);
+  if (!soft_fail) return code;
+  cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
+  return kExitOk;
 }
 
 int report_upload_outcome(const cspm::UploadReport& r, const std::string& what, const std::string& destination,
@@ -84,12 +91,7 @@ int report_upload_outcome(const cspm::UploadReport& r, const std::string& what, 
     msg = "the report was not delivered" + status + "; it stays in the spool " + spool_dir +
           " and goes out with the next upload or `scangate upload --drain`";
   }
-  cspm::log_to(log, cspm::LogLevel::kError, msg);
-  if (soft_fail) {
-    cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
-    return kExitOk;
-  }
-  return kExitUploadFailed;
+  return upload_failure(log, msg, kExitUploadFailed, soft_fail);
 }
 
 }  // namespace scangate::cli

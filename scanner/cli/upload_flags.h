@@ -26,8 +26,12 @@ struct UploadTuning {
 };
 Result<UploadTuning> parse_upload_tuning(const Args& args, const cspm::EnvLookup& env);
 
-// Writes "PREFIX: [warn: |error: ]message" lines to `err`; with `quiet`, only errors.
-cspm::Logger stderr_logger(std::ostream& err, std::string prefix, bool quiet);
+// Writes "PREFIX: [warn: |error: ]message" lines to `err`, from `min_level` up.
+cspm::Logger stderr_logger(std::ostream& err, std::string prefix, cspm::LogLevel min_level);
+
+// Logs `message` as an error and returns `code`, or, with `soft_fail`, warns that it continues
+// and returns 0.
+int upload_failure(const cspm::Logger& log, const std::string& message, int code, bool soft_fail);
 
 // Logs the outcome of an upload (already redacted) and returns the exit code it means:
 // 0 delivered, kExitUploadFailed otherwise (0 again with `soft_fail`, after a warning).

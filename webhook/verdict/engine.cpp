@@ -124,7 +124,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // Returns the cached record if fresh; `stale` is set when present but older than max_age.
   std::shared_ptr<const ScanRecord> lookup(const std::string& key, std::chrono::seconds max_age, bool& stale,
-                                           bool& needs_upload, bool dry_run,
                                            std::shared_ptr<const VerdictMemo>& memo) {
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
@@ -138,10 +137,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
     lru.splice(lru.begin(), lru, it->second.lru);
     stale = max_age.count() > 0 && age > max_age;
-    if (!it->second.uploaded && !dry_run) {
-      it->second.uploaded = true;
-      needs_upload = true;
-    }
     memo = it->second.memo;
     return it->second.record;
   }
@@ -154,9 +149,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (it != cache.end() && it->second.record == rec) it->second.memo = std::move(m);
   }
 
-  // For a request that may have side effects and got `rec` from a scan it joined: true (once)
-  // when that record is cached but was never uploaded. That happens when the scan was started by
-  // a dry run and this request joined it after the scan had already decided not to upload.
+  // True (once) when `rec` is the cached record for `key` and was never uploaded: a scan that
+  // only dry runs asked for, or that a real request joined after the scan had decided not to upload.
   bool claim_upload(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
@@ -181,6 +175,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
     if (it != cache.end() && it->second.record == rec) it->second.record = std::move(slim);
+  }
+
+  // For a request with side effects: hands `rec`'s report to the sink unless it went already.
+  void upload_once(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
+    if (!sink || !claim_upload(key, rec)) return;
+    sink(*rec);
+    drop_report(key, rec);
   }
 
   void insert(const std::string& key, std::shared_ptr<const ScanRecord> rec, bool uploaded) {
@@ -321,15 +322,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     j.in.image.digest = digest;
     j.pinned = j.name + "@" + digest;
     j.key = digest + "|" + db_rev();
-    bool needs_upload = false;
     auto max_age = std::chrono::seconds(snap.policy.scan.max_age_seconds);
     std::shared_ptr<const VerdictMemo> memo;
-    j.rec = lookup(j.key, max_age, j.stale, needs_upload, p.req.dry_run, memo);
+    j.rec = lookup(j.key, max_age, j.stale, memo);
     if (hooks.cache_lookup) hooks.cache_lookup(j.rec != nullptr && !j.stale);
-    if (j.rec && needs_upload && sink) {
-      sink(*j.rec);
-      drop_report(j.key, j.rec);
-    }
+    if (j.rec && !p.req.dry_run) upload_once(j.key, j.rec);
     if (!j.rec || j.stale) return;
     if (memo && memo->policy == p.snap && memo->reference == j.in.image.reference &&
         memo->namespace_name == j.in.namespace_name && memo->today == j.in.today) {
@@ -400,10 +397,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       // A stale record whose rescan is still running keeps deciding until the rescan lands.
     }
-    if (!p.req.dry_run && j.rec && sink && claim_upload(j.key, j.rec)) {
-      sink(*j.rec);
-      drop_report(j.key, j.rec);
-    }
+    if (j.rec && !p.req.dry_run) upload_once(j.key, j.rec);
     j.out = verdict_of(j, snap, true);
   }
 
