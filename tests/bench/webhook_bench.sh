@@ -4,7 +4,7 @@
 # Prints figures; asserts nothing about them; never run by ctest. Separate from run.sh.
 #   tests/bench/webhook_bench.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: BENCH_DURATION (wrk -d per run, default 10s), BENCH_ROUNDS (runs per server and
-# case, default 3), BENCH_CONNECTIONS (default "1 32"), BENCH_THREADS (scangate-webhook
+# case, default 3), BENCH_CONNECTIONS (default "1 32"), BENCH_BODIES (default "deployment pod"), BENCH_THREADS (scangate-webhook
 # --threads; default: its own), SCANGATE_TESTDATA, SCANGATE_GOWEBHOOK (the Go sources; default
 # ../shared/bench/gowebhook, copied and built offline in the temporary folder).
 # Takes about 2 minutes plus 2 x ROUNDS x 4 x BENCH_DURATION.
@@ -180,7 +180,7 @@ misses0=$(metric scangate_verdict_cache_misses_total)
 scans0=$(metric scangate_scans_total)
 load0=$(cut -d' ' -f1 /proc/loadavg)
 : >"$WORK/results"
-for body in deployment pod; do
+for body in ${BENCH_BODIES:-deployment pod}; do
   for c in $CONNECTIONS; do
     # The two servers alternate, so drift in the machine's load hits both alike.
     for round in $(seq "$ROUNDS"); do

@@ -7,11 +7,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "webhook/server/metrics.h"
@@ -29,6 +30,12 @@ namespace {
 
 class Session;
 
+// The request whose handler is running on this thread right now (0: none). An answer given
+// while the handler runs (a verdict-cache hit) is written directly instead of being posted
+// back to the connection's thread.
+thread_local std::uint64_t t_inline_request = 0;
+std::atomic<std::uint64_t> g_request_ids{0};
+
 // What every session of one server shares.
 struct Shared {
   ServerOptions opts;
@@ -36,102 +43,152 @@ struct Shared {
   Handler metrics_handler;  // plain-HTTP /metrics
   WebhookMetrics* metrics = nullptr;
   std::unique_ptr<CertReloader> reloader;
+  std::chrono::milliseconds tick{250};  // deadline check interval (a fraction of the smallest timeout)
 
   // Responses may arrive from other threads (the verdict engine's); they are posted only while
-  // the io_context exists.
+  // the io_contexts exist.
   std::mutex gate_mu;
   bool gate_open = true;
 
   std::atomic<bool> stopping{false};
   std::atomic<int> active{0};
-  std::mutex mu;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  // scangate_http_requests_total{code} children, created on first use (Family::Add is a
+  // locked map look-up; the children live as long as the family).
+  std::array<std::atomic<prometheus::Counter*>, 600> status_counters{};
 
   void log(const std::string& line) const {
     if (opts.log) opts.log(line);
     else std::fprintf(stderr, "%s\n", line.c_str());
   }
-  void count_status(unsigned code) const {
-    if (metrics != nullptr) metrics->http_requests.Add({{"code", std::to_string(code)}}).Increment();
+  void count_status(unsigned code) {
+    if (metrics == nullptr) return;
+    if (code >= status_counters.size()) {
+      metrics->http_requests.Add({{"code", std::to_string(code)}}).Increment();
+      return;
+    }
+    prometheus::Counter* c = status_counters[code].load(std::memory_order_acquire);
+    if (c == nullptr) {
+      c = &metrics->http_requests.Add({{"code", std::to_string(code)}});
+      status_counters[code].store(c, std::memory_order_release);
+    }
+    c->Increment();
   }
 };
 
-bool is_disconnect(const beast::error_code& ec) {
-  return ec == net::error::eof || ec == http::error::end_of_stream || ec == ssl::error::stream_truncated ||
-         ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-         ec == net::error::broken_pipe || ec == beast::error::timeout || ec == net::error::bad_descriptor;
-}
+// One thread, its own io_context, and the connections it serves. A connection stays on its
+// worker for its whole life, so its handlers never run concurrently and need no strand, and
+// no completion wakes another thread. Timeouts are deadlines checked by one timer per worker
+// instead of a timer armed and cancelled around every socket operation.
+struct Worker {
+  Session* sessions = nullptr;  // intrusive list, touched only on this worker's thread
+  net::io_context ioc{1};       // concurrency hint: one thread runs it
+  net::steady_timer sweep{ioc};
+  std::chrono::milliseconds tick{250};
 
-// One connection. Owns itself through shared_from_this; every handler runs on the socket's
-// strand, and every socket operation is preceded by expires_after (or expires_never while the
-// handler decides, which has its own timer).
+  ~Worker();
+  // Runs the io_context until it is stopped. With a busy-poll window, the thread keeps polling
+  // for ready work that long after its last handler before it blocks in epoll_wait: under
+  // back-to-back requests the thread (and its virtual CPU) does not go to sleep and wake up
+  // between every request and the next.
+  void run(std::chrono::microseconds busy_poll);
+  void schedule_sweep();
+  void sweep_now();
+  template <class F>
+  void for_each_session(F&& f);
+};
+
+// One connection. Owns itself through shared_from_this; every handler runs on its worker's
+// thread. While anything is pending on the socket the connection has a deadline (header,
+// idle, body, write or handler timeout); the worker's sweep closes it when that passes, or
+// answers 500 when the handler has not answered in time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, bool tls)
-      : tcp_(std::move(socket)),
-        ex_(tcp_.get_executor()),
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, Worker& worker, bool tls)
+      : sock_(std::move(socket)),
+        worker_(worker),
         sh_(std::move(shared)),
         tls_mode_(tls),
         handler_(tls ? &sh_->handler : &sh_->metrics_handler),
-        body_limit_(tls ? sh_->opts.body_limit : std::size_t{64} << 10),
-        handler_timer_(ex_) {
+        body_limit_(tls ? sh_->opts.body_limit : std::size_t{64} << 10) {
     sh_->active.fetch_add(1);
   }
 
   ~Session() {
-    {
-      std::lock_guard lock(sh_->mu);
-      sh_->sessions.erase(this);
-    }
+    unlink();
     sh_->active.fetch_sub(1);
   }
 
+  // On the worker's thread.
   void start() {
-    {
-      std::lock_guard lock(sh_->mu);
-      sh_->sessions.emplace(this, weak_from_this());
-    }
-    net::dispatch(tcp_.get_executor(), [self = shared_from_this()] { self->begin(); });
+    link();
+    begin();
   }
 
-  // Posted to the strand by a graceful stop: idle connections close now, busy ones after
-  // their response (written with Connection: close).
+  // Posted by a graceful stop: idle connections close now, busy ones after their response
+  // (written with Connection: close).
   void on_server_stop() {
     if (state_ == State::kIdle || state_ == State::kHandshake) close();
   }
 
-  const net::any_io_executor& executor() const { return ex_; }
+  bool due(std::chrono::steady_clock::time_point now) const { return now >= deadline_; }
+
+  // The deadline passed: a handler that has not answered gets a 500, anything else closes.
+  void on_deadline() {
+    disarm();
+    if (state_ == State::kHandling) {
+      return on_response(request_id_, text_response(500, "internal error: no answer within the handler timeout"));
+    }
+    close();
+  }
+
+  Session* next_ = nullptr;
 
  private:
   enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
 
-  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : tcp_; }
+  void link() {
+    next_ = worker_.sessions;
+    if (next_ != nullptr) next_->prev_ = this;
+    worker_.sessions = this;
+    linked_ = true;
+  }
+  void unlink() {
+    if (!linked_) return;
+    if (prev_ != nullptr) prev_->next_ = next_;
+    else worker_.sessions = next_;
+    if (next_ != nullptr) next_->prev_ = prev_;
+    linked_ = false;
+  }
+
+  void arm(std::chrono::milliseconds d) { deadline_ = std::chrono::steady_clock::now() + d; }
+  void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
 
   template <class F>
   void with_stream(F&& f) {
     if (tls_) f(*tls_);
-    else f(tcp_);
+    else f(sock_);
   }
 
-  // Every read/write completion is a member function of one signature bound with
-  // bind_front_handler, so each Beast/Asio composed operation is instantiated once per stream
-  // type instead of once per lambda (this TU's compile time is dominated by those).
+  // Every completion is a member function of one signature bound with bind_front_handler, so
+  // each composed operation is instantiated once per stream type.
   using IoHandler = void (Session::*)(beast::error_code, std::size_t);
   auto bound(IoHandler h) { return beast::bind_front_handler(h, shared_from_this()); }
 
   void begin() {
     if (!tls_mode_) return read_next();
     state_ = State::kHandshake;
-    tcp_.expires_after(sh_->opts.header_timeout);
-    beast::async_detect_ssl(tcp_, buffer_, beast::bind_front_handler(&Session::on_detect, shared_from_this()));
+    arm(sh_->opts.header_timeout);
+    beast::async_detect_ssl(sock_, buffer_, beast::bind_front_handler(&Session::on_detect, shared_from_this()));
   }
 
   void on_detect(beast::error_code ec, bool is_tls) {
     if (ec) return close();
     if (!is_tls) return refuse_plain_http();
     ctx_ = sh_->reloader->current();  // this connection keeps this context, even across reloads
-    tls_.emplace(std::move(tcp_), *ctx_);
-    lowest().expires_after(sh_->opts.header_timeout);
+    tls_.emplace(std::move(sock_), *ctx_);
     tls_->async_handshake(ssl::stream_base::server, buffer_.data(), bound(&Session::on_handshake));
   }
 
@@ -158,53 +215,52 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_next() {
     if (sh_->stopping.load()) return shutdown();
     state_ = State::kIdle;
-    if (buffer_.size() > 0) return read_header();
-    lowest().expires_after(sh_->opts.idle_timeout);
-    with_stream([&](auto& s) { s.async_read_some(buffer_.prepare(kReadChunk), bound(&Session::on_first_bytes)); });
+    if (buffer_.size() > 0) return parse();  // pipelined
+    arm(sh_->opts.idle_timeout);
+    read_some();
   }
 
-  void on_first_bytes(beast::error_code ec, std::size_t n) {
-    if (ec) return close();
+  void read_some() {
+    with_stream([&](auto& s) { s.async_read_some(buffer_.prepare(kReadChunk), bound(&Session::on_read)); });
+  }
+
+  void on_read(beast::error_code ec, std::size_t n) {
+    if (ec) return close();  // disconnect, or closed by the deadline
     buffer_.commit(n);
-    read_header();
+    parse();
   }
 
-  void read_header() {
-    state_ = State::kReading;
-    parser_.emplace();
-    parser_->header_limit(sh_->opts.header_limit);
-    parser_->body_limit(body_limit_);
-    lowest().expires_after(sh_->opts.header_timeout);
-    with_stream([&](auto& s) { http::async_read_header(s, buffer_, *parser_, bound(&Session::on_header)); });
-  }
-
-  void on_header(beast::error_code ec, std::size_t) {
-    if (ec) return on_read_error(ec);
-    auto expect = parser_->get()[http::field::expect];
-    if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
-      // Reuses the response message, so this write shares the response's instantiation.
-      res_ = {};
-      res_.version(parser_->get().version());
-      res_.result(http::status::continue_);
-      lowest().expires_after(sh_->opts.write_timeout);
-      with_stream([&](auto& s) { http::async_write(s, res_, bound(&Session::on_continue_written)); });
-      return;
+  // Feeds what has been read to the parser: the whole request is usually in the first read,
+  // and is parsed here without another trip through the event loop.
+  void parse() {
+    if (!parser_) {
+      state_ = State::kReading;
+      parser_.emplace();
+      parser_->header_limit(sh_->opts.header_limit);
+      parser_->body_limit(body_limit_);
+      parser_->eager(true);
+      arm(sh_->opts.header_timeout);
     }
-    read_body();
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const bool had_header = parser_->is_header_done();
+      beast::error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return on_parse_error(ec);
+      if (!had_header && parser_->is_header_done()) {
+        arm(sh_->opts.body_timeout);
+        if (!parser_->is_done() && beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+          return write_continue();
+        }
+      }
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return handle();
+    read_some();
   }
 
-  void on_continue_written(beast::error_code ec, std::size_t) {
-    if (ec) return close();
-    read_body();
-  }
-
-  void read_body() {
-    if (parser_->is_done()) return on_body({}, 0);
-    lowest().expires_after(sh_->opts.body_timeout);
-    with_stream([&](auto& s) { http::async_read(s, buffer_, *parser_, bound(&Session::on_body)); });
-  }
-
-  void on_read_error(beast::error_code ec) {
+  void on_parse_error(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       return send_error(413, "request body too large: the limit is " + std::to_string(body_limit_) + " bytes");
     }
@@ -212,15 +268,23 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(431, "request header too large: the limit is " + std::to_string(sh_->opts.header_limit) +
                                  " bytes");
     }
-    if (is_disconnect(ec)) return close();
-    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      return send_error(400, "malformed HTTP request: " + ec.message());
-    }
-    close();
+    send_error(400, "malformed HTTP request: " + ec.message());
   }
 
-  void on_body(beast::error_code ec, std::size_t) {
-    if (ec) return on_read_error(ec);
+  void write_continue() {
+    out_ = parser_->get().version() == 10 ? "HTTP/1.0 100 Continue\r\n\r\n" : "HTTP/1.1 100 Continue\r\n\r\n";
+    arm(sh_->opts.write_timeout);
+    with_stream([&](auto& s) { net::async_write(s, net::buffer(out_), bound(&Session::on_continue_written)); });
+  }
+
+  void on_continue_written(beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    arm(sh_->opts.body_timeout);
+    if (buffer_.size() > 0) return parse();
+    read_some();
+  }
+
+  void handle() {
     state_ = State::kHandling;
     auto msg = parser_->release();
     parser_.reset();
@@ -236,64 +300,98 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     req.received = std::chrono::steady_clock::now();
 
-    lowest().expires_never();
-    const std::uint64_t seq = ++seq_;
+    const std::uint64_t id = g_request_ids.fetch_add(1, std::memory_order_relaxed) + 1;
+    request_id_ = id;
     responded_ = false;
-    handler_timer_.expires_after(sh_->opts.handler_timeout);
-    handler_timer_.async_wait([self = shared_from_this(), seq](beast::error_code e) {
-      if (!e) self->on_response(seq, text_response(500, "internal error: no answer within the handler timeout"));
-    });
+    arm(sh_->opts.handler_timeout);
 
-    // The pending handler timer keeps the session alive until the answer; the callback holds
-    // only a weak reference so that a late answer after a stop touches nothing.
-    Respond respond = [weak = weak_from_this(), sh = sh_, ex = ex_, seq](Response r) {
+    // Inline (on this thread, while the handler runs): kept and written when the handler
+    // returns. Later, from any thread: posted to this worker, holding only a weak reference,
+    // so that a late answer after the connection is gone touches nothing.
+    Respond respond = [self = this, weak = weak_from_this(), sh = sh_, ex = worker_.ioc.get_executor(),
+                       id](Response r) {
+      if (t_inline_request == id) {
+        if (!self->inline_) self->inline_.emplace(std::move(r));
+        return;
+      }
       std::lock_guard lock(sh->gate_mu);
       if (!sh->gate_open) return;
-      net::post(ex, [weak, seq, r = std::move(r)]() mutable {
-        if (auto self = weak.lock()) self->on_response(seq, std::move(r));
+      net::post(ex, [weak, id, r = std::move(r)]() mutable {
+        if (auto s = weak.lock()) s->on_response(id, std::move(r));
       });
     };
+    const std::uint64_t outer = t_inline_request;
+    t_inline_request = id;
     try {
       (*handler_)(std::move(req), std::move(respond));
     } catch (const std::exception& e) {
       sh_->log(std::string("level=error msg=\"request handler failed\" error=\"") + e.what() + "\"");
-      on_response(seq, text_response(500, "internal error while handling the request"));
+      if (!inline_) inline_.emplace(text_response(500, "internal error while handling the request"));
     }
+    t_inline_request = outer;
+    if (inline_) {
+      Response r = std::move(*inline_);
+      inline_.reset();
+      return on_response(id, std::move(r));
+    }
+    // Nothing is pending on the socket while the answer is awaited: the connection holds
+    // itself until the answer, the handler timeout or the server's end.
+    if (!responded_) hold_ = shared_from_this();
   }
 
-  void on_response(std::uint64_t seq, Response r) {
-    if (seq != seq_ || responded_) return;
+  void on_response(std::uint64_t id, Response r) {
+    if (id != request_id_ || responded_) return;
     responded_ = true;
-    handler_timer_.cancel();
+    auto keep = std::move(hold_);  // alive until the write is under way
     write_response(std::move(r));
   }
 
+ public:
+  // At the server's end, with its threads joined: a connection still awaiting an answer lets
+  // go of itself.
+  void release() { hold_.reset(); }
+
+ private:
+
+  // The whole response (status line, header, body) in one buffer: one TLS record, one send.
   void write_response(Response r) {
     state_ = State::kWriting;
-    res_ = {};
-    res_.version(version_);
-    res_.result(static_cast<unsigned>(r.status));
-    res_.set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res_.set(k, v);
-    const bool keep = keep_alive_ && !r.close && !sh_->stopping.load();
-    res_.keep_alive(keep);
-    if (head_) {
-      res_.content_length(r.body.size());
-    } else {
-      res_.body() = std::move(r.body);
-      res_.prepare_payload();
+    keep_after_write_ = keep_alive_ && !r.close && !sh_->stopping.load();
+    const auto status = static_cast<unsigned>(r.status);
+    out_.clear();
+    out_.reserve(160 + r.content_type.size() + (head_ ? 0 : r.body.size()));
+    out_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out_ += std::to_string(status);
+    out_ += ' ';
+    auto reason = http::obsolete_reason(http::int_to_status(status));
+    out_.append(reason.data(), reason.size());
+    out_ += "\r\nContent-Type: ";
+    out_ += r.content_type;
+    out_ += "\r\n";
+    for (const auto& [k, v] : r.headers) {
+      if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
+      out_ += k;
+      out_ += ": ";
+      out_ += v;
+      out_ += "\r\n";
     }
-    sh_->count_status(static_cast<unsigned>(r.status));
-    lowest().expires_after(sh_->opts.write_timeout);
-    with_stream([&](auto& s) { http::async_write(s, res_, bound(&Session::on_write)); });
+    out_ += "Content-Length: ";
+    out_ += std::to_string(r.body.size());
+    if (!keep_after_write_) out_ += "\r\nConnection: close";
+    else if (version_ == 10) out_ += "\r\nConnection: keep-alive";
+    out_ += "\r\n\r\n";
+    if (!head_) out_ += r.body;
+    sh_->count_status(status);
+    arm(sh_->opts.write_timeout);
+    with_stream([&](auto& s) { net::async_write(s, net::buffer(out_), bound(&Session::on_write)); });
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     if (ec) return close();
     head_ = false;
+    if (out_.capacity() > kKeepOutput) std::string().swap(out_);
     if (linger_) return drain_then_close();
-    if (!res_.keep_alive()) return shutdown();
-    res_ = {};
+    if (!keep_after_write_) return shutdown();
     read_next();
   }
 
@@ -302,7 +400,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // getting a reset (as Go's net/http does).
   void drain_then_close() {
     state_ = State::kClosing;
-    lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.write_timeout, std::chrono::seconds(1)));
+    arm(std::min<std::chrono::milliseconds>(sh_->opts.write_timeout, std::chrono::seconds(1)));
     drained_ = 0;
     drain_some();
   }
@@ -319,9 +417,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_error(int status, std::string message) {
+    parser_.reset();
     keep_alive_ = false;
     linger_ = status == 413;
-    ++seq_;
+    request_id_ = g_request_ids.fetch_add(1, std::memory_order_relaxed) + 1;
     responded_ = true;
     Response r = text_response(status, std::move(message));
     r.close = true;
@@ -333,21 +432,20 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kClosing;
     if (!tls_) {
       beast::error_code ec;
-      tcp_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      sock_.shutdown(tcp::socket::shutdown_send, ec);
       return close();
     }
-    lowest().expires_after(std::min<std::chrono::milliseconds>(sh_->opts.header_timeout, std::chrono::seconds(2)));
+    arm(std::min<std::chrono::milliseconds>(sh_->opts.header_timeout, std::chrono::seconds(2)));
     tls_->async_shutdown(beast::bind_front_handler(&Session::on_shutdown, shared_from_this()));
   }
 
-  void on_shutdown(beast::error_code) { close();
-  }
+  void on_shutdown(beast::error_code) { close(); }
 
   void close() {
     state_ = State::kClosing;
-    handler_timer_.cancel();
+    disarm();
     beast::error_code ec;
-    auto& sock = lowest().socket();
+    auto& sock = lowest();
     if (sock.is_open()) {
       sock.shutdown(tcp::socket::shutdown_both, ec);
       sock.close(ec);
@@ -356,29 +454,88 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static constexpr std::size_t kReadChunk = 16 * 1024;
   static constexpr std::size_t kMaxDrain = 8u << 20;
+  static constexpr std::size_t kKeepOutput = 64u << 10;
 
-  beast::tcp_stream tcp_;
-  net::any_io_executor ex_;  // the connection's strand
+  tcp::socket sock_;
+  Worker& worker_;
   std::shared_ptr<ssl::context> ctx_;  // outlives tls_
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
   std::shared_ptr<Shared> sh_;
   const bool tls_mode_;
   const Handler* handler_;
   const std::size_t body_limit_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::empty_body>> continue_;
-  http::response<http::string_body> res_;
-  net::steady_timer handler_timer_;
-  std::uint64_t seq_ = 0;
+  std::optional<Response> inline_;
+  std::shared_ptr<Session> hold_;  // set while an answer is awaited with nothing pending on the socket
+  std::string out_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  Session* prev_ = nullptr;
+  bool linked_ = false;
+  std::uint64_t request_id_ = 0;
   bool responded_ = true;
   bool keep_alive_ = false;
+  bool keep_after_write_ = false;
   bool head_ = false;
   bool linger_ = false;
   std::size_t drained_ = 0;
   unsigned version_ = 11;
   State state_ = State::kIdle;
 };
+
+template <class F>
+void Worker::for_each_session(F&& f) {
+  std::vector<std::shared_ptr<Session>> all;
+  for (Session* s = sessions; s != nullptr; s = s->next_) all.push_back(s->shared_from_this());
+  for (auto& s : all) f(*s);
+}
+
+void Worker::run(std::chrono::microseconds window) {
+  if (window.count() <= 0) {
+    ioc.run();
+    return;
+  }
+  // Adaptive: poll only while the thread keeps being woken within the window after it went to
+  // sleep (back-to-back requests). A poll that finds nothing turns polling off until the next
+  // short sleep, so a lightly loaded server sleeps at once and spends at most one window per
+  // request on it.
+  using clock = std::chrono::steady_clock;
+  bool polling = false;
+  while (!ioc.stopped()) {
+    if (ioc.poll() > 0) continue;
+    if (polling) {
+      const auto until = clock::now() + window;
+      bool found = false;
+      while (!found && clock::now() < until) found = ioc.poll() > 0;
+      if (found) continue;
+      polling = false;
+    }
+    const auto slept = clock::now();
+    if (ioc.run_one() == 0) continue;
+    polling = clock::now() - slept < window;
+  }
+}
+
+Worker::~Worker() {
+  for_each_session([](Session& s) { s.release(); });
+}
+
+void Worker::sweep_now() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<Session>> due;
+  for (Session* s = sessions; s != nullptr; s = s->next_)
+    if (s->due(now)) due.push_back(s->shared_from_this());
+  for (auto& s : due) s->on_deadline();
+}
+
+void Worker::schedule_sweep() {
+  sweep.expires_after(tick);
+  sweep.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    sweep_now();
+    schedule_sweep();
+  });
+}
 
 Result<void> listen_on(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port, const char* what) {
   beast::error_code ec;
@@ -397,11 +554,11 @@ Result<void> listen_on(tcp::acceptor& acceptor, const std::string& address, std:
 
 }  // namespace
 
-// Owned by Server alone; handlers capture `this`: the workers are joined and the io_context
-// (declared first, destroyed last) is gone before the Impl is.
+// Owned by Server alone; handlers capture `this`: the workers are joined and their io_contexts
+// (declared first, destroyed last) are gone before the rest of the Impl is.
 struct Server::Impl {
-  std::unique_ptr<net::io_context> ioc;
-  net::strand<net::io_context::executor_type> ctl;  // acceptors, timers, signals
+  std::vector<std::unique_ptr<Worker>> workers;
+  net::io_context::executor_type ctl;  // worker 0: acceptors, timers, signals
   std::shared_ptr<Shared> sh;
   tcp::acceptor acceptor;
   tcp::acceptor metrics_acceptor;
@@ -410,12 +567,19 @@ struct Server::Impl {
   net::steady_timer accept_retry_timer;
   net::signal_set signals;
   std::vector<std::thread> threads;
+  std::size_t next_worker = 0;
   std::chrono::steady_clock::time_point drain_deadline{};
   std::uint16_t bound_port = 0, bound_metrics_port = 0;
 
+  static std::vector<std::unique_ptr<Worker>> make_workers(unsigned n) {
+    std::vector<std::unique_ptr<Worker>> w;
+    for (unsigned i = 0; i < n; ++i) w.push_back(std::make_unique<Worker>());
+    return w;
+  }
+
   explicit Impl(unsigned threads)
-      : ioc(std::make_unique<net::io_context>(static_cast<int>(threads))),
-        ctl(net::make_strand(*ioc)),
+      : workers(make_workers(threads)),
+        ctl(workers[0]->ioc.get_executor()),
         acceptor(ctl),
         metrics_acceptor(ctl),
         reload_timer(ctl),
@@ -423,8 +587,10 @@ struct Server::Impl {
         accept_retry_timer(ctl),
         signals(ctl) {}
 
+  // New connections go to the workers in turn.
   void accept(tcp::acceptor& a, bool tls) {
-    a.async_accept(net::make_strand(*ioc), [self = this, &a, tls](beast::error_code ec, tcp::socket s) {
+    Worker& w = *workers[next_worker++ % workers.size()];
+    a.async_accept(w.ioc, [self = this, &a, &w, tls](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !a.is_open() || self->sh->stopping.load()) return;
       if (ec) {
         // Out of descriptors or similar: log and retry shortly instead of spinning.
@@ -437,7 +603,7 @@ struct Server::Impl {
       }
       beast::error_code ignore;
       s.set_option(tcp::no_delay(true), ignore);
-      std::make_shared<Session>(std::move(s), self->sh, tls)->start();
+      net::post(w.ioc, [session = std::make_shared<Session>(std::move(s), self->sh, w, tls)] { session->start(); });
       self->accept(a, tls);
     });
   }
@@ -473,14 +639,9 @@ struct Server::Impl {
     reload_timer.cancel();
     accept_retry_timer.cancel();
     signals.cancel(ec);
-    std::vector<std::shared_ptr<Session>> live;
-    {
-      std::lock_guard lock(sh->mu);
-      for (auto& [ptr, weak] : sh->sessions)
-        if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& w : workers) {
+      net::post(w->ioc, [w = w.get()] { w->for_each_session([](Session& s) { s.on_server_stop(); }); });
     }
-    for (auto& s : live) net::post(s->executor(), [s] { s->on_server_stop(); });
-    live.clear();
     drain_deadline = std::chrono::steady_clock::now() + sh->opts.shutdown_grace;
     drain_tick();
   }
@@ -490,7 +651,7 @@ struct Server::Impl {
     if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
       if (left > 0)
         sh->log("level=warn msg=\"shutdown grace expired\" open_connections=" + std::to_string(left));
-      ioc->stop();
+      for (auto& w : workers) w->ioc.stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(20));
@@ -507,6 +668,14 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, Handler ha
   sh->opts = std::move(options);
   sh->opts.threads = threads;
   sh->handler = std::move(handler);
+  {
+    // Deadlines are checked a few times per smallest timeout (5 ms .. 250 ms).
+    auto smallest = std::min({sh->opts.header_timeout, sh->opts.idle_timeout, sh->opts.body_timeout,
+                              sh->opts.write_timeout, sh->opts.handler_timeout});
+    sh->tick = std::clamp<std::chrono::milliseconds>(smallest / 4, std::chrono::milliseconds(5),
+                                                     std::chrono::milliseconds(250));
+    for (auto& w : impl->workers) w->tick = sh->tick;
+  }
   sh->metrics_handler = make_metrics_handler(metrics);
   sh->metrics = &metrics;
   auto logger = [weak = std::weak_ptr<Shared>(sh)](const std::string& line) {
@@ -557,11 +726,12 @@ void Server::start() {
     self->schedule_reload();
     if (self->sh->opts.handle_signals) self->wait_signal();
   });
-  for (unsigned i = 0; i < im.sh->opts.threads; ++i) {
-    im.threads.emplace_back([ioc = im.ioc.get(), sh = im.sh] {
+  for (auto& w : im.workers) {
+    net::dispatch(w->ioc, [w = w.get()] { w->schedule_sweep(); });
+    im.threads.emplace_back([w = w.get(), sh = im.sh] {
       for (;;) {
         try {
-          ioc->run();
+          w->run(sh->opts.busy_poll);
           return;
         } catch (const std::exception& e) {
           sh->log(std::string("level=error msg=\"worker caught an exception\" error=\"") + e.what() + "\"");

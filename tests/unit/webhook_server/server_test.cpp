@@ -372,6 +372,61 @@ TEST_CASE("graceful stop: the in-flight request completes, then the server exits
   CHECK_THROWS(scangate::test::tcp_exchange(f.server->port(), "", 500ms, &closed));  // no longer accepting
 }
 
+TEST_CASE("a handler that never answers gets a 500 at the handler timeout; a late answer is dropped", "[server][limits]") {
+  std::mutex mu;
+  std::vector<DecisionCallback> parked;
+  Fixture f(
+      [&](admission::AdmissionRequest req, DecideContext ctx, DecisionCallback done) {
+        if (req.uid == "late") {
+          std::lock_guard lock(mu);
+          parked.push_back(std::move(done));  // never answered in time
+          return;
+        }
+        deny_evil(std::move(req), ctx, std::move(done));
+      },
+      [](ServerOptions& o) {
+        o.handler_timeout = 300ms;
+        o.idle_timeout = 800ms;
+      });
+  auto c = f.client();
+  json late = json::parse(sample("01-pod-create-privileged.admissionreview.json"));
+  late["request"]["uid"] = "late";
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = c->request("POST", "/validate", late.dump());
+  CHECK(r.status == 500);
+  CHECK_THAT(r.body, Catch::Contains("no answer within the handler timeout"));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);
+  // The late answer arrives now; the connection's next request gets its own answer.
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(parked.size() == 1);
+    admission::AdmissionDecision d;
+    d.allowed = false;
+    d.message = "late";
+    parked.front()(std::move(d));
+  }
+  auto next = c->request("POST", "/validate", sample("01-pod-create-privileged.admissionreview.json"));
+  CHECK(next.status == 200);
+  CHECK(json::parse(next.body)["response"]["allowed"] == true);
+  // Idle keep-alive connections are closed after the idle timeout.
+  CHECK(c->closed_within(3s));
+  still_serving(f);
+}
+
+TEST_CASE("without busy polling the workers serve and stop the same way", "[server][stop]") {
+  Fixture f(deny_evil, [](ServerOptions& o) { o.busy_poll = std::chrono::microseconds(0); });
+  auto c = f.client();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c->request("POST", "/validate", sample("01-pod-create-privileged.admissionreview.json"));
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body)["response"]["allowed"] == true);
+  }
+  still_serving(f);
+  f.server->stop();
+  CHECK(c->closed_within(2s));
+  f.server->wait();
+}
+
 TEST_CASE("/metrics over plain HTTP on its own port", "[server][metrics]") {
   Fixture f;
   auto c = f.client();
