@@ -343,7 +343,7 @@ def check_default(d, values):
     cfg = yaml.safe_load(one(docs, "ConfigMap", cfg_vol["configMap"]["name"])["data"][crel])
     w = values["webhook"]
     C.eq(cfg, {"scan-workers": w["scanWorkers"], "threads": w["threads"], "cache-size": w["cacheSize"],
-               "cache-ttl": w["cacheTTL"], "busy-poll": w["busyPoll"]}, "config file keys (the webhook's flag names)")
+               "cache-ttl": w["cacheTTL"]}, "config file keys (the webhook's flag names)")
     # Self-signed TLS: the caBundle is the Secret's CA, and it verifies the serving certificate
     # for the Service's DNS names.
     secret = one(docs, "Secret", f"{FULL}-tls")
@@ -478,7 +478,7 @@ def check_overrides(d):
     spec = dep["spec"]["template"]["spec"]
     cfg_vol, _, crel = volume_for(args["config"][0], c, spec)
     cfg = yaml.safe_load(one(docs, "ConfigMap", cfg_vol["configMap"]["name"])["data"][crel])
-    C.eq(cfg, {"scan-workers": 4, "threads": 2, "cache-size": 50000, "cache-ttl": "30m", "busy-poll": "200us"},
+    C.eq(cfg, {"scan-workers": 4, "threads": 2, "cache-size": 50000, "cache-ttl": "30m"},
          "config file with webhook.* and extraConfig")
     secret = one(docs, "Secret")
     with tempfile.TemporaryDirectory() as t:

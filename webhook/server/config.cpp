@@ -110,16 +110,6 @@ const std::vector<Key>& keys() {
          c.threads = static_cast<unsigned>(*n);
          return Ok();
        }},
-      {"busy-poll", Kind::kDuration, "DURATION",
-       "while requests come back to back, a worker polls this long for the next one before it "
-       "sleeps (adaptive: off when idle); 0 turns it off (default 200us)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         auto d = parse_go_duration(v);
-         if (!d || *d > std::chrono::milliseconds(10))
-           return Error(ErrorKind::kInvalidArgument, "busy-poll must be a duration from 0 to 10ms, such as 200us, got \"" + v + "\"");
-         c.busy_poll = std::chrono::duration_cast<std::chrono::microseconds>(*d);
-         return Ok();
-       }},
   };
   return k;
 }

@@ -30,7 +30,6 @@ struct WebhookConfig {
   std::string cspm_token_file;
   std::string spool_dir;
   unsigned threads = 2;  // HTTPS worker threads
-  std::chrono::microseconds busy_poll{200};  // adaptive poll window before a worker sleeps; 0: off
   std::string config_file;
 };
 

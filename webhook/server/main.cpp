@@ -53,7 +53,6 @@ int run(const std::vector<std::string>& args) {
   opts.cert_file = cfg.tls_cert_file;
   opts.key_file = cfg.tls_private_key_file;
   opts.threads = cfg.threads;
-  opts.busy_poll = cfg.busy_poll;
   opts.handle_signals = true;
 
   RouterOptions routes;

@@ -32,7 +32,7 @@ class Session;
 
 // The request whose handler is running on this thread right now (0: none). An answer given
 // while the handler runs (a verdict-cache hit) is written directly instead of being posted
-// back to the connection's thread.
+// back through the io_context.
 thread_local std::uint64_t t_inline_request = 0;
 std::atomic<std::uint64_t> g_request_ids{0};
 
@@ -46,12 +46,18 @@ struct Shared {
   std::chrono::milliseconds tick{250};  // deadline check interval (a fraction of the smallest timeout)
 
   // Responses may arrive from other threads (the verdict engine's); they are posted only while
-  // the io_contexts exist.
+  // the io_context exists.
   std::mutex gate_mu;
   bool gate_open = true;
 
   std::atomic<bool> stopping{false};
   std::atomic<int> active{0};
+
+  // Every open connection, for the deadline sweep and the graceful stop.
+  std::mutex conns_mu;
+  Session* conns = nullptr;  // intrusive list
+  template <class F>
+  void for_each_connection(F&& f);
 
   // scangate_http_requests_total{code} children, created on first use (Family::Add is a
   // locked map look-up; the children live as long as the family).
@@ -76,37 +82,18 @@ struct Shared {
   }
 };
 
-// One thread, its own io_context, and the connections it serves. A connection stays on its
-// worker for its whole life, so its handlers never run concurrently and need no strand, and
-// no completion wakes another thread. Timeouts are deadlines checked by one timer per worker
-// instead of a timer armed and cancelled around every socket operation.
-struct Worker {
-  Session* sessions = nullptr;  // intrusive list, touched only on this worker's thread
-  net::io_context ioc{1};       // concurrency hint: one thread runs it
-  net::steady_timer sweep{ioc};
-  std::chrono::milliseconds tick{250};
-
-  ~Worker();
-  // Runs the io_context until it is stopped. With a busy-poll window, the thread keeps polling
-  // for ready work that long after its last handler before it blocks in epoll_wait: under
-  // back-to-back requests the thread (and its virtual CPU) does not go to sleep and wake up
-  // between every request and the next.
-  void run(std::chrono::microseconds busy_poll);
-  void schedule_sweep();
-  void sweep_now();
-  template <class F>
-  void for_each_session(F&& f);
-};
-
-// One connection. Owns itself through shared_from_this; every handler runs on its worker's
-// thread. While anything is pending on the socket the connection has a deadline (header,
-// idle, body, write or handler timeout); the worker's sweep closes it when that passes, or
-// answers 500 when the handler has not answered in time.
+// One connection. Owns itself through shared_from_this. Its handlers run on any worker thread,
+// one at a time: at most one socket operation is pending at once, and the entry points that
+// can come from elsewhere (an answer from the verdict engine, the deadline sweep, the
+// graceful stop) take the connection's mutex, as every completion does (uncontended on the
+// hot path, unlike a strand, which costs a trip through the scheduler per completion).
+// While anything is pending the connection has a deadline (header, idle, body, write or
+// handler timeout); the sweep closes it when that passes, or answers 500 when the handler has
+// not answered in time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, Worker& worker, bool tls)
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, bool tls)
       : sock_(std::move(socket)),
-        worker_(worker),
         sh_(std::move(shared)),
         tls_mode_(tls),
         handler_(tls ? &sh_->handler : &sh_->metrics_handler),
@@ -119,20 +106,36 @@ class Session : public std::enable_shared_from_this<Session> {
     sh_->active.fetch_sub(1);
   }
 
-  // On the worker's thread.
   void start() {
     link();
+    std::lock_guard lock(mu_);
     begin();
   }
 
-  // Posted by a graceful stop: idle connections close now, busy ones after their response
-  // (written with Connection: close).
+  // A graceful stop: idle connections close now, busy ones after their response (written
+  // with Connection: close).
   void on_server_stop() {
+    std::lock_guard lock(mu_);
     if (state_ == State::kIdle || state_ == State::kHandshake) close();
   }
 
-  bool due(std::chrono::steady_clock::time_point now) const { return now >= deadline_; }
+  void check_deadline(std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mu_);
+    if (now >= deadline_) on_deadline();
+  }
 
+  // At the server's end, with its threads joined: a connection still awaiting an answer lets
+  // go of itself.
+  void release() {
+    std::shared_ptr<Session> h;
+    std::lock_guard lock(mu_);
+    h.swap(hold_);
+  }
+
+  Session* next_ = nullptr;
+  Session* prev_ = nullptr;
+
+ private:
   // The deadline passed: a handler that has not answered gets a 500, anything else closes.
   void on_deadline() {
     disarm();
@@ -142,21 +145,20 @@ class Session : public std::enable_shared_from_this<Session> {
     close();
   }
 
-  Session* next_ = nullptr;
-
- private:
   enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
 
   void link() {
-    next_ = worker_.sessions;
+    std::lock_guard lock(sh_->conns_mu);
+    next_ = sh_->conns;
     if (next_ != nullptr) next_->prev_ = this;
-    worker_.sessions = this;
+    sh_->conns = this;
     linked_ = true;
   }
   void unlink() {
+    std::lock_guard lock(sh_->conns_mu);
     if (!linked_) return;
     if (prev_ != nullptr) prev_->next_ = next_;
-    else worker_.sessions = next_;
+    else sh_->conns = next_;
     if (next_ != nullptr) next_->prev_ = prev_;
     linked_ = false;
   }
@@ -172,16 +174,24 @@ class Session : public std::enable_shared_from_this<Session> {
     else f(sock_);
   }
 
-  // Every completion is a member function of one signature bound with bind_front_handler, so
-  // each composed operation is instantiated once per stream type.
+  // Every completion is a member function of one signature, called under the connection's
+  // mutex by one handler type, so each composed operation is instantiated once per stream type.
   using IoHandler = void (Session::*)(beast::error_code, std::size_t);
-  auto bound(IoHandler h) { return beast::bind_front_handler(h, shared_from_this()); }
+  auto bound(IoHandler h) {
+    return [self = shared_from_this(), h](beast::error_code ec, std::size_t n) {
+      std::lock_guard lock(self->mu_);
+      ((*self).*h)(ec, n);
+    };
+  }
 
   void begin() {
     if (!tls_mode_) return read_next();
     state_ = State::kHandshake;
     arm(sh_->opts.header_timeout);
-    beast::async_detect_ssl(sock_, buffer_, beast::bind_front_handler(&Session::on_detect, shared_from_this()));
+    beast::async_detect_ssl(sock_, buffer_, [self = shared_from_this()](beast::error_code ec, bool is_tls) {
+      std::lock_guard lock(self->mu_);
+      self->on_detect(ec, is_tls);
+    });
   }
 
   void on_detect(beast::error_code ec, bool is_tls) {
@@ -308,8 +318,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Inline (on this thread, while the handler runs): kept and written when the handler
     // returns. Later, from any thread: posted to this worker, holding only a weak reference,
     // so that a late answer after the connection is gone touches nothing.
-    Respond respond = [self = this, weak = weak_from_this(), sh = sh_, ex = worker_.ioc.get_executor(),
-                       id](Response r) {
+    Respond respond = [self = this, weak = weak_from_this(), sh = sh_, ex = sock_ex_, id](Response r) {
       if (t_inline_request == id) {
         if (!self->inline_) self->inline_.emplace(std::move(r));
         return;
@@ -317,7 +326,10 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(sh->gate_mu);
       if (!sh->gate_open) return;
       net::post(ex, [weak, id, r = std::move(r)]() mutable {
-        if (auto s = weak.lock()) s->on_response(id, std::move(r));
+        if (auto s = weak.lock()) {
+          std::lock_guard session_lock(s->mu_);
+          s->on_response(id, std::move(r));
+        }
       });
     };
     const std::uint64_t outer = t_inline_request;
@@ -342,16 +354,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_response(std::uint64_t id, Response r) {
     if (id != request_id_ || responded_) return;
     responded_ = true;
-    auto keep = std::move(hold_);  // alive until the write is under way
+    auto keep = std::move(hold_);  // the caller holds the connection too
     write_response(std::move(r));
   }
 
- public:
-  // At the server's end, with its threads joined: a connection still awaiting an answer lets
-  // go of itself.
-  void release() { hold_.reset(); }
-
- private:
 
   // The whole response (status line, header, body) in one buffer: one TLS record, one send.
   void write_response(Response r) {
@@ -436,10 +442,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     arm(std::min<std::chrono::milliseconds>(sh_->opts.header_timeout, std::chrono::seconds(2)));
-    tls_->async_shutdown(beast::bind_front_handler(&Session::on_shutdown, shared_from_this()));
+    tls_->async_shutdown([self = shared_from_this()](beast::error_code) {
+      std::lock_guard lock(self->mu_);
+      self->close();
+    });
   }
-
-  void on_shutdown(beast::error_code) { close(); }
 
   void close() {
     state_ = State::kClosing;
@@ -457,7 +464,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kKeepOutput = 64u << 10;
 
   tcp::socket sock_;
-  Worker& worker_;
+  net::any_io_executor sock_ex_{sock_.get_executor()};
+  std::mutex mu_;  // one handler at a time (see above)
   std::shared_ptr<ssl::context> ctx_;  // outlives tls_
   std::optional<ssl::stream<tcp::socket>> tls_;
   std::shared_ptr<Shared> sh_;
@@ -470,7 +478,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Session> hold_;  // set while an answer is awaited with nothing pending on the socket
   std::string out_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  Session* prev_ = nullptr;
   bool linked_ = false;
   std::uint64_t request_id_ = 0;
   bool responded_ = true;
@@ -484,57 +491,14 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 template <class F>
-void Worker::for_each_session(F&& f) {
+void Shared::for_each_connection(F&& f) {
   std::vector<std::shared_ptr<Session>> all;
-  for (Session* s = sessions; s != nullptr; s = s->next_) all.push_back(s->shared_from_this());
+  {
+    std::lock_guard lock(conns_mu);
+    for (Session* s = conns; s != nullptr; s = s->next_)
+      if (auto p = s->weak_from_this().lock()) all.push_back(std::move(p));  // null while being destroyed
+  }
   for (auto& s : all) f(*s);
-}
-
-void Worker::run(std::chrono::microseconds window) {
-  if (window.count() <= 0) {
-    ioc.run();
-    return;
-  }
-  // Adaptive: poll only while the thread keeps being woken within the window after it went to
-  // sleep (back-to-back requests). A poll that finds nothing turns polling off until the next
-  // short sleep, so a lightly loaded server sleeps at once and spends at most one window per
-  // request on it.
-  using clock = std::chrono::steady_clock;
-  bool polling = false;
-  while (!ioc.stopped()) {
-    if (ioc.poll() > 0) continue;
-    if (polling) {
-      const auto until = clock::now() + window;
-      bool found = false;
-      while (!found && clock::now() < until) found = ioc.poll() > 0;
-      if (found) continue;
-      polling = false;
-    }
-    const auto slept = clock::now();
-    if (ioc.run_one() == 0) continue;
-    polling = clock::now() - slept < window;
-  }
-}
-
-Worker::~Worker() {
-  for_each_session([](Session& s) { s.release(); });
-}
-
-void Worker::sweep_now() {
-  const auto now = std::chrono::steady_clock::now();
-  std::vector<std::shared_ptr<Session>> due;
-  for (Session* s = sessions; s != nullptr; s = s->next_)
-    if (s->due(now)) due.push_back(s->shared_from_this());
-  for (auto& s : due) s->on_deadline();
-}
-
-void Worker::schedule_sweep() {
-  sweep.expires_after(tick);
-  sweep.async_wait([this](beast::error_code ec) {
-    if (ec) return;
-    sweep_now();
-    schedule_sweep();
-  });
 }
 
 Result<void> listen_on(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port, const char* what) {
@@ -554,43 +518,42 @@ Result<void> listen_on(tcp::acceptor& acceptor, const std::string& address, std:
 
 }  // namespace
 
-// Owned by Server alone; handlers capture `this`: the workers are joined and their io_contexts
-// (declared first, destroyed last) are gone before the rest of the Impl is.
+// Owned by Server alone; handlers capture `this`: the workers are joined and the io_context
+// (declared first, destroyed last) is gone before the rest of the Impl is.
 struct Server::Impl {
-  std::vector<std::unique_ptr<Worker>> workers;
-  net::io_context::executor_type ctl;  // worker 0: acceptors, timers, signals
+  std::unique_ptr<net::io_context> ioc;
+  net::strand<net::io_context::executor_type> ctl;  // acceptors, timers, signals
   std::shared_ptr<Shared> sh;
   tcp::acceptor acceptor;
   tcp::acceptor metrics_acceptor;
   net::steady_timer reload_timer;
   net::steady_timer drain_timer;
   net::steady_timer accept_retry_timer;
+  net::steady_timer sweep_timer;
   net::signal_set signals;
   std::vector<std::thread> threads;
-  std::size_t next_worker = 0;
   std::chrono::steady_clock::time_point drain_deadline{};
   std::uint16_t bound_port = 0, bound_metrics_port = 0;
 
-  static std::vector<std::unique_ptr<Worker>> make_workers(unsigned n) {
-    std::vector<std::unique_ptr<Worker>> w;
-    for (unsigned i = 0; i < n; ++i) w.push_back(std::make_unique<Worker>());
-    return w;
-  }
-
   explicit Impl(unsigned threads)
-      : workers(make_workers(threads)),
-        ctl(workers[0]->ioc.get_executor()),
+      : ioc(std::make_unique<net::io_context>(static_cast<int>(threads))),
+        ctl(net::make_strand(*ioc)),
         acceptor(ctl),
         metrics_acceptor(ctl),
         reload_timer(ctl),
         drain_timer(ctl),
         accept_retry_timer(ctl),
+        sweep_timer(ctl),
         signals(ctl) {}
 
-  // New connections go to the workers in turn.
+  ~Impl() {
+    // The workers are joined: connections still awaiting an answer let go of themselves, and
+    // the rest go with the io_context.
+    if (sh) sh->for_each_connection([](Session& s) { s.release(); });
+  }
+
   void accept(tcp::acceptor& a, bool tls) {
-    Worker& w = *workers[next_worker++ % workers.size()];
-    a.async_accept(w.ioc, [self = this, &a, &w, tls](beast::error_code ec, tcp::socket s) {
+    a.async_accept(*ioc, [self = this, &a, tls](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !a.is_open() || self->sh->stopping.load()) return;
       if (ec) {
         // Out of descriptors or similar: log and retry shortly instead of spinning.
@@ -603,8 +566,20 @@ struct Server::Impl {
       }
       beast::error_code ignore;
       s.set_option(tcp::no_delay(true), ignore);
-      net::post(w.ioc, [session = std::make_shared<Session>(std::move(s), self->sh, w, tls)] { session->start(); });
+      std::make_shared<Session>(std::move(s), self->sh, tls)->start();
       self->accept(a, tls);
+    });
+  }
+
+  // Timeouts are deadlines: one timer checks every connection a few times per smallest
+  // timeout, instead of a timer armed and cancelled around every socket operation.
+  void schedule_sweep() {
+    sweep_timer.expires_after(sh->tick);
+    sweep_timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      const auto now = std::chrono::steady_clock::now();
+      sh->for_each_connection([now](Session& s) { s.check_deadline(now); });
+      schedule_sweep();
     });
   }
 
@@ -639,9 +614,7 @@ struct Server::Impl {
     reload_timer.cancel();
     accept_retry_timer.cancel();
     signals.cancel(ec);
-    for (auto& w : workers) {
-      net::post(w->ioc, [w = w.get()] { w->for_each_session([](Session& s) { s.on_server_stop(); }); });
-    }
+    sh->for_each_connection([](Session& s) { s.on_server_stop(); });
     drain_deadline = std::chrono::steady_clock::now() + sh->opts.shutdown_grace;
     drain_tick();
   }
@@ -651,7 +624,8 @@ struct Server::Impl {
     if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
       if (left > 0)
         sh->log("level=warn msg=\"shutdown grace expired\" open_connections=" + std::to_string(left));
-      for (auto& w : workers) w->ioc.stop();
+      sweep_timer.cancel();
+      ioc->stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(20));
@@ -674,7 +648,6 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, Handler ha
                               sh->opts.write_timeout, sh->opts.handler_timeout});
     sh->tick = std::clamp<std::chrono::milliseconds>(smallest / 4, std::chrono::milliseconds(5),
                                                      std::chrono::milliseconds(250));
-    for (auto& w : impl->workers) w->tick = sh->tick;
   }
   sh->metrics_handler = make_metrics_handler(metrics);
   sh->metrics = &metrics;
@@ -726,12 +699,12 @@ void Server::start() {
     self->schedule_reload();
     if (self->sh->opts.handle_signals) self->wait_signal();
   });
-  for (auto& w : im.workers) {
-    net::dispatch(w->ioc, [w = w.get()] { w->schedule_sweep(); });
-    im.threads.emplace_back([w = w.get(), sh = im.sh] {
+  net::dispatch(im.ctl, [self = impl_.get()] { self->schedule_sweep(); });
+  for (unsigned i = 0; i < im.sh->opts.threads; ++i) {
+    im.threads.emplace_back([ioc = im.ioc.get(), sh = im.sh] {
       for (;;) {
         try {
-          w->run(sh->opts.busy_poll);
+          ioc->run();
           return;
         } catch (const std::exception& e) {
           sh->log(std::string("level=error msg=\"worker caught an exception\" error=\"") + e.what() + "\"");

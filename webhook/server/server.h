@@ -1,8 +1,7 @@
 // The webhook's HTTPS server (Boost.Beast over Asio + OpenSSL) and its plain-HTTP metrics
 // listener. HTTPS only on the main port (TLS 1.2+), HTTP/1.1 keep-alive, a fixed pool of
-// worker threads (one io_context each; a connection stays on one worker), per-message limits
-// and timeouts, certificate reload without dropping connections, and a graceful stop. Asio
-// stays out of this header.
+// worker threads on one io_context, per-message limits and timeouts, certificate reload
+// without dropping connections, and a graceful stop. Asio stays out of this header.
 #pragma once
 
 #include <chrono>
@@ -37,8 +36,7 @@ struct ServerOptions {
   std::chrono::milliseconds handler_timeout{35'000}; // the handler's answer (then 500)
   std::chrono::milliseconds reload_interval{10'000}; // certificate file check; 0: never
   std::chrono::milliseconds shutdown_grace{25'000};  // in-flight requests' bound on stop
-  unsigned threads = 2;                              // worker threads, each with its own io_context
-  std::chrono::microseconds busy_poll{200};          // adaptive poll window before a worker sleeps; 0: off
+  unsigned threads = 2;                              // worker threads running the io_context
   bool handle_signals = false;  // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
 
   std::function<void(const std::string&)> log;  // one line per event; default: stderr

@@ -82,7 +82,6 @@ app.kubernetes.io/part-of: scangate
 {{- $cfg := dict
       "scan-workers" (int64 .Values.webhook.scanWorkers)
       "threads" (int64 .Values.webhook.threads)
-      "busy-poll" (toString .Values.webhook.busyPoll)
       "cache-size" (int64 .Values.webhook.cacheSize)
       "cache-ttl" (toString .Values.webhook.cacheTTL) -}}
 {{- with .Values.webhook.insecureRegistries }}

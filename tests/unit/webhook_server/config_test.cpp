@@ -25,16 +25,6 @@ TEST_CASE("defaults and flags", "[config]") {
   CHECK(c.cspm_labels.at("team") == "platform");
   CHECK(c.cache_ttl == 90min);
   CHECK(c.threads == 4);
-  CHECK(c.busy_poll == 200us);  // the default
-}
-
-TEST_CASE("busy-poll takes a short Go duration, 0 turns it off", "[config]") {
-  CHECK(parse_webhook_args({"--busy-poll", "50us"})->config.busy_poll == 50us);
-  CHECK(parse_webhook_args({"--busy-poll", "1ms"})->config.busy_poll == 1000us);
-  CHECK(parse_webhook_args({"--busy-poll", "0"})->config.busy_poll == 0us);
-  CHECK_THAT(parse_webhook_args({"--busy-poll", "1s"}).error().message,
-             Catch::Contains("busy-poll must be a duration from 0 to 10ms"));
-  CHECK_THAT(parse_webhook_args({"--busy-poll", "fast"}).error().message, Catch::Contains("got \"fast\""));
 }
 
 TEST_CASE("flag errors name the flag", "[config]") {
@@ -69,8 +59,7 @@ TEST_CASE("YAML config file: good file, flags win", "[config]") {
                          "cache-size: 500\n"
                          "insecure-registry: [a:5000, b:5000]\n"
                          "cspm-label: {env: prod, team: sec}\n"
-                         "threads: 8\n"
-                         "busy-poll: 50us\n";  // a string, as the chart renders it
+                         "threads: 8\n";
   auto r = parse_webhook_args({"--config", path, "--threads", "2"});
   REQUIRE(r.ok());
   const auto& c = r->config;
@@ -81,7 +70,6 @@ TEST_CASE("YAML config file: good file, flags win", "[config]") {
   CHECK(c.insecure_registries == std::vector<std::string>{"a:5000", "b:5000"});
   CHECK(c.cspm_labels.size() == 2);
   CHECK(c.threads == 2);  // the flag wins
-  CHECK(c.busy_poll == 50us);
   std::remove(path.c_str());
   std::remove(dir.c_str());
 }
@@ -109,7 +97,7 @@ TEST_CASE("help documents every flag", "[config]") {
   for (const char* flag : {"--listen", "--tls-cert-file", "--tls-private-key-file", "--metrics-listen", "--db",
                            "--policy", "--registry-config", "--insecure-registry", "--scan-workers", "--cache-size",
                            "--cache-ttl", "--cspm-url", "--cspm-tenant-id", "--cspm-label", "--cspm-token-file",
-                           "--spool-dir", "--config", "--threads", "--busy-poll", "--help"}) {
+                           "--spool-dir", "--config", "--threads", "--help"}) {
     INFO(flag);
     CHECK_THAT(help, Catch::Contains(flag));
   }
