@@ -21,6 +21,17 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) { return for
 
 std::string utc_now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
-std::string utc_today() { return format_utc(std::chrono::system_clock::now(), "%Y-%m-%d"); }
+std::string utc_today() {
+  // Asked on every admission request: formatted once per second per thread.
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string day;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t sec = std::chrono::system_clock::to_time_t(now);
+  if (sec != formatted_at) {
+    day = format_utc(now, "%Y-%m-%d");
+    formatted_at = sec;
+  }
+  return day;
+}
 
 }  // namespace scangate

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <cstring>
+
 namespace scangate::webhook {
 
 namespace {
@@ -86,6 +88,32 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
     tls_reloads.Add({{"result", r}});
   }
   set_db_revision("none");
+}
+
+prometheus::Counter& WebhookMetrics::admission_request(std::string_view operation, std::string_view kind,
+                                                      bool allowed) {
+  // Key: the three label values; '\n' cannot occur in any of them unescaped.
+  char buf[160];
+  std::string_view decision = allowed ? "allowed" : "denied";
+  std::string_view key;
+  std::string long_key;
+  if (operation.size() + kind.size() + decision.size() + 2 <= sizeof buf) {
+    char* p = buf;
+    for (std::string_view part : {operation, std::string_view("\n"), kind, std::string_view("\n"), decision}) {
+      std::memcpy(p, part.data(), part.size());
+      p += part.size();
+    }
+    key = std::string_view(buf, static_cast<std::size_t>(p - buf));
+  } else {
+    long_key = std::string(operation) + "\n" + std::string(kind) + "\n" + std::string(decision);
+    key = long_key;
+  }
+  std::lock_guard lock(admission_mu_);
+  if (auto it = admission_children_.find(key); it != admission_children_.end()) return *it->second;
+  auto& child = admission_requests.Add(
+      {{"operation", std::string(operation)}, {"kind", std::string(kind)}, {"decision", std::string(decision)}});
+  admission_children_.emplace(std::string(key), &child);
+  return child;
 }
 
 void WebhookMetrics::set_db_revision(const std::string& revision) {

@@ -9,8 +9,10 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "webhook/server/http_types.h"
 
@@ -56,6 +58,10 @@ struct WebhookMetrics {
   prometheus::Family<prometheus::Counter>& http_requests;  // {code}
   prometheus::Family<prometheus::Gauge>& webhook_info;     // {version} = 1
 
+  // The scangate_admission_requests_total child for these labels. The children are looked up
+  // once per label set and kept (per request, Family::Add would build a label map and hash it).
+  prometheus::Counter& admission_request(std::string_view operation, std::string_view kind, bool allowed);
+
   // Replaces the scangate_db_info child with one for `revision`.
   void set_db_revision(const std::string& revision);
 
@@ -64,6 +70,8 @@ struct WebhookMetrics {
 
  private:
   std::mutex db_mu_;
+  std::mutex admission_mu_;
+  std::map<std::string, prometheus::Counter*, std::less<>> admission_children_;
   prometheus::Gauge* db_info_child_ = nullptr;
 };
 

@@ -50,11 +50,7 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
   WebhookMetrics* metrics = opt.metrics;
   auto done = [request, metrics, respond, received = req.received](admission::AdmissionDecision d) {
     if (metrics != nullptr) {
-      metrics->admission_requests
-          .Add({{"operation", request->operation},
-                {"kind", request->kind.kind},
-                {"decision", d.allowed ? "allowed" : "denied"}})
-          .Increment();
+      metrics->admission_request(request->operation, request->kind.kind, d.allowed).Increment();
       auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
       (d.cache_miss ? metrics->admission_duration_miss : metrics->admission_duration_hit).Observe(secs);
     }

@@ -23,6 +23,22 @@ TEST_CASE("metric names and the db_info revision", "[metrics]") {
   CHECK_THAT(text, Catch::Contains("scangate_cspm_uploads_total{result=\"spooled\"} 0"));
 }
 
+TEST_CASE("admission_request keeps one child per label set", "[metrics]") {
+  WebhookMetrics m("t");
+  auto* a = &m.admission_request("CREATE", "Pod", true);
+  CHECK(&m.admission_request("CREATE", "Pod", true) == a);
+  CHECK(&m.admission_request("CREATE", "Pod", false) != a);
+  const std::string long_kind(300, 'K');  // longer than the key buffer
+  m.admission_request("UPDATE", long_kind, false).Increment();
+  m.admission_request("UPDATE", long_kind, false).Increment();
+  a->Increment();
+  auto text = m.render();
+  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="allowed",kind="Pod",operation="CREATE"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 0)"));
+  CHECK_THAT(text, Catch::Contains("scangate_admission_requests_total{decision=\"denied\",kind=\"" + long_kind +
+                                   "\",operation=\"UPDATE\"} 2"));
+}
+
 TEST_CASE("the metrics handler serves GET /metrics only", "[metrics]") {
   WebhookMetrics m("t");
   auto h = make_metrics_handler(m);
