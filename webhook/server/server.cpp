@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "webhook/server/metrics.h"
 #include "webhook/server/tls.h"
 
@@ -116,7 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // with Connection: close).
   void on_server_stop() {
     std::lock_guard lock(mu_);
-    if (state_ == State::kIdle || state_ == State::kHandshake) close();
+    if (state_ == State::kIdle || state_ == State::kHandshake) abort_io();
   }
 
   void check_deadline(std::chrono::steady_clock::time_point now) {
@@ -142,7 +144,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kHandling) {
       return on_response(request_id_, text_response(500, "internal error: no answer within the handler timeout"));
     }
-    close();
+    abort_io();
+  }
+
+  // From outside the connection's handlers (the sweep, the stop) while a socket operation may
+  // be pending. The parts of a composed operation (TLS records, partial writes) run without
+  // the connection's mutex, so the socket object is not touched here: shutting the
+  // descriptor down makes the pending operation fail, and its handler closes the socket.
+  void abort_io() {
+    auto& sock = lowest();
+    if (sock.is_open()) ::shutdown(sock.native_handle(), SHUT_RDWR);
   }
 
   enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
