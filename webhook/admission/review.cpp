@@ -307,13 +307,17 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
 }
 
 std::string render_admission_response(const AdmissionRequest& req, const AdmissionDecision& d) {
+  return render_admission_response(req.api_version, req.uid, d);
+}
+
+std::string render_admission_response(std::string_view api_version, std::string_view uid, const AdmissionDecision& d) {
   // Written by hand (no DOM): this runs once per admission request.
   std::string out;
-  out.reserve(160 + req.uid.size() + d.message.size());
+  out.reserve(160 + uid.size() + d.message.size());
   out += "{\"apiVersion\":";
-  json::append_quoted(req.api_version.empty() ? "admission.k8s.io/v1" : req.api_version, out);
+  json::append_quoted(api_version.empty() ? std::string_view("admission.k8s.io/v1") : api_version, out);
   out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
-  json::append_quoted(req.uid, out);
+  json::append_quoted(uid, out);
   out += d.allowed ? ",\"allowed\":true" : ",\"allowed\":false";
   if (!d.allowed) {
     out += ",\"status\":{\"code\":";

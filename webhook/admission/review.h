@@ -84,5 +84,7 @@ int admission_http_status(const Error& e);
 // a denial carries status.code (403 unless set) and status.message. Warnings and audit
 // annotations are emitted when present.
 std::string render_admission_response(const AdmissionRequest& req, const AdmissionDecision& d);
+// The same from the two echoed fields (api_version "" means admission.k8s.io/v1).
+std::string render_admission_response(std::string_view api_version, std::string_view uid, const AdmissionDecision& d);
 
 }  // namespace scangate::admission

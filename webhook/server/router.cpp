@@ -45,18 +45,22 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
   ctx.timeout = request_timeout(req.query());
   ctx.received = req.received;
 
-  // The request is needed again to render the reply; the decider gets its own copy.
-  auto request = std::make_shared<admission::AdmissionRequest>(std::move(parsed).value());
+  // The decider takes the request; the reply and the metrics need only these four fields.
+  admission::AdmissionRequest request = std::move(parsed).value();
+  struct Echo {
+    std::string api_version, uid, operation, kind;
+  };
   WebhookMetrics* metrics = opt.metrics;
-  auto done = [request, metrics, respond, received = req.received](admission::AdmissionDecision d) {
+  auto done = [echo = Echo{request.api_version, request.uid, request.operation, request.kind.kind}, metrics,
+               respond = std::move(respond), received = req.received](admission::AdmissionDecision d) {
     if (metrics != nullptr) {
-      metrics->admission_request(request->operation, request->kind.kind, d.allowed).Increment();
+      metrics->admission_request(echo.operation, echo.kind, d.allowed).Increment();
       auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
       (d.cache_miss ? metrics->admission_duration_miss : metrics->admission_duration_hit).Observe(secs);
     }
     Response r;
     r.content_type = "application/json";
-    r.body = admission::render_admission_response(*request, d);
+    r.body = admission::render_admission_response(echo.api_version, echo.uid, d);
     respond(std::move(r));
   };
   if (!opt.decider) {
@@ -66,7 +70,7 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
     d.message = "scangate: no verdict engine configured";
     return done(std::move(d));
   }
-  opt.decider(*request, ctx, std::move(done));
+  opt.decider(std::move(request), ctx, std::move(done));
 }
 
 }  // namespace
