@@ -122,6 +122,21 @@ std::optional<double> finding_score(const Finding& f) {
   return v3 ? v3 : v2;
 }
 
+CountedFinding counted_finding(const Finding& f) {
+  return {f.vuln_id, f.pkg.name, f.pkg.version, f.fixed_version, f.severity, finding_score(f)};
+}
+
+SecretFinding decision_fields(const SecretFinding& s) {
+  SecretFinding out;
+  out.rule_id = s.rule_id;
+  out.title = s.title;
+  out.file_path = s.file_path;
+  out.severity = s.severity;
+  out.start_line = s.start_line;
+  out.end_line = s.end_line;
+  return out;
+}
+
 std::optional<std::string> exemption(const Policy& p, const std::string& ns, const ImageIdentity& image) {
   if (!ns.empty())
     for (const auto& pat : p.exempt_namespaces)
@@ -199,22 +214,23 @@ Verdict decide(const Policy& p, const DecisionInput& in) {
                          "'); no exception was applied");
 
   std::array<std::vector<CountedFinding>, 5> per;
-  for (const Finding& f : in.findings) {
-    if (rules.ignore_unfixed && f.fixed_version.empty()) {
+  auto consider = [&](CountedFinding c) {
+    if (rules.ignore_unfixed && c.fixed_version.empty()) {
       v.ignored_unfixed++;
-      continue;
+      return;
     }
-    std::optional<double> score = finding_score(f);
-    if (rules.min_cvss > 0 && score && *score < rules.min_cvss) {
+    if (rules.min_cvss > 0 && c.score && *c.score < rules.min_cvss) {
       v.ignored_below_cvss++;
-      continue;
+      return;
     }
-    if (book.accepts(f.vuln_id)) {
+    if (book.accepts(c.vuln_id)) {
       v.ignored_by_exception++;
-      continue;
+      return;
     }
-    per[slot(f.severity)].push_back({f.vuln_id, f.pkg.name, f.pkg.version, f.fixed_version, f.severity, score});
-  }
+    per[slot(c.severity)].push_back(std::move(c));
+  };
+  for (const Finding& f : in.findings) consider(counted_finding(f));
+  for (const CountedFinding& c : in.counted) consider(c);
   for (size_t i = 0; i < per.size(); ++i) {
     auto& list = per[i];
     std::sort(list.begin(), list.end(), [](const CountedFinding& a, const CountedFinding& b) {

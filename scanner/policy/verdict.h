@@ -19,17 +19,6 @@ namespace scangate::policy {
 
 enum class ScanState { kDone, kPending, kError };
 
-struct DecisionInput {
-  ImageIdentity image;
-  std::string namespace_name;                 // empty for the CLI: namespace rules never match it
-  std::span<const Finding> findings;          // not owned: the caller keeps them alive during decide()
-  std::span<const SecretFinding> secrets;
-  std::string today;                          // YYYY-MM-DD (UTC), from the caller's clock; when it is
-                                              // not a date no exception applies (fail closed)
-  ScanState scan_state = ScanState::kDone;
-  std::string scan_error;                     // what failed, with kError
-  size_t max_listed = 20;                     // findings kept per severity in the verdict
-};
 
 struct CountedFinding {
   std::string vuln_id, pkg_name, installed_version, fixed_version;
@@ -43,6 +32,20 @@ struct CountedSecret {
   Severity severity = Severity::kUnknown;
   int line = 0;
   bool operator==(const CountedSecret&) const = default;
+};
+
+struct DecisionInput {
+  ImageIdentity image;
+  std::string namespace_name;                 // empty for the CLI: namespace rules never match it
+  std::span<const Finding> findings;          // not owned: the caller keeps them alive during decide()
+  std::span<const CountedFinding> counted;    // more findings, already reduced to what decide() reads
+                                              // (counted_finding()); long-lived caches keep these
+  std::span<const SecretFinding> secrets;
+  std::string today;                          // YYYY-MM-DD (UTC), from the caller's clock; when it is
+                                              // not a date no exception applies (fail closed)
+  ScanState scan_state = ScanState::kDone;
+  std::string scan_error;                     // what failed, with kError
+  size_t max_listed = 20;                     // findings kept per severity in the verdict
 };
 
 struct SeverityCount {
@@ -104,6 +107,14 @@ struct Verdict {
 // any source, else the highest v2 score; nullopt when the finding has no score at all (it is
 // then never ignored by minCVSS).
 std::optional<double> finding_score(const Finding& f);
+
+// What decide() reads of a finding (id, package name and version, fixed version, severity, the
+// score minCVSS compares) and of a secret (rule id, title, path, severity, lines). Long-lived
+// copies keep only these: the webhook's verdict cache holds the findings of every cached image,
+// and a full finding, with its description and references, takes some 3 KB (a CountedFinding
+// some 150 bytes). Keep in step with decide(): decide() on these gives the same verdict.
+CountedFinding counted_finding(const Finding& f);
+SecretFinding decision_fields(const SecretFinding& s);
 
 // Why (namespace, image) is exempt, or nullopt. The webhook asks before it scans.
 std::optional<std::string> exemption(const Policy& p, const std::string& namespace_name, const ImageIdentity& image);

@@ -4,8 +4,9 @@
 # Prints figures; asserts nothing about them; never run by ctest. Separate from run.sh.
 #   tests/bench/webhook_bench.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: BENCH_DURATION (wrk -d per run, default 10s), BENCH_ROUNDS (runs per server and
-# case, default 3), BENCH_CONNECTIONS (default "1 32"), BENCH_BODIES (default "deployment pod"), BENCH_THREADS (scangate-webhook
-# --threads; default: its own), SCANGATE_TESTDATA, SCANGATE_GOWEBHOOK (the Go sources; default
+# case, default 3), BENCH_CONNECTIONS (default "1 32"), BENCH_BODIES (default "deployment pod"),
+# BENCH_CACHE_ENTRIES (cached scans for the cache memory figure, default 10000), BENCH_THREADS
+# (scangate-webhook --threads; default: its own), SCANGATE_TESTDATA, SCANGATE_GOWEBHOOK (the Go sources; default
 # ../shared/bench/gowebhook, copied and built offline in the temporary folder).
 # Takes about 2 minutes plus 2 x ROUNDS x 4 x BENCH_DURATION.
 #
@@ -19,7 +20,9 @@
 # alternating the servers for BENCH_ROUNDS rounds (tests/bench/webhook/post_review.lua checks
 # every answer: status 200 and the expected "allowed"). Prints the median req/s, p50 and p99,
 # each server's CPU time per request, the ratios scangate/Go, the verdict-cache hits, misses and
-# scans during the runs, the machine's idle and CPU steal time, and each server's peak RSS. Installs golang-go and wrk with apt-get when
+# scans during the runs, the machine's idle and CPU steal time, and each server's peak RSS; last,
+# the verdict cache's memory with BENCH_CACHE_ENTRIES cached scans (tests/bench/cache_bench.cpp).
+# Installs golang-go and wrk with apt-get when
 # missing. wrk shares the machine's cores with the server under test, and on a shared VM the
 # absolute figures drift: compare the ratios of one run, not figures between runs.
 set -euo pipefail
@@ -42,7 +45,7 @@ fi
 scripts/setup
 
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j 2 --target scangate scangate-webhook >/dev/null
+cmake --build "$BUILD" -j 2 --target scangate scangate-webhook cache_bench >/dev/null
 SG=$ROOT/$BUILD/scangate
 WEBHOOK=$ROOT/$BUILD/scangate-webhook
 
@@ -248,3 +251,11 @@ echo "scangate verdict cache during the runs: $hits hits, $misses misses, $scans
   "wrk's answered requests need $lookups look-ups (one per distinct image: 1 per deployment.json, 2 per pod.json)"
 echo "peak RSS (VmHWM) after the runs: scangate $(rss "$SG_PID" VmHWM) MB (VmRSS $(rss "$SG_PID" VmRSS) MB);" \
   "go $(rss "$GO_PID" VmHWM) MB (VmRSS $(rss "$GO_PID" VmRSS) MB)"
+
+# The verdict cache at the default --cache-size: 10,000 cached scans, each with its own copy of
+# the vulnerable image's findings (the report scangate writes for it, 47 findings).
+echo
+echo "== verdict cache memory: $(( ${BENCH_CACHE_ENTRIES:-10000} )) cached scans of $IMAGE_PYTHON_3_6's findings"
+"$SG" image --quiet --format json --db "$WORK/db.sqlite" --insecure-registry "$REGISTRY" \
+  --output "$WORK/vulnerable.json" "$VULNERABLE" || [ -s "$WORK/vulnerable.json" ]
+"$ROOT/$BUILD/tests/bench/cache_bench" "$WORK/vulnerable.json" "${BENCH_CACHE_ENTRIES:-10000}"

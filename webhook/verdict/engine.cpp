@@ -159,19 +159,25 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     return true;
   }
 
-  // The report text is only needed until it has been handed to the upload sink; a cache of
-  // thousands of images must not keep thousands of reports.
-  static std::shared_ptr<const ScanRecord> without_report(const std::shared_ptr<const ScanRecord>& rec) {
-    if (rec->report_json.empty()) return rec;
-    auto slim = std::make_shared<ScanRecord>(*rec);
-    slim->report_json.clear();
-    slim->report_json.shrink_to_fit();
+  // What a cache entry keeps once the report has been handed to the upload sink: the fields
+  // the policy decides on. A cache of thousands of images must not keep thousands of reports,
+  // nor the descriptions, references and image configs only the report needed.
+  static std::shared_ptr<const ScanRecord> for_cache(const std::shared_ptr<const ScanRecord>& rec) {
+    auto slim = std::make_shared<ScanRecord>();
+    slim->meta.reference = rec->meta.reference;
+    slim->meta.manifest_digest = rec->meta.manifest_digest;
+    slim->counted = rec->counted;
+    slim->counted.reserve(rec->counted.size() + rec->findings.size());
+    for (const auto& f : rec->findings) slim->counted.push_back(policy::counted_finding(f));
+    slim->secrets.reserve(rec->secrets.size());
+    for (const auto& sf : rec->secrets) slim->secrets.push_back(policy::decision_fields(sf));
+    slim->scanned_at = rec->scanned_at;
     return slim;
   }
 
   // After `rec`'s report went to the sink: the cached entry keeps the record without it.
   void drop_report(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
-    auto slim = without_report(rec);
+    auto slim = for_cache(rec);
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
     if (it != cache.end() && it->second.record == rec) it->second.record = std::move(slim);
@@ -185,7 +191,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   }
 
   void insert(const std::string& key, std::shared_ptr<const ScanRecord> rec, bool uploaded) {
-    if (uploaded || !sink) rec = without_report(rec);  // the caller still holds the full record
+    if (uploaded || !sink) rec = for_cache(rec);  // the caller still holds the full record
     std::lock_guard<std::mutex> l(mu);
     auto it = cache.find(key);
     if (it != cache.end()) {
@@ -307,6 +313,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   ImageOutcome verdict_of(Judging& j, const PolicySnapshot& snap, bool scanned_now) {
     if (j.rec && j.in.scan_state == policy::ScanState::kDone) {
       j.in.findings = j.rec->findings;
+      j.in.counted = j.rec->counted;
       j.in.secrets = j.rec->secrets;
     }
     ImageOutcome out;

@@ -15,6 +15,7 @@
 #include "scanner/core/result.h"
 #include "scanner/match/finding.h"
 #include "scanner/policy/policy.h"
+#include "scanner/policy/verdict.h"
 #include "webhook/admission/review.h"
 
 namespace scangate::verdict {
@@ -23,6 +24,7 @@ namespace scangate::verdict {
 struct ScanRecord {
   ImageMetadata meta;
   std::vector<Finding> findings;
+  std::vector<policy::CountedFinding> counted;  // the verdict cache's compact form of `findings`
   std::vector<SecretFinding> secrets;
   std::string report_json;  // Trivy-compatible report, for CSPM
   std::chrono::system_clock::time_point scanned_at;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <set>
 
 #include "scanner/policy/trivy_report.h"
@@ -463,4 +464,59 @@ TEST_CASE("verdict: without a valid date no exception applies", "[verdict][excep
   CHECK_FALSE(v.allowed);
   CHECK(v.applied_exceptions.empty());
   CHECK(v.warnings == std::vector<std::string>{"no valid date to judge exceptions by (''); no exception was applied"});
+}
+
+TEST_CASE("counted_finding, decision_fields: decide() gives the same verdict on what they keep", "[verdict][cache]") {
+  // Real reports: Trivy's goldens (fixed and unfixed findings of every severity, CVSS from
+  // several sources, long descriptions) and its secrets golden.
+  std::optional<std::vector<Finding>> findings{std::in_place};
+  for (const char* name : {"trivy_alpine-39", "trivy_debian-buster", "trivy_distroless-python27", "trivy_ubuntu-1804"}) {
+    auto part = findings_from_trivy_json(
+        scangate::test::read_file(scangate::test::testdata(std::string("reports/") + name + ".json.golden")));
+    REQUIRE(part.ok());
+    findings->insert(findings->end(), part->begin(), part->end());
+  }
+  auto secrets =
+      secrets_from_trivy_json(scangate::test::read_file(scangate::test::testdata("reports/trivy_secrets.json.golden")));
+  REQUIRE(secrets.ok());
+  REQUIRE(findings->size() == 17);
+  std::vector<CountedFinding> slim;
+  for (const auto& f : *findings) slim.push_back(counted_finding(f));
+  std::vector<SecretFinding> slim_secrets;
+  for (const auto& s : *secrets) slim_secrets.push_back(decision_fields(s));
+
+  for (std::size_t i = 0; i < slim.size(); ++i) {
+    const Finding& f = (*findings)[i];
+    CHECK(slim[i].vuln_id == f.vuln_id);
+    CHECK(slim[i].score == finding_score(f));
+  }
+
+  int distinct_scores = 0;
+  {
+    std::set<double> seen;
+    for (const auto& f : *findings)
+      if (auto s = finding_score(f)) seen.insert(*s);
+    distinct_scores = static_cast<int>(seen.size());
+  }
+  CHECK(distinct_scores >= 5);  // the minCVSS thresholds below (5, 7.5) split the findings
+
+  const std::string first_id = findings->front().vuln_id;
+  for (const std::string& body :
+       {std::string("limits: {CRITICAL: 0}\n"), std::string("limits: {HIGH: 3, MEDIUM: 10}\n"),
+        std::string("limits: {}\nignoreUnfixed: true\n"), std::string("limits: {HIGH: 0}\nminCVSS: 7.5\n"),
+        std::string("limits: {HIGH: 0}\nignoreUnfixed: true\nminCVSS: 5\n"),
+        std::string("limits: {CRITICAL: 0, HIGH: 0}\nexceptions:\n  - id: " + first_id +
+                    "\n    expires: 2099-01-01\n    reason: accepted\n"),
+        std::string("limits: {}\nsecrets: {action: deny, minSeverity: HIGH}\n"),
+        std::string("mode: warn\nlimits: {LOW: 0}\nsecrets: {action: warn, minSeverity: LOW}\n")}) {
+    INFO(body);
+    Policy p = pol(body);
+    DecisionInput full, kept;
+    full.findings = *findings;
+    full.secrets = *secrets;
+    kept.counted = slim;
+    kept.secrets = slim_secrets;
+    full.today = kept.today = kToday;
+    CHECK(decide(p, full) == decide(p, kept));
+  }
 }
