@@ -90,8 +90,8 @@ struct Shared {
 // graceful stop) take the connection's mutex, as every completion does (uncontended on the
 // hot path, unlike a strand, which costs a trip through the scheduler per completion).
 // While anything is pending the connection has a deadline (header, idle, body, write or
-// handler timeout); the sweep closes it when that passes, or answers 500 when the handler has
-// not answered in time.
+// handler timeout); when that passes the sweep shuts the connection down, or answers 500 when
+// the handler has not answered in time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, bool tls)
@@ -327,7 +327,7 @@ class Session : public std::enable_shared_from_this<Session> {
     arm(sh_->opts.handler_timeout);
 
     // Inline (on this thread, while the handler runs): kept and written when the handler
-    // returns. Later, from any thread: posted to this worker, holding only a weak reference,
+    // returns. Later, from any thread: posted to the io_context, holding only a weak reference,
     // so that a late answer after the connection is gone touches nothing.
     Respond respond = [self = this, weak = weak_from_this(), sh = sh_, ex = sock_ex_, id](Response r) {
       if (t_inline_request == id) {
@@ -368,7 +368,6 @@ class Session : public std::enable_shared_from_this<Session> {
     auto keep = std::move(hold_);  // the caller holds the connection too
     write_response(std::move(r));
   }
-
 
   // The whole response (status line, header, body) in one buffer: one TLS record, one send.
   void write_response(Response r) {
@@ -437,8 +436,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     keep_alive_ = false;
     linger_ = status == 413;
-    request_id_ = g_request_ids.fetch_add(1, std::memory_order_relaxed) + 1;
-    responded_ = true;
+    responded_ = true;  // no answer can be pending: the request was never handed to the handler
     Response r = text_response(status, std::move(message));
     r.close = true;
     write_response(std::move(r));

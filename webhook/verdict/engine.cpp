@@ -164,8 +164,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // nor the descriptions, references and image configs only the report needed.
   static std::shared_ptr<const ScanRecord> for_cache(const std::shared_ptr<const ScanRecord>& rec) {
     auto slim = std::make_shared<ScanRecord>();
-    slim->meta.reference = rec->meta.reference;
-    slim->meta.manifest_digest = rec->meta.manifest_digest;
     slim->counted = rec->counted;
     slim->counted.reserve(rec->counted.size() + rec->findings.size());
     for (const auto& f : rec->findings) slim->counted.push_back(policy::counted_finding(f));
