@@ -16,20 +16,20 @@
 namespace scangate {
 
 struct AnalysisInput {
-  std::string path;          // normalised, relative to the image root ("lib/apk/db/installed")
+  std::string path;  // normalised, relative to the image root ("lib/apk/db/installed")
   std::string_view content;
 };
 
 struct AnalysisResult {
-  std::optional<OSInfo> os;             // os analyzers
-  std::vector<Package> packages;        // package analyzers (layer filled by the caller)
-  std::vector<std::string> warnings;    // skipped entries, parse problems that were survivable
+  std::optional<OSInfo> os;           // os analyzers
+  std::vector<Package> packages;      // package analyzers (layer filled by the caller)
+  std::vector<std::string> warnings;  // skipped entries, parse problems that were survivable
 };
 
 class Analyzer {
  public:
   virtual ~Analyzer() = default;
-  virtual std::string_view type() const = 0;   // "apk", "dpkg", "os-release", ...
+  virtual std::string_view type() const = 0;  // "apk", "dpkg", "os-release", ...
   virtual int version() const = 0;
   virtual bool required(std::string_view path) const = 0;
   // A malformed file is an Error (kFormat) naming the file and the line; never a crash.

@@ -54,10 +54,10 @@ class ApkAnalyzer : public Analyzer {
         continue;
       }
       if (line.size() < 2 || line[1] != ':') {
-        return Error(ErrorKind::kFormat, text::where(in.path, i + 1) +
-                                             ": expected a 'K:value' line of the apk database, got '" +
-                                             std::string(line.substr(0, 40)) +
-                                             "'; the file is corrupt (reinstall apk-tools' database or rebuild the image)");
+        return Error(ErrorKind::kFormat,
+                     text::where(in.path, i + 1) + ": expected a 'K:value' line of the apk database, got '" +
+                         std::string(line.substr(0, 40)) +
+                         "'; the file is corrupt (reinstall apk-tools' database or rebuild the image)");
       }
       if (!rec.any) rec.first_line = i + 1;
       rec.any = true;

@@ -98,8 +98,7 @@ class DpkgAnalyzer : public Analyzer {
       size_t colon = line.find(':');
       if (colon == std::string_view::npos || colon == 0) {
         return Error(ErrorKind::kFormat, text::where(in.path, i + 1) + ": expected 'Field: value', got '" +
-                                             std::string(line.substr(0, 40)) +
-                                             "'; the dpkg database is corrupt");
+                                             std::string(line.substr(0, 40)) + "'; the dpkg database is corrupt");
       }
       if (!st.any) st.first_line = i + 1;
       st.any = true;
@@ -130,7 +129,8 @@ class DpkgAnalyzer : public Analyzer {
       return;
     }
     if (st.has_status ? !state_has_files(st.status) : !status_d) {
-      if (!st.has_status) r.warnings.push_back("package '" + st.package + "' at " + at + " has no Status: field; skipped");
+      if (!st.has_status)
+        r.warnings.push_back("package '" + st.package + "' at " + at + " has no Status: field; skipped");
       return;  // not installed: quietly skipped
     }
     if (st.version.empty()) {

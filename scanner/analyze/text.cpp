@@ -36,8 +36,6 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string where(std::string_view path, size_t line_no) {
-  return std::string(path) + ":" + std::to_string(line_no);
-}
+std::string where(std::string_view path, size_t line_no) { return std::string(path) + ":" + std::to_string(line_no); }
 
 }  // namespace scangate::text

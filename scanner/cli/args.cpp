@@ -62,7 +62,8 @@ Result<Args> parse_args(const std::vector<std::string>& argv, const std::vector<
       } else if (*inline_value == "false" || *inline_value == "0") {
         continue;
       } else {
-        return Error(ErrorKind::kInvalidArgument, "flag --" + spec->name + " takes no value (got '" + *inline_value + "')");
+        return Error(ErrorKind::kInvalidArgument,
+                     "flag --" + spec->name + " takes no value (got '" + *inline_value + "')");
       }
     } else {
       value = "true";
@@ -82,8 +83,10 @@ std::string render_help(const std::string& usage, const std::string& summary, co
   for (const auto& s : specs) {
     std::string left = "  --" + s.name + (s.takes_value ? " " + (s.value_name.empty() ? "VALUE" : s.value_name) : "");
     os << left;
-    if (left.size() < 32) os << std::string(32 - left.size(), ' ');
-    else os << "\n" << std::string(32, ' ');
+    if (left.size() < 32)
+      os << std::string(32 - left.size(), ' ');
+    else
+      os << "\n" << std::string(32, ' ');
     os << s.help;
     if (s.repeatable) os << " (repeatable)";
     if (!s.default_text.empty()) os << " [default: " << s.default_text << "]";

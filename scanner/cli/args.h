@@ -12,12 +12,12 @@
 namespace scangate::cli {
 
 struct FlagSpec {
-  std::string name;         // without dashes: "output"
+  std::string name;  // without dashes: "output"
   bool takes_value = true;
   bool repeatable = false;
-  std::string value_name;   // "FILE"
+  std::string value_name;  // "FILE"
   std::string help;
-  std::string default_text; // for --help
+  std::string default_text;  // for --help
 };
 
 class Args {

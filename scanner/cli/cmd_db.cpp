@@ -15,8 +15,10 @@ namespace scangate::cli {
 namespace {
 
 const char* kDbUsage =
-    "Usage: scangate db build --output FILE [--alpine-secdb SRC]... [--debian-tracker SRC] [--osv SRC]... [--nvd SRC]...\n"
-    "       scangate db update [--db FILE] [--alpine-secdb URL]... [--debian-tracker URL] [--osv URL]... [--nvd URL]...\n"
+    "Usage: scangate db build --output FILE [--alpine-secdb SRC]... [--debian-tracker SRC] [--osv SRC]... [--nvd "
+    "SRC]...\n"
+    "       scangate db update [--db FILE] [--alpine-secdb URL]... [--debian-tracker URL] [--osv URL]... [--nvd "
+    "URL]...\n"
     "       scangate db info [--db FILE]\n"
     "\n"
     "SRC is a file, a folder (OSV, NVD), a zip (OSV all.zip) or an http(s) URL.\n"
@@ -33,8 +35,10 @@ std::vector<FlagSpec> db_flags(bool build) {
       {"cacert", true, false, "FILE", "extra CA certificates for downloads"},
       {"quiet", false, false, "", "no progress on standard error"},
   };
-  if (build) s.push_back({"output", true, false, "FILE", "where to write the DB"});
-  else s.push_back({"db", true, false, "FILE", "the DB to replace", "$XDG_CACHE_HOME/scangate/db.sqlite"});
+  if (build)
+    s.push_back({"output", true, false, "FILE", "where to write the DB"});
+  else
+    s.push_back({"db", true, false, "FILE", "the DB to replace", "$XDG_CACHE_HOME/scangate/db.sqlite"});
   return s;
 }
 

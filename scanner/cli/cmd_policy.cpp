@@ -52,7 +52,8 @@ bool wants_help(const std::vector<std::string>& argv) {
 
 Result<std::string> today_flag(const Args& args) {
   std::string today = args.get_or("today", utc_today());
-  if (!is_iso_date(today)) return Error(ErrorKind::kInvalidArgument, "--today '" + today + "' is not a date (YYYY-MM-DD)");
+  if (!is_iso_date(today))
+    return Error(ErrorKind::kInvalidArgument, "--today '" + today + "' is not a date (YYYY-MM-DD)");
   return today;
 }
 
@@ -69,7 +70,8 @@ Result<std::string> read_report(const std::string& path) {
   while (in->read(buf, sizeof buf) || in->gcount() > 0) {
     text.append(buf, static_cast<size_t>(in->gcount()));
     if (text.size() > kMaxReportBytes)
-      return Error(ErrorKind::kLimit, "report " + path + " is larger than " + std::to_string(kMaxReportBytes >> 20) + " MiB");
+      return Error(ErrorKind::kLimit,
+                   "report " + path + " is larger than " + std::to_string(kMaxReportBytes >> 20) + " MiB");
   }
   if (in->bad()) return Error(ErrorKind::kIo, "cannot read report " + path);
   return text;

@@ -48,12 +48,14 @@ Result<HostPort> parse_listen(const std::string& s) {
   std::string port;
   if (!s.empty() && s[0] == '[') {
     auto close = s.find("]:");
-    if (close == std::string::npos) return Error(ErrorKind::kInvalidArgument, "--listen '" + s + "': expected [IPV6]:PORT");
+    if (close == std::string::npos)
+      return Error(ErrorKind::kInvalidArgument, "--listen '" + s + "': expected [IPV6]:PORT");
     hp.host = s.substr(1, close - 1);
     port = s.substr(close + 2);
   } else {
     auto colon = s.rfind(':');
-    if (colon == std::string::npos) return Error(ErrorKind::kInvalidArgument, "--listen '" + s + "': expected HOST:PORT");
+    if (colon == std::string::npos)
+      return Error(ErrorKind::kInvalidArgument, "--listen '" + s + "': expected HOST:PORT");
     hp.host = s.substr(0, colon);
     port = s.substr(colon + 1);
   }
@@ -94,7 +96,8 @@ int cmd_cspm_receiver(const std::vector<std::string>& argv, Io io) {
   } else {
     o.token = args->get_or("token", "");
   }
-  if (o.token.empty()) return usage_error("the receiver needs the token it accepts: --token-file FILE or --token TOKEN");
+  if (o.token.empty())
+    return usage_error("the receiver needs the token it accepts: --token-file FILE or --token TOKEN");
   o.tenant_id = args->get_or("tenant-id", "");
   o.tls_cert_file = args->get_or("tls-cert-file", "");
   o.tls_key_file = args->get_or("tls-private-key-file", "");

@@ -26,7 +26,8 @@ const char* kUploadSummary =
 
 std::vector<FlagSpec> upload_flags() {
   std::vector<FlagSpec> specs = {
-      {"cspm-url", true, false, "URL", "CSPM endpoint; https:// is added without a scheme", "$ACCUKNOX_ENDPOINT, $CSPM_URL"},
+      {"cspm-url", true, false, "URL", "CSPM endpoint; https:// is added without a scheme",
+       "$ACCUKNOX_ENDPOINT, $CSPM_URL"},
       {"tenant-id", true, false, "ID", "tenant id (optional)", "$TENANT_ID"},
       {"label", true, false, "ID", "label id (optional)", "$ACCUKNOX_LABEL"},
       {"token-file", true, false, "FILE", "file holding the API token (a mounted secret)",
@@ -155,8 +156,8 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
     auto d = cspm::drain_spool(*sink, o);
     if (!d.ok()) return fail(scrub(d.error().message), kExitError);
     log(cspm::LogLevel::kInfo, "spool " + o.spool_dir + ": " + std::to_string(d->delivered) + " delivered, " +
-                                   std::to_string(d->dead_lettered) + " dead-lettered, " +
-                                   std::to_string(d->pending) + " still pending");
+                                   std::to_string(d->dead_lettered) + " dead-lettered, " + std::to_string(d->pending) +
+                                   " still pending");
     if (d->pending > 0 || d->dead_lettered > 0)
       return fail("not every spooled report was delivered", kExitUploadFailed);
     return kExitOk;

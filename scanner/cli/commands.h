@@ -10,8 +10,8 @@ namespace scangate::cli {
 
 // Exit codes, documented in the README.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 2;        // anything that stopped the scan: never a pass
-inline constexpr int kExitUploadFailed = 4; // the report could not be delivered to CSPM
+inline constexpr int kExitError = 2;         // anything that stopped the scan: never a pass
+inline constexpr int kExitUploadFailed = 4;  // the report could not be delivered to CSPM
 
 struct Io {
   std::ostream& out;

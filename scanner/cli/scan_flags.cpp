@@ -36,7 +36,8 @@ const std::vector<FlagSpec>& common_scan_flags() {
       {"exit-code", true, false, "N", "exit N when findings at those severities remain", "0"},
       {"ignore-unfixed", false, false, "", "leave out vulnerabilities that have no fix yet"},
       {"ignorefile", true, false, "FILE", "ids to ignore, .trivyignore format (id [exp:YYYY-MM-DD])"},
-      {"policy", true, false, "FILE", "gate on this policy file (the webhook's policy); denied exits --exit-code, default 1"},
+      {"policy", true, false, "FILE",
+       "gate on this policy file (the webhook's policy); denied exits --exit-code, default 1"},
       {"max-layer-size", true, false, "BYTES", "most bytes one layer may expand to (suffixes K, M, G)", "8G"},
       {"quiet", false, false, "", "no progress on standard error"},
       {"upload", false, false, "", "upload the report to the CSPM artifact API (Trivy JSON as TR; CycloneDX as SBOM)"},
@@ -68,15 +69,17 @@ Result<uint64_t> parse_size(const std::string& s) {
   unsigned long long n = 0;
   try {
     n = std::stoull(s, &idx);
-  } catch (...) {
-    return Error(ErrorKind::kInvalidArgument, "'" + s + "' is not a size (e.g. 512M, 8G)");
-  }
+  } catch (...) { return Error(ErrorKind::kInvalidArgument, "'" + s + "' is not a size (e.g. 512M, 8G)"); }
   std::string suffix = s.substr(idx);
   uint64_t mul = 1;
-  if (suffix == "K" || suffix == "KiB") mul = 1ull << 10;
-  else if (suffix == "M" || suffix == "MiB") mul = 1ull << 20;
-  else if (suffix == "G" || suffix == "GiB") mul = 1ull << 30;
-  else if (!suffix.empty()) return Error(ErrorKind::kInvalidArgument, "'" + s + "' has an unknown size suffix");
+  if (suffix == "K" || suffix == "KiB")
+    mul = 1ull << 10;
+  else if (suffix == "M" || suffix == "MiB")
+    mul = 1ull << 20;
+  else if (suffix == "G" || suffix == "GiB")
+    mul = 1ull << 30;
+  else if (!suffix.empty())
+    return Error(ErrorKind::kInvalidArgument, "'" + s + "' has an unknown size suffix");
   return static_cast<uint64_t>(n) * mul;
 }
 
@@ -102,8 +105,10 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
     s.scan_vuln = false;
     s.scan_secret = false;
     for (const auto& x : split(*sc, ',')) {
-      if (x == "vuln") s.scan_vuln = true;
-      else if (x == "secret") s.scan_secret = true;
+      if (x == "vuln")
+        s.scan_vuln = true;
+      else if (x == "secret")
+        s.scan_secret = true;
       else if (x == "pkg") {
       } else {
         return Error(ErrorKind::kInvalidArgument, "--scanners: unknown scanner '" + x + "' (use pkg, vuln, secret)");
@@ -121,7 +126,9 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
   if (auto sev = args.get("severity")) {
     for (const auto& x : split(*sev, ',')) {
       auto v = parse_severity(x);
-      if (!v) return Error(ErrorKind::kInvalidArgument, "--severity: '" + x + "' is not UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL");
+      if (!v)
+        return Error(ErrorKind::kInvalidArgument,
+                     "--severity: '" + x + "' is not UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL");
       s.severities.push_back(*v);
     }
   }
@@ -130,9 +137,7 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
       size_t idx = 0;
       s.exit_code = std::stoi(*ec, &idx);
       if (idx != ec->size()) throw std::invalid_argument("trailing");
-    } catch (...) {
-      return Error(ErrorKind::kInvalidArgument, "--exit-code '" + *ec + "' is not a number");
-    }
+    } catch (...) { return Error(ErrorKind::kInvalidArgument, "--exit-code '" + *ec + "' is not a number"); }
     if (s.exit_code < 0 || s.exit_code > 125 || s.exit_code == kExitError || s.exit_code == kExitUploadFailed) {
       return Error(ErrorKind::kInvalidArgument, "--exit-code " + *ec + " is not allowed: use 1..125 except " +
                                                     std::to_string(kExitError) + " (errors) and " +
@@ -180,8 +185,7 @@ namespace {
 // Sends the report through the spool; returns the exit code the upload means.
 int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::string& written, Io io) {
   // --quiet silences progress, not warnings: a report left behind is worth a line.
-  cspm::Logger log =
-      stderr_logger(io.err, "scangate upload", s.quiet ? cspm::LogLevel::kWarn : cspm::LogLevel::kInfo);
+  cspm::Logger log = stderr_logger(io.err, "scangate upload", s.quiet ? cspm::LogLevel::kWarn : cspm::LogLevel::kInfo);
   if (!s.cspm) return upload_failure(log, "--upload: " + s.upload_skipped, kExitUploadFailed, /*soft_fail=*/true);
   // CSPM takes Trivy JSON (TR) or CycloneDX (SBOM): the report as written when it is one of those.
   const bool as_written = s.format == "json" || s.format == "cyclonedx";
@@ -199,8 +203,9 @@ int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::
   o.filename = name + (s.format == "cyclonedx" ? ".cdx.json" : ".json");
   auto r = cspm::upload_report(*s.cspm, bytes, o);
   if (!r.ok()) return upload_failure(log, r.error().message, kExitUploadFailed, s.upload_tuning.soft_fail);
-  return report_upload_outcome(*r, "the " + std::string(s.format == "cyclonedx" ? "SBOM" : "report") + " of " +
-                                       (in.meta.reference.empty() ? std::string("the scan") : in.meta.reference),
+  return report_upload_outcome(*r,
+                               "the " + std::string(s.format == "cyclonedx" ? "SBOM" : "report") + " of " +
+                                   (in.meta.reference.empty() ? std::string("the scan") : in.meta.reference),
                                s.cspm->base_url, o.spool_dir, s.upload_tuning.soft_fail,
                                cspm::redacting(log, {s.cspm->token}));
 }
@@ -335,8 +340,7 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
   }
   std::vector<Finding> kept;
   for (auto& f : findings) {
-    if (!s.severities.empty() &&
-        std::find(s.severities.begin(), s.severities.end(), f.severity) == s.severities.end())
+    if (!s.severities.empty() && std::find(s.severities.begin(), s.severities.end(), f.severity) == s.severities.end())
       continue;
     if (s.ignore_unfixed && f.fixed_version.empty()) continue;
     if (ignores.ignores(f.vuln_id, today)) continue;
@@ -352,10 +356,14 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
   in.tool_version = SCANGATE_VERSION;
   in.include_vulnerabilities = s.scan_vuln;
   std::string report;
-  if (s.format == "json") report = write_trivy_json(in);
-  else if (s.format == "sarif") report = write_sarif(in);
-  else if (s.format == "cyclonedx") report = write_cyclonedx(in);
-  else report = write_table(in);
+  if (s.format == "json")
+    report = write_trivy_json(in);
+  else if (s.format == "sarif")
+    report = write_sarif(in);
+  else if (s.format == "cyclonedx")
+    report = write_cyclonedx(in);
+  else
+    report = write_table(in);
 
   if (s.output.empty()) {
     io.out << report;
@@ -376,6 +384,5 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
   int gate_code = gate_exit_code(s, gate, in, kept, io);
   return gate_code != kExitOk ? gate_code : upload_code;
 }
-
 
 }  // namespace scangate::cli

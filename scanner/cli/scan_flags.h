@@ -30,7 +30,7 @@ struct ScanSettings {
   int exit_code = 0;
   bool ignore_unfixed = false;
   std::string ignorefile;
-  std::string policy;          // --policy FILE: the shared gate policy (enforce/warn/audit)
+  std::string policy;  // --policy FILE: the shared gate policy (enforce/warn/audit)
   bool exit_code_given = false;
   // --upload: the report goes to CSPM through the durable spool once it is written.
   bool upload = false;
@@ -51,6 +51,5 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
 // $XDG_CACHE_HOME/scangate/db.sqlite, else ~/.cache/scangate/db.sqlite.
 std::string default_db_path();
 Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path);
-
 
 }  // namespace scangate::cli

@@ -12,7 +12,8 @@ namespace scangate::cli {
 
 const std::vector<FlagSpec>& upload_tuning_flags() {
   static const std::vector<FlagSpec> specs = {
-      {"spool-dir", true, false, "DIR", "durable spool for reports on their way to CSPM", "$XDG_STATE_HOME/scangate/spool"},
+      {"spool-dir", true, false, "DIR", "durable spool for reports on their way to CSPM",
+       "$XDG_STATE_HOME/scangate/spool"},
       {"spool-max-reports", true, false, "N", "spool cap in reports; the oldest is dropped when full", "1000"},
       {"spool-max-mb", true, false, "N", "spool cap in MiB", "1024"},
       {"upload-timeout", true, false, "SECONDS", "per-request timeout", "60"},
@@ -62,8 +63,8 @@ cspm::Logger stderr_logger(std::ostream& err, std::string prefix, cspm::LogLevel
   return [out, mu, min_level, prefix = std::move(prefix)](cspm::LogLevel level, const std::string& msg) {
     if (static_cast<int>(level) < static_cast<int>(min_level)) return;
     std::lock_guard<std::mutex> lock(*mu);
-    *out << prefix << ": " << (level == cspm::LogLevel::kInfo ? "" : std::string(cspm::to_string(level)) + ": ")
-         << msg << "\n";
+    *out << prefix << ": " << (level == cspm::LogLevel::kInfo ? "" : std::string(cspm::to_string(level)) + ": ") << msg
+         << "\n";
   };
 }
 

@@ -120,8 +120,7 @@ Result<void> make_dirs(const std::string& dir, unsigned mode) {
       return io_error("cannot create directory", part, errno);
   }
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Error(ErrorKind::kIo, dir + " is not a directory");
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Error(ErrorKind::kIo, dir + " is not a directory");
   return Ok();
 }
 

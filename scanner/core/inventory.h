@@ -17,10 +17,10 @@ struct LayerRef {
 };
 
 struct OSInfo {
-  std::string family;   // "alpine", "debian", "ubuntu", ... ; empty when unknown
-  std::string name;     // version as the distro prints it: "3.20.3", "12.5", "12"
+  std::string family;  // "alpine", "debian", "ubuntu", ... ; empty when unknown
+  std::string name;    // version as the distro prints it: "3.20.3", "12.5", "12"
   std::string pretty_name;
-  std::string codename; // "bookworm" where known
+  std::string codename;  // "bookworm" where known
   bool empty() const { return family.empty(); }
 };
 
@@ -28,13 +28,13 @@ struct OSInfo {
 struct Package {
   std::string type;
   std::string name;
-  std::string version;          // exactly as the package manager prints it (dpkg keeps epoch)
-  std::string src_name;         // apk origin, dpkg Source name; equals name when absent
-  std::string src_version;      // dpkg Source version; equals version when absent
+  std::string version;      // exactly as the package manager prints it (dpkg keeps epoch)
+  std::string src_name;     // apk origin, dpkg Source name; equals name when absent
+  std::string src_version;  // dpkg Source version; equals version when absent
   std::string arch;
   std::vector<std::string> licenses;
-  std::string file_path;        // where it was found: "lib/apk/db/installed", ".../METADATA"
-  LayerRef layer;               // the layer that introduced it
+  std::string file_path;  // where it was found: "lib/apk/db/installed", ".../METADATA"
+  LayerRef layer;         // the layer that introduced it
   // Set by the analyzer: an identifier that is stable across layers (type/name/version/path).
   std::string key() const { return type + "\x1f" + name + "\x1f" + version + "\x1f" + file_path; }
 };
@@ -44,7 +44,7 @@ struct SecretFinding {
   std::string rule_id, category, severity, title;
   std::string file_path;
   int start_line = 0, end_line = 0;
-  std::string match;            // masked
+  std::string match;                                    // masked
   std::vector<std::pair<int, std::string>> code_lines;  // masked
   LayerRef layer;
   // Byte offset of the secret in the scanned file (after CR removal), as Trivy's
@@ -61,19 +61,19 @@ struct Inventory {
 
 // What reports need to know about the image itself.
 struct ImageMetadata {
-  std::string reference;            // as the user typed it
-  std::string normalized;           // docker.io/library/alpine:3.20
-  std::string repo_digest;          // docker.io/library/alpine@sha256:... (manifest digest)
-  std::string manifest_digest;      // sha256:...
-  std::string config_digest;        // sha256:... (the ImageID)
+  std::string reference;        // as the user typed it
+  std::string normalized;       // docker.io/library/alpine:3.20
+  std::string repo_digest;      // docker.io/library/alpine@sha256:... (manifest digest)
+  std::string manifest_digest;  // sha256:...
+  std::string config_digest;    // sha256:... (the ImageID)
   std::vector<std::string> repo_tags;
   std::vector<std::string> diff_ids;
   std::vector<std::string> layer_digests;
-  std::string os;                   // "linux"
-  std::string architecture;         // "amd64"
+  std::string os;            // "linux"
+  std::string architecture;  // "amd64"
   std::string variant;
-  std::string created;              // RFC 3339 from the config
-  std::string config_json;          // the raw image config, for ImageConfig in reports
+  std::string created;      // RFC 3339 from the config
+  std::string config_json;  // the raw image config, for ImageConfig in reports
 };
 
 }  // namespace scangate

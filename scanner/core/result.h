@@ -9,14 +9,14 @@
 namespace scangate {
 
 enum class ErrorKind {
-  kInvalidArgument,   // the user asked for something malformed (bad reference, bad flag)
-  kNotFound,          // image, tag, blob or file does not exist
-  kAuth,              // credentials missing or rejected
-  kNetwork,           // connection failed, timed out, TLS error
-  kIntegrity,         // digest mismatch, truncated or corrupt data
-  kLimit,             // a configured bound was exceeded
-  kFormat,            // input does not parse (JSON, tar, feed, package db)
-  kIo,                // local disk problems
+  kInvalidArgument,  // the user asked for something malformed (bad reference, bad flag)
+  kNotFound,         // image, tag, blob or file does not exist
+  kAuth,             // credentials missing or rejected
+  kNetwork,          // connection failed, timed out, TLS error
+  kIntegrity,        // digest mismatch, truncated or corrupt data
+  kLimit,            // a configured bound was exceeded
+  kFormat,           // input does not parse (JSON, tar, feed, package db)
+  kIo,               // local disk problems
   kInternal,
 };
 
@@ -36,8 +36,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                 // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}             // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -75,8 +75,8 @@ inline Result<void> Ok() { return {}; }
 }  // namespace scangate
 
 // Propagates an error from an expression returning Result<...>.
-#define SG_TRY(expr)                               \
-  do {                                             \
-    auto&& _sg_r = (expr);                         \
-    if (!_sg_r.ok()) return _sg_r.error();         \
+#define SG_TRY(expr)                       \
+  do {                                     \
+    auto&& _sg_r = (expr);                 \
+    if (!_sg_r.ok()) return _sg_r.error(); \
   } while (0)

@@ -47,6 +47,8 @@ class AccuknoxSink : public Sink {
 
 }  // namespace
 
-std::unique_ptr<Sink> make_accuknox_sink(CspmConfig config) { return std::make_unique<AccuknoxSink>(std::move(config)); }
+std::unique_ptr<Sink> make_accuknox_sink(CspmConfig config) {
+  return std::make_unique<AccuknoxSink>(std::move(config));
+}
 
 }  // namespace scangate::cspm

@@ -73,8 +73,7 @@ Result<Sourced> resolve_token(const std::optional<std::string>& token_file, cons
 
 Result<void> check_plain(const std::string& value, const std::string& source) {
   for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f)
-      return Error(ErrorKind::kInvalidArgument, source + " contains a control character");
+    if (c < 0x20 || c == 0x7f) return Error(ErrorKind::kInvalidArgument, source + " contains a control character");
   }
   return Ok();
 }
@@ -103,17 +102,18 @@ Result<std::string> normalize_base_url(const std::string& raw, const std::string
     std::string scheme = url.substr(0, sep);
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
     if (scheme != "http" && scheme != "https")
-      return Error(ErrorKind::kInvalidArgument, what + " '" + url + "' has scheme '" + scheme +
-                                                    "'; use https:// (or http:// for a local receiver)");
+      return Error(ErrorKind::kInvalidArgument,
+                   what + " '" + url + "' has scheme '" + scheme + "'; use https:// (or http:// for a local receiver)");
     url = scheme + url.substr(sep);
   }
   size_t host_start = url.find("://") + 3;
   size_t path_start = url.find('/', host_start);
-  std::string authority = url.substr(host_start, path_start == std::string::npos ? std::string::npos
-                                                                                 : path_start - host_start);
+  std::string authority =
+      url.substr(host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   if (authority.empty()) return Error(ErrorKind::kInvalidArgument, what + " '" + url + "' has no host");
   if (authority.find('@') != std::string::npos)
-    return Error(ErrorKind::kInvalidArgument, what + " must not carry user info; pass the token through its own setting");
+    return Error(ErrorKind::kInvalidArgument,
+                 what + " must not carry user info; pass the token through its own setting");
   if (url.find_first_of("?#") != std::string::npos)
     return Error(ErrorKind::kInvalidArgument, what + " '" + url + "' must not have a query or fragment");
   while (url.size() > host_start && url.back() == '/') url.pop_back();

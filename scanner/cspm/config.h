@@ -30,7 +30,7 @@ struct HttpOptions {
 };
 
 struct CspmConfig {
-  std::string base_url;  // "https://cspm.example.com[:port][/prefix]", no trailing slash
+  std::string base_url;   // "https://cspm.example.com[:port][/prefix]", no trailing slash
   std::string tenant_id;  // optional
   std::string label;      // optional
   std::string token;      // secret: never print, log or put in an error
@@ -44,11 +44,11 @@ struct CspmFlags {
 };
 
 struct DefectDojoConfig {
-  std::string base_url;  // "https://dojo.example.com"
-  std::string token;     // API v2 key, sent as "Authorization: Token ..."
-  std::string engagement_id;  // either this,
+  std::string base_url;                                          // "https://dojo.example.com"
+  std::string token;                                             // API v2 key, sent as "Authorization: Token ..."
+  std::string engagement_id;                                     // either this,
   std::string product_name, engagement_name, product_type_name;  // or these names,
-  bool auto_create_context = false;  // creating missing product/engagement
+  bool auto_create_context = false;                              // creating missing product/engagement
   std::string scan_type = "Trivy Scan";
   HttpOptions http;
 };

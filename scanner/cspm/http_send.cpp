@@ -24,14 +24,13 @@ std::string describe_transport_error(httplib::Error err) {
   }
 }
 
-
 constexpr size_t kMaxResponseBody = 64 * 1024;  // enough for any error detail
 
 std::string safe_filename(const std::string& name) {
   std::string out;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     out += ok ? c : '_';
   }
   return out.empty() ? "report.json" : out;

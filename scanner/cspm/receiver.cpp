@@ -72,8 +72,8 @@ bool iequals(const std::string& a, const std::string& b) {
 bool valid_report_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return id.find("..") == std::string::npos && id[0] != '.';
@@ -81,8 +81,7 @@ bool valid_report_id(const std::string& id) {
 
 void reply(httplib::Response& res, int status, const std::string& detail) {
   res.status = status;
-  res.set_content(Json{{"detail", detail}}.dump(-1, ' ', false, Json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(Json{{"detail", detail}}.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 }  // namespace
@@ -239,7 +238,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
-    std::string detail = res.status == 413 ? "the request body is too large"
+    std::string detail = res.status == 413   ? "the request body is too large"
                          : res.status == 404 ? "not found"
                                              : "request failed";
     reply(res, res.status, detail);

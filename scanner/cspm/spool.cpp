@@ -70,9 +70,8 @@ EntryClaim::~EntryClaim() {
 
 bool Spool::valid_id(const std::string& id) {
   if (id.empty() || id.size() > 100) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
-  });
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-'; });
 }
 
 std::string Spool::pending_path(const std::string& id, const char* suffix) const {
@@ -164,9 +163,8 @@ Result<EnqueueResult> Spool::enqueue(const std::string& bytes, Metadata metadata
 
   // Creation time in nanoseconds first (lexical order = age order), then randomness for uniqueness.
   std::random_device rd;
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   char idbuf[64];
   std::snprintf(idbuf, sizeof idbuf, "%020lld-%04llx-%08x", static_cast<long long>(ns),
                 static_cast<unsigned long long>(seq_++ & 0xffff), static_cast<unsigned>(rd()));
@@ -190,7 +188,8 @@ Result<EnqueueResult> Spool::enqueue(const std::string& bytes, Metadata metadata
     int err = errno;
     cleanup();
     ::unlink(pending_path(id, kMetaSuffix).c_str());
-    return Error(ErrorKind::kIo, "spooling the report: cannot rename into " + dir_ + "/pending: " + fs::errno_text(err));
+    return Error(ErrorKind::kIo,
+                 "spooling the report: cannot rename into " + dir_ + "/pending: " + fs::errno_text(err));
   }
   SG_TRY(fs::fsync_dir(dir_ + "/pending"));
   result.id = id;
@@ -228,7 +227,8 @@ Result<SpoolEntry> Spool::load(const std::string& id) const {
   if (meta.ok()) {
     e.metadata = parse_metadata(*meta);
   } else {
-    log_to(options_.log, LogLevel::kWarn, "spool: entry " + id + " has no readable metadata; sending it as a report (TR)");
+    log_to(options_.log, LogLevel::kWarn,
+           "spool: entry " + id + " has no readable metadata; sending it as a report (TR)");
   }
   return e;
 }
@@ -248,7 +248,8 @@ Result<std::unique_ptr<EntryClaim>> Spool::claim(const std::string& id) const {
     return Error(ErrorKind::kIo, "cannot lock spool entry " + path + ": " + fs::errno_text(errno));
   }
   // The previous holder may have delivered (unlinked) the entry between our open and our lock.
-  struct stat by_fd {}, by_path {};
+  struct stat by_fd {
+  }, by_path{};
   if (::fstat(fd, &by_fd) != 0 || ::stat(path.c_str(), &by_path) != 0 || by_fd.st_ino != by_path.st_ino ||
       by_fd.st_dev != by_path.st_dev)
     return std::unique_ptr<EntryClaim>();

@@ -44,10 +44,10 @@ namespace scangate::cspm {
 using Metadata = std::map<std::string, std::string>;
 
 // Metadata keys the uploader understands.
-inline constexpr const char* kMetaDataType = "data_type";   // TR or SBOM
-inline constexpr const char* kMetaLabel = "label";          // AccuKnox label id
-inline constexpr const char* kMetaFileName = "filename";    // the multipart file name
-inline constexpr const char* kMetaCreatedAt = "created_at"; // RFC 3339, UTC
+inline constexpr const char* kMetaDataType = "data_type";    // TR or SBOM
+inline constexpr const char* kMetaLabel = "label";           // AccuKnox label id
+inline constexpr const char* kMetaFileName = "filename";     // the multipart file name
+inline constexpr const char* kMetaCreatedAt = "created_at";  // RFC 3339, UTC
 
 enum class OverflowPolicy { kDropOldest, kRejectNew };
 

@@ -77,8 +77,10 @@ Result<UploadReport> upload_with_sink(Sink& sink, const std::string& report_byte
 Result<UploadReport> upload_report(const CspmConfig& config, const std::string& report_bytes, UploadOptions options) {
   if (options.data_type.empty()) options.data_type = config.data_type;
   options.deps.log = redacting(std::move(options.deps.log), {config.token});
-  if (!options.spool.log) options.spool.log = options.deps.log;
-  else options.spool.log = redacting(std::move(options.spool.log), {config.token});
+  if (!options.spool.log)
+    options.spool.log = options.deps.log;
+  else
+    options.spool.log = redacting(std::move(options.spool.log), {config.token});
   auto sink = make_accuknox_sink(config);
   auto r = upload_with_sink(*sink, report_bytes, options);
   if (!r.ok()) return Error(r.error().kind, redact(r.error().message, {config.token}));

@@ -27,10 +27,10 @@ struct UploadReport {
   ErrorKind kind = ErrorKind::kNetwork;  // when not delivered: kAuth for 401/403
   int http_status = 0;
   int attempts = 0;
-  std::string message;                   // redacted
-  size_t backlog_delivered = 0;          // older spooled reports delivered in this run
-  size_t backlog_pending = 0;            // older reports still waiting
-  size_t dropped = 0;                    // older reports dropped to make room (spool cap)
+  std::string message;           // redacted
+  size_t backlog_delivered = 0;  // older spooled reports delivered in this run
+  size_t backlog_pending = 0;    // older reports still waiting
+  size_t dropped = 0;            // older reports dropped to make room (spool cap)
   bool delivered() const { return status == UploadStatus::kDelivered; }
 };
 
@@ -38,10 +38,10 @@ struct UploadOptions {
   std::string spool_dir;  // empty: default_spool_dir()
   SpoolOptions spool;     // caps and overflow policy; its logger defaults to `deps.log`
   RetryPolicy retry;
-  UploaderDeps deps;      // empty members: real clock, sleep, PRNG
+  UploaderDeps deps;                     // empty members: real clock, sleep, PRNG
   std::string filename = "report.json";  // multipart file name
-  std::string data_type;  // TR / SBOM; empty: detect (CycloneDX -> SBOM)
-  std::string label;      // empty: the sink's configured label
+  std::string data_type;                 // TR / SBOM; empty: detect (CycloneDX -> SBOM)
+  std::string label;                     // empty: the sink's configured label
 };
 
 // $XDG_STATE_HOME/scangate/spool, else $HOME/.local/state/scangate/spool.

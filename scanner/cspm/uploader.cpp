@@ -109,8 +109,8 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
         log_to(deps_.log, LogLevel::kInfo, r.message);
         if (auto a = spool_.ack(id); !a.ok())
           log_to(deps_.log, LogLevel::kError,
-                 "delivered " + what + " but could not remove it from the spool (it may be sent again): " +
-                     a.error().message);
+                 "delivered " + what +
+                     " but could not remove it from the spool (it may be sent again): " + a.error().message);
         return r;
       }
       case SendStatus::kPermanentAuth:
@@ -128,8 +128,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
         log_to(deps_.log, LogLevel::kError, r.message);
         return r;
       }
-      case SendStatus::kRetryable:
-        break;
+      case SendStatus::kRetryable: break;
     }
     r.kind = ErrorKind::kNetwork;
     if (attempt >= policy_.max_attempts) {
@@ -143,8 +142,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
     if (now + delay > deadline) {
       r.message = "uploading " + what + " failed: " + o.detail + "; giving up after " + std::to_string(attempt) +
                   " attempts (" +
-                  (o.retry_after ? "the server asked to wait " + seconds_text(*o.retry_after) + ", "
-                                 : std::string()) +
+                  (o.retry_after ? "the server asked to wait " + seconds_text(*o.retry_after) + ", " : std::string()) +
                   "beyond the time budget); it stays in the spool " + spool_.dir() + " for the next run";
       log_to(deps_.log, LogLevel::kError, r.message);
       return r;
@@ -174,8 +172,7 @@ Result<DrainResult> Uploader::drain(const std::optional<std::string>& first) {
       case EntryState::kPending: ++out.pending; break;
       case EntryState::kSkipped: ++out.skipped; break;
     }
-    bool stop = r.state == EntryState::kPending ||
-                (r.state == EntryState::kDeadLettered && r.kind == ErrorKind::kAuth);
+    bool stop = r.state == EntryState::kPending || (r.state == EntryState::kDeadLettered && r.kind == ErrorKind::kAuth);
     out.entries.push_back(std::move(r));
     if (stop && i + 1 < order.size()) {
       out.stopped_early = true;

@@ -29,10 +29,10 @@
 namespace scangate::cspm {
 
 struct RetryPolicy {
-  int max_attempts = 6;                            // per report and run, including the first
-  std::chrono::milliseconds initial_delay{1000};   // the backoff cap before the first retry
-  std::chrono::milliseconds max_delay{30000};      // the largest backoff cap
-  std::chrono::milliseconds max_elapsed{120000};   // budget for one drain, sleeps included
+  int max_attempts = 6;                           // per report and run, including the first
+  std::chrono::milliseconds initial_delay{1000};  // the backoff cap before the first retry
+  std::chrono::milliseconds max_delay{30000};     // the largest backoff cap
+  std::chrono::milliseconds max_elapsed{120000};  // budget for one drain, sleeps included
 };
 
 struct UploaderDeps {
@@ -65,7 +65,7 @@ struct EntryResult {
 struct DrainResult {
   std::vector<EntryResult> entries;  // in the order they were handled
   size_t delivered = 0, dead_lettered = 0, pending = 0, skipped = 0;
-  bool stopped_early = false;        // reports left untried after a failure
+  bool stopped_early = false;  // reports left untried after a failure
   const EntryResult* find(const std::string& id) const;
 };
 

@@ -99,10 +99,8 @@ class DirFs : public ArchiveFs {
     if (fd < 0) return Error(ErrorKind::kIo, "cannot open " + *p + ": " + std::strerror(errno));
     auto holder = std::make_shared<Fd>(fd);
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-      return Error(ErrorKind::kFormat, *p + " is not a regular file");
-    return std::unique_ptr<BlobStream>(
-        std::make_unique<RangeStream>(holder, 0, static_cast<uint64_t>(st.st_size), *p));
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error(ErrorKind::kFormat, *p + " is not a regular file");
+    return std::unique_ptr<BlobStream>(std::make_unique<RangeStream>(holder, 0, static_cast<uint64_t>(st.st_size), *p));
   }
   const std::string& location() const override { return root_; }
 
@@ -129,8 +127,8 @@ class DirFs : public ArchiveFs {
 struct Member {
   uint64_t offset = 0;
   uint64_t size = 0;
-  char type = '0';       // '0' regular, '1' hardlink, '2' symlink, '5' dir
-  std::string link;      // cleaned link target (for '1' absolute within archive; for '2' as written)
+  char type = '0';   // '0' regular, '1' hardlink, '2' symlink, '5' dir
+  std::string link;  // cleaned link target (for '1' absolute within archive; for '2' as written)
 };
 
 uint64_t parse_octal(const char* p, size_t n, bool* ok) {
@@ -138,7 +136,10 @@ uint64_t parse_octal(const char* p, size_t n, bool* ok) {
   if (n > 0 && (static_cast<unsigned char>(p[0]) & 0x80)) {
     uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
     for (size_t i = 1; i < n; ++i) {
-      if (v > (UINT64_MAX >> 8)) { *ok = false; return 0; }
+      if (v > (UINT64_MAX >> 8)) {
+        *ok = false;
+        return 0;
+      }
       v = (v << 8) | static_cast<unsigned char>(p[i]);
     }
     return v;
@@ -148,7 +149,10 @@ uint64_t parse_octal(const char* p, size_t n, bool* ok) {
   while (i < n && (p[i] == ' ' || p[i] == '\0')) ++i;
   bool any = false;
   for (; i < n && p[i] >= '0' && p[i] <= '7'; ++i) {
-    if (v > (UINT64_MAX >> 3)) { *ok = false; return 0; }
+    if (v > (UINT64_MAX >> 3)) {
+      *ok = false;
+      return 0;
+    }
     v = v * 8 + static_cast<uint64_t>(p[i] - '0');
     any = true;
   }
@@ -250,8 +254,8 @@ class TarFs : public ArchiveFs {
     std::map<std::string, std::string> pax;
     std::string long_name, long_link;
     auto bad = [&](const std::string& why) {
-      return Error(ErrorKind::kFormat, path_ + " is not a valid tar archive: " + why + " (at byte " +
-                                           std::to_string(pos) + ")");
+      return Error(ErrorKind::kFormat,
+                   path_ + " is not a valid tar archive: " + why + " (at byte " + std::to_string(pos) + ")");
     };
     while (true) {
       if (pos + kBlock > file_size) {
@@ -270,8 +274,7 @@ class TarFs : public ArchiveFs {
       bool ok = true;
       uint64_t stored = parse_octal(h + 148, 8, &ok);
       uint64_t sum = 0;
-      for (size_t i = 0; i < kBlock; ++i)
-        sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+      for (size_t i = 0; i < kBlock; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
       if (!ok || stored != sum) return bad("header checksum mismatch");
       uint64_t size = parse_octal(h + 124, 12, &ok);
       if (!ok) return bad("bad size field");
@@ -377,8 +380,9 @@ class CompressedTarFs : public ArchiveFs {
       int rc = archive_read_next_header(a->get(), &e);
       if (rc == ARCHIVE_EOF) break;
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-        return Error(ErrorKind::kFormat, path + " is not a valid tar archive: " +
-                                             (archive_error_string(a->get()) ? archive_error_string(a->get()) : "error"));
+        return Error(ErrorKind::kFormat,
+                     path + " is not a valid tar archive: " +
+                         (archive_error_string(a->get()) ? archive_error_string(a->get()) : "error"));
       const char* pn = archive_entry_pathname(e);
       if (!pn) continue;
       auto clean = clean_member_name(pn);
@@ -479,7 +483,8 @@ Result<std::unique_ptr<ArchiveFs>> open_archive_fs(const std::string& path) {
   auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) return Error(ErrorKind::kNotFound, "image input " + path + " does not exist");
   if (fs::is_directory(st)) return std::unique_ptr<ArchiveFs>(std::make_unique<DirFs>(path));
-  if (!fs::is_regular_file(st)) return Error(ErrorKind::kInvalidArgument, "image input " + path + " is not a file or directory");
+  if (!fs::is_regular_file(st))
+    return Error(ErrorKind::kInvalidArgument, "image input " + path + " is not a file or directory");
   unsigned char magic[6] = {};
   {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -488,10 +493,10 @@ Result<std::unique_ptr<ArchiveFs>> open_archive_fs(const std::string& path) {
     ssize_t got = ::read(fd, magic, sizeof magic);
     if (got < 0) return Error(ErrorKind::kIo, "cannot read " + path + ": " + std::strerror(errno));
   }
-  bool compressed = (magic[0] == 0x1f && magic[1] == 0x8b) ||                                  // gzip
+  bool compressed = (magic[0] == 0x1f && magic[1] == 0x8b) ||                                          // gzip
                     (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) ||  // zstd
-                    (magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') ||                 // bzip2
-                    (magic[0] == 0xfd && magic[1] == '7' && magic[2] == 'z' && magic[3] == 'X');  // xz
+                    (magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') ||                         // bzip2
+                    (magic[0] == 0xfd && magic[1] == '7' && magic[2] == 'z' && magic[3] == 'X');       // xz
   if (compressed) return CompressedTarFs::open_tar(path);
   return TarFs::open_tar(path);
 }

@@ -54,8 +54,8 @@ class ArchiveSource : public ImageSource {
   Result<std::unique_ptr<BlobStream>> open_layer(const LayerDescriptor& layer) override {
     auto it = layers_.find(layer.digest);
     if (it == layers_.end())
-      return Error(ErrorKind::kNotFound, "layer " + layer.digest + " is not part of " + fs_->location() +
-                                             " (call resolve() first)");
+      return Error(ErrorKind::kNotFound,
+                   "layer " + layer.digest + " is not part of " + fs_->location() + " (call resolve() first)");
     auto raw = fs_->open(it->second.path);
     if (!raw.ok()) return raw.error();
     if (it->second.verify_digest.empty()) return raw;
@@ -113,11 +113,13 @@ class ArchiveSource : public ImageSource {
     std::string want = opts_.reference.empty() ? std::string() : normalized_or_empty(opts_.reference);
     std::string names;
     for (const auto& d : parsed->index.manifests) {
-      std::string full = d.annotations.count("io.containerd.image.name") ? d.annotations.at("io.containerd.image.name") : "";
+      std::string full =
+          d.annotations.count("io.containerd.image.name") ? d.annotations.at("io.containerd.image.name") : "";
       std::string short_name = d.annotations.count("org.opencontainers.image.ref.name")
                                    ? d.annotations.at("org.opencontainers.image.ref.name")
                                    : "";
-      if (!full.empty() || !short_name.empty()) names += (names.empty() ? "" : ", ") + (full.empty() ? short_name : full);
+      if (!full.empty() || !short_name.empty())
+        names += (names.empty() ? "" : ", ") + (full.empty() ? short_name : full);
       if (opts_.reference.empty()) {
         candidates.push_back(d);
         continue;
@@ -148,9 +150,8 @@ class ArchiveSource : public ImageSource {
       }
     }
     std::string top_digest = chosen.digest;
-    std::string image_name = chosen.annotations.count("io.containerd.image.name")
-                                 ? chosen.annotations.at("io.containerd.image.name")
-                                 : "";
+    std::string image_name =
+        chosen.annotations.count("io.containerd.image.name") ? chosen.annotations.at("io.containerd.image.name") : "";
 
     ImageManifest manifest;
     std::string manifest_digest;
@@ -256,7 +257,8 @@ class ArchiveSource : public ImageSource {
     ResolvedImage out;
     size_t i = 0;
     for (const auto& l : *lay) {
-      if (!l.is_string()) return Error(ErrorKind::kFormat, where + ": manifest.json Layers[" + std::to_string(i) + "] is not a string");
+      if (!l.is_string())
+        return Error(ErrorKind::kFormat, where + ": manifest.json Layers[" + std::to_string(i) + "] is not a string");
       std::string path = l.get<std::string>();
       auto clean = clean_member_name(path);
       if (!clean.ok()) return clean.error().wrap(where);
@@ -268,10 +270,10 @@ class ArchiveSource : public ImageSource {
       std::string blob_digest = digest_from_blob_path(path);
       LayerFile file{path, "", -1};
       if (!blob_digest.empty()) {
-        d.digest = blob_digest;        // content-addressed: verify against the file name
+        d.digest = blob_digest;  // content-addressed: verify against the file name
         file.verify_digest = blob_digest;
       } else {
-        d.digest = d.diff_id;          // legacy <id>/layer.tar: the file is the uncompressed diff
+        d.digest = d.diff_id;  // legacy <id>/layer.tar: the file is the uncompressed diff
         if (*compression == 0) file.verify_digest = d.diff_id;
       }
       d.media_type = *compression == 1   ? std::string(media_type::kDockerLayerGzip)
@@ -306,8 +308,9 @@ Result<std::unique_ptr<ImageSource>> open_archive_source(const ArchiveSourceOpti
   if (!fsys.ok()) return fsys.error();
   bool oci = (*fsys)->exists("oci-layout") && (*fsys)->exists("index.json");
   if (!oci && !(*fsys)->exists("manifest.json"))
-    return Error(ErrorKind::kFormat, options.path + " is neither a docker save archive (no manifest.json) nor an "
-                                                    "OCI image layout (no oci-layout and index.json)");
+    return Error(ErrorKind::kFormat, options.path +
+                                         " is neither a docker save archive (no manifest.json) nor an "
+                                         "OCI image layout (no oci-layout and index.json)");
   return std::unique_ptr<ImageSource>(std::make_unique<ArchiveSource>(std::move(fsys).value(), options, oci));
 }
 

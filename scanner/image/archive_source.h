@@ -14,9 +14,9 @@
 namespace scangate {
 
 struct ArchiveSourceOptions {
-  std::string path;                // --input FILE or DIR
-  std::string reference;           // optional: which image of a multi-image archive ("alpine:3.20")
-  Platform platform;               // for OCI indexes
+  std::string path;       // --input FILE or DIR
+  std::string reference;  // optional: which image of a multi-image archive ("alpine:3.20")
+  Platform platform;      // for OCI indexes
   size_t max_json_bytes = 16u << 20;
   std::function<void(const std::string&)> warn;
 };

@@ -50,9 +50,11 @@ std::string credential_host_key(std::string_view key) {
   for (std::string_view scheme : {"https://", "http://"}) {
     if (s.size() >= scheme.size()) {
       bool match = true;
-      for (size_t i = 0; i < scheme.size(); ++i)
-        match &= std::tolower(static_cast<unsigned char>(s[i])) == scheme[i];
-      if (match) { s.remove_prefix(scheme.size()); break; }
+      for (size_t i = 0; i < scheme.size(); ++i) match &= std::tolower(static_cast<unsigned char>(s[i])) == scheme[i];
+      if (match) {
+        s.remove_prefix(scheme.size());
+        break;
+      }
     }
   }
   if (auto slash = s.find('/'); slash != std::string_view::npos) s = s.substr(0, slash);
@@ -81,8 +83,7 @@ Result<CredentialStore> parse_docker_config(std::string_view text, const std::st
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded())
     return Error(ErrorKind::kFormat, "registry config " + path + " is not valid JSON; fix or remove the file");
-  if (!doc.is_object())
-    return Error(ErrorKind::kFormat, "registry config " + path + " must contain a JSON object");
+  if (!doc.is_object()) return Error(ErrorKind::kFormat, "registry config " + path + " must contain a JSON object");
   CredentialStore store;
   store.source = path;
   std::vector<std::string> problems;
@@ -118,8 +119,7 @@ Result<CredentialStore> parse_docker_config(std::string_view text, const std::st
     }
   }
   if (auto it = doc.find("credsStore"); it != doc.end() && it->is_string() && !it->get<std::string>().empty())
-    store.warnings.push_back("registry config " + path + " names the credential store \"" +
-                             it->get<std::string>() +
+    store.warnings.push_back("registry config " + path + " names the credential store \"" + it->get<std::string>() +
                              "\" (credsStore); credential helpers are not supported, so only inline "
                              "\"auths\" entries are used. Pass --username/--password-stdin instead.");
   if (auto it = doc.find("credHelpers"); it != doc.end() && it->is_object() && !it->empty()) {

@@ -10,9 +10,18 @@ namespace scangate {
 namespace {
 
 const EVP_MD* md_for(std::string_view algo, size_t* hex_len) {
-  if (algo == "sha256") { *hex_len = 64; return EVP_sha256(); }
-  if (algo == "sha384") { *hex_len = 96; return EVP_sha384(); }
-  if (algo == "sha512") { *hex_len = 128; return EVP_sha512(); }
+  if (algo == "sha256") {
+    *hex_len = 64;
+    return EVP_sha256();
+  }
+  if (algo == "sha384") {
+    *hex_len = 96;
+    return EVP_sha384();
+  }
+  if (algo == "sha512") {
+    *hex_len = 128;
+    return EVP_sha512();
+  }
   return nullptr;
 }
 
@@ -44,11 +53,11 @@ Result<void> validate_digest(std::string_view digest) {
   std::string_view hex = digest.substr(colon + 1);
   size_t want = 0;
   if (!md_for(algo, &want))
-    return Error(ErrorKind::kInvalidArgument, "digest algorithm \"" + shorten(algo) +
-                                                  "\" is not supported (use sha256, sha384 or sha512)");
+    return Error(ErrorKind::kInvalidArgument,
+                 "digest algorithm \"" + shorten(algo) + "\" is not supported (use sha256, sha384 or sha512)");
   if (hex.size() != want)
-    return Error(ErrorKind::kInvalidArgument, "digest \"" + shorten(digest) + "\": " + std::string(algo) +
-                                                  " needs " + std::to_string(want) + " hex characters, got " +
+    return Error(ErrorKind::kInvalidArgument, "digest \"" + shorten(digest) + "\": " + std::string(algo) + " needs " +
+                                                  std::to_string(want) + " hex characters, got " +
                                                   std::to_string(hex.size()));
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
@@ -102,8 +111,8 @@ Result<DigestVerifier> DigestVerifier::create(const std::string& expected_digest
 Result<void> DigestVerifier::update(const char* data, size_t n) {
   bytes_ += n;
   if (expected_size_ >= 0 && bytes_ > static_cast<uint64_t>(expected_size_))
-    return Error(ErrorKind::kIntegrity, what_ + " is larger than the " + std::to_string(expected_size_) +
-                                            " bytes its descriptor declares");
+    return Error(ErrorKind::kIntegrity,
+                 what_ + " is larger than the " + std::to_string(expected_size_) + " bytes its descriptor declares");
   if (n > 0) EVP_DigestUpdate(ctx_->md, data, n);
   return Ok();
 }
@@ -116,8 +125,7 @@ Result<void> DigestVerifier::finish() {
     return Error(ErrorKind::kIntegrity, what_ + " is truncated: got " + std::to_string(bytes_) +
                                             " bytes, its descriptor declares " + std::to_string(expected_size_));
   std::string got = expected_.substr(0, expected_.find(':')) + ":" + to_hex(out, len);
-  if (got != expected_)
-    return Error(ErrorKind::kIntegrity, what_ + " digest mismatch (got " + got + ")");
+  if (got != expected_) return Error(ErrorKind::kIntegrity, what_ + " digest mismatch (got " + got + ")");
   return Ok();
 }
 
@@ -156,8 +164,7 @@ class VerifiedStream : public BlobStream {
 }  // namespace
 
 Result<std::unique_ptr<BlobStream>> make_verified_stream(std::unique_ptr<BlobStream> raw,
-                                                         const std::string& expected_digest,
-                                                         int64_t expected_size) {
+                                                         const std::string& expected_digest, int64_t expected_size) {
   auto v = DigestVerifier::create(expected_digest, expected_size, "blob " + expected_digest);
   if (!v.ok()) return v.error();
   return std::unique_ptr<BlobStream>(std::make_unique<VerifiedStream>(std::move(raw), std::move(v).value()));

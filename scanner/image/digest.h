@@ -27,8 +27,7 @@ Result<std::string> compute_digest_like(std::string_view digest, std::string_vie
 class DigestVerifier {
  public:
   // `what` names the data in error messages, e.g. "blob sha256:ab12...".
-  static Result<DigestVerifier> create(const std::string& expected_digest, int64_t expected_size,
-                                       std::string what);
+  static Result<DigestVerifier> create(const std::string& expected_digest, int64_t expected_size, std::string what);
   DigestVerifier(DigestVerifier&&) noexcept;
   DigestVerifier& operator=(DigestVerifier&&) noexcept;
   ~DigestVerifier();
@@ -52,7 +51,6 @@ class DigestVerifier {
 // Wraps an unverified stream: every byte read is hashed and the read that reaches the end
 // returns kIntegrity when the digest or size does not match.
 Result<std::unique_ptr<BlobStream>> make_verified_stream(std::unique_ptr<BlobStream> raw,
-                                                         const std::string& expected_digest,
-                                                         int64_t expected_size);
+                                                         const std::string& expected_digest, int64_t expected_size);
 
 }  // namespace scangate

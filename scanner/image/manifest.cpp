@@ -59,8 +59,7 @@ std::string manifest_accept_header() {
          std::string(media_type::kDockerManifestList) + ", " + std::string(media_type::kDockerManifest);
 }
 
-Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view content_type,
-                                      const std::string& what) {
+Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view content_type, const std::string& what) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, what + " is not a JSON object");
   std::string mt = str_field(j, "mediaType");
@@ -68,9 +67,10 @@ Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view co
   int schema = 0;
   if (auto it = j.find("schemaVersion"); it != j.end() && it->is_number_integer()) schema = it->get<int>();
   if (schema == 1 || is_schema1(mt))
-    return Error(ErrorKind::kFormat, what + " uses Docker image manifest schema 1, which is deprecated and not "
-                                            "supported; re-push the image with a current Docker or convert it "
-                                            "with `skopeo copy --format v2s2`");
+    return Error(ErrorKind::kFormat, what +
+                                         " uses Docker image manifest schema 1, which is deprecated and not "
+                                         "supported; re-push the image with a current Docker or convert it "
+                                         "with `skopeo copy --format v2s2`");
   if (schema != 2)
     return Error(ErrorKind::kFormat, what + ": unsupported schemaVersion " + std::to_string(schema) + " (expected 2)");
   bool has_manifests = j.contains("manifests");
@@ -90,11 +90,11 @@ Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view co
     }
     return out;
   }
-  bool manifest = mt == media_type::kOciManifest || mt == media_type::kDockerManifest ||
-                  ((mt.empty() || mt == "application/json" || mt == "application/octet-stream") && j.contains("config"));
+  bool manifest =
+      mt == media_type::kOciManifest || mt == media_type::kDockerManifest ||
+      ((mt.empty() || mt == "application/json" || mt == "application/octet-stream") && j.contains("config"));
   if (!manifest)
-    return Error(ErrorKind::kFormat, what + " has media type \"" + mt +
-                                         "\", which is not an image manifest or index");
+    return Error(ErrorKind::kFormat, what + " has media type \"" + mt + "\", which is not an image manifest or index");
   out.image.media_type = mt.empty() ? std::string(media_type::kOciManifest) : mt;
   auto cfg = j.find("config");
   if (cfg == j.end()) return Error(ErrorKind::kFormat, what + " has no \"config\" descriptor");
@@ -145,14 +145,14 @@ Result<ImageConfig> parse_image_config(std::string_view text, const std::string&
   c.variant = str_field(j, "variant");
   c.created = str_field(j, "created");
   auto rootfs = j.find("rootfs");
-  if (rootfs == j.end() || !rootfs->is_object())
-    return Error(ErrorKind::kFormat, what + " has no \"rootfs\" object");
+  if (rootfs == j.end() || !rootfs->is_object()) return Error(ErrorKind::kFormat, what + " has no \"rootfs\" object");
   auto ids = rootfs->find("diff_ids");
   if (ids == rootfs->end() || !ids->is_array())
     return Error(ErrorKind::kFormat, what + ": rootfs has no \"diff_ids\" array");
   size_t i = 0;
   for (const auto& id : *ids) {
-    if (!id.is_string()) return Error(ErrorKind::kFormat, what + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a string");
+    if (!id.is_string())
+      return Error(ErrorKind::kFormat, what + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a string");
     auto v = validate_digest(id.get<std::string>());
     if (!v.ok()) return v.error().wrap(what + ": rootfs.diff_ids[" + std::to_string(i) + "]");
     c.diff_ids.push_back(id.get<std::string>());
@@ -199,12 +199,15 @@ Result<std::vector<LayerDescriptor>> assemble_layers(const ImageManifest& manife
     switch (classify_layer(d.media_type)) {
       case LayerKind::kFilesystem: break;
       case LayerKind::kForeign:
-        if (warn) warn("skipping foreign layer " + d.digest + " (" + d.media_type + "): its content is not "
-                       "distributed by the registry, so it is not scanned");
+        if (warn)
+          warn("skipping foreign layer " + d.digest + " (" + d.media_type +
+               "): its content is not "
+               "distributed by the registry, so it is not scanned");
         continue;
       case LayerKind::kUnsupported:
         return Error(ErrorKind::kFormat, "layer " + std::to_string(i) + " (" + d.digest + ") has media type \"" +
-                                             d.media_type + "\", which is not a container filesystem layer "
+                                             d.media_type +
+                                             "\", which is not a container filesystem layer "
                                              "(tar, tar+gzip or tar+zstd)");
     }
     LayerDescriptor l;

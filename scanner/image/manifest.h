@@ -61,8 +61,7 @@ struct ParsedManifest {
 // `content_type` is the HTTP Content-Type (may be empty); the body's own mediaType wins.
 // Schema 1 manifests are rejected with a message saying how to convert them. `what` names
 // the manifest in errors ("manifest of docker.io/library/alpine:3.20").
-Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view content_type,
-                                      const std::string& what);
+Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view content_type, const std::string& what);
 
 // Picks the manifest for `wanted` from an index. Exact (normalised) matches win over
 // variant-less ones; attestation entries ("unknown/unknown") are never chosen. No match is

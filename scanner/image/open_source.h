@@ -19,15 +19,15 @@
 namespace scangate {
 
 struct SourceOptions {
-  std::string reference;                   // the image reference; with `input`, selects an image in it
-  std::string input;                       // --input FILE|DIR
-  std::string platform;                    // --platform os/arch[/variant]; empty = linux/amd64
-  std::optional<Credential> credential;    // --username / --password-stdin
-  CredentialSources credential_sources;    // --registry-config, $DOCKER_CONFIG, $HOME
-  std::string ca_file;                     // --cacert
+  std::string reference;                 // the image reference; with `input`, selects an image in it
+  std::string input;                     // --input FILE|DIR
+  std::string platform;                  // --platform os/arch[/variant]; empty = linux/amd64
+  std::optional<Credential> credential;  // --username / --password-stdin
+  CredentialSources credential_sources;  // --registry-config, $DOCKER_CONFIG, $HOME
+  std::string ca_file;                   // --cacert
   std::vector<std::string> insecure_registries;
   RetryPolicy retry;
-  Sleeper sleeper;                         // empty: real sleep
+  Sleeper sleeper;  // empty: real sleep
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds read_timeout{60000};
   std::function<void(const std::string&)> warn;

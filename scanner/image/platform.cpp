@@ -25,8 +25,14 @@ Platform normalize_platform(Platform p) {
   if (p.architecture == "x86_64" || p.architecture == "x86-64") p.architecture = "amd64";
   if (p.architecture == "i386" || p.architecture == "i686") p.architecture = "386";
   if (p.architecture == "aarch64") p.architecture = "arm64";
-  if (p.architecture == "armhf") { p.architecture = "arm"; p.variant = "v7"; }
-  if (p.architecture == "armel") { p.architecture = "arm"; p.variant = "v6"; }
+  if (p.architecture == "armhf") {
+    p.architecture = "arm";
+    p.variant = "v7";
+  }
+  if (p.architecture == "armel") {
+    p.architecture = "arm";
+    p.variant = "v6";
+  }
   if (p.architecture == "arm64" && (p.variant == "v8" || p.variant == "8")) p.variant.clear();
   if (p.architecture == "amd64" && p.variant == "v1") p.variant.clear();
   if (p.architecture == "arm" && p.variant.empty()) p.variant = "v7";

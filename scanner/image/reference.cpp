@@ -17,8 +17,10 @@ bool is_word(char c) { return is_alnum(c) || c == '_'; }
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s.substr(0, 300)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';
-    else out += c;
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += '?';
+    else
+      out += c;
   }
   if (s.size() > 300) out += "...";
   return out + "\"";
@@ -33,13 +35,15 @@ bool valid_path_component(std::string_view c) {
   if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) return false;
   size_t i = 0;
   while (i < c.size()) {
-    if (is_lower_alnum(c[i])) { ++i; continue; }
+    if (is_lower_alnum(c[i])) {
+      ++i;
+      continue;
+    }
     // a separator run
     size_t j = i;
     while (j < c.size() && !is_lower_alnum(c[j])) ++j;
     std::string_view sep = c.substr(i, j - i);
-    bool ok = sep == "." || sep == "_" || sep == "__" ||
-              sep.find_first_not_of('-') == std::string_view::npos;
+    bool ok = sep == "." || sep == "_" || sep == "__" || sep.find_first_not_of('-') == std::string_view::npos;
     if (!ok) return false;
     i = j;
   }
@@ -59,7 +63,10 @@ bool valid_domain(std::string_view d, std::string* why) {
   std::string_view host = d, port;
   if (!d.empty() && d.front() == '[') {
     auto close = d.find(']');
-    if (close == std::string_view::npos) { *why = "IPv6 address is missing its closing ']'"; return false; }
+    if (close == std::string_view::npos) {
+      *why = "IPv6 address is missing its closing ']'";
+      return false;
+    }
     std::string_view ip = d.substr(1, close - 1);
     if (ip.empty() || ip.find_first_not_of("0123456789abcdefABCDEF:") != std::string_view::npos) {
       *why = "the IPv6 address " + quote(ip) + " may contain only hex digits and ':' (no zones)";
@@ -68,16 +75,25 @@ bool valid_domain(std::string_view d, std::string* why) {
     host = d.substr(0, close + 1);
     std::string_view rest = d.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') { *why = "unexpected characters after the IPv6 address"; return false; }
+      if (rest.front() != ':') {
+        *why = "unexpected characters after the IPv6 address";
+        return false;
+      }
       port = rest.substr(1);
-      if (port.empty()) { *why = "the registry port is empty"; return false; }
+      if (port.empty()) {
+        *why = "the registry port is empty";
+        return false;
+      }
     }
   } else {
     auto colon = d.find(':');
     if (colon != std::string_view::npos) {
       host = d.substr(0, colon);
       port = d.substr(colon + 1);
-      if (port.empty()) { *why = "the registry port is empty"; return false; }
+      if (port.empty()) {
+        *why = "the registry port is empty";
+        return false;
+      }
     }
     size_t start = 0;
     while (true) {
@@ -158,8 +174,9 @@ Result<Reference> parse_reference(std::string_view input) {
   if (input.find("://") != std::string_view::npos)
     return invalid(input, "a reference has no URL scheme; write registry/repository[:tag] without \"https://\"");
   if (is_64_hex_identifier(input))
-    return invalid(input, "a 64-character hexadecimal string is an image ID, not a repository name; "
-                          "use repository@sha256:<hex> to pin a digest");
+    return invalid(input,
+                   "a 64-character hexadecimal string is an image ID, not a repository name; "
+                   "use repository@sha256:<hex> to pin a digest");
 
   Reference ref;
   std::string_view name = input;
@@ -175,8 +192,7 @@ Result<Reference> parse_reference(std::string_view input) {
     return invalid(input, "a registry address needs a repository after it (e.g. [::1]:5000/app)");
   auto last_slash = name.rfind('/');
   auto last_colon = name.rfind(':');
-  if (last_colon != std::string_view::npos &&
-      (last_slash == std::string_view::npos || last_colon > last_slash)) {
+  if (last_colon != std::string_view::npos && (last_slash == std::string_view::npos || last_colon > last_slash)) {
     std::string_view tag = name.substr(last_colon + 1);
     name = name.substr(0, last_colon);
     if (!valid_tag(tag))
@@ -187,8 +203,8 @@ Result<Reference> parse_reference(std::string_view input) {
   }
   if (name.empty()) return invalid(input, "the repository name is missing");
   if (name.size() > kNameTotalLengthMax)
-    return invalid(input, "the repository name is " + std::to_string(name.size()) +
-                              " characters long; at most 255 are allowed");
+    return invalid(
+        input, "the repository name is " + std::to_string(name.size()) + " characters long; at most 255 are allowed");
 
   std::string_view domain, path = name;
   if (auto slash = name.find('/'); slash != std::string_view::npos) {

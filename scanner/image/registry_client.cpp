@@ -31,13 +31,19 @@ void split_host_port(std::string_view hp, std::string_view* host, std::string_vi
   *port = {};
   if (!hp.empty() && hp.front() == '[') {
     auto close = hp.find(']');
-    if (close == std::string_view::npos) { *host = hp; return; }
+    if (close == std::string_view::npos) {
+      *host = hp;
+      return;
+    }
     *host = hp.substr(0, close + 1);
     if (close + 1 < hp.size() && hp[close + 1] == ':') *port = hp.substr(close + 2);
     return;
   }
   auto colon = hp.rfind(':');
-  if (colon == std::string_view::npos) { *host = hp; return; }
+  if (colon == std::string_view::npos) {
+    *host = hp;
+    return;
+  }
   *host = hp.substr(0, colon);
   *port = hp.substr(colon + 1);
 }
@@ -52,9 +58,9 @@ struct Url {
   // For messages: no query string (it may carry tokens).
   std::string display() const {
     auto q = target.find('?');
-    return scheme + "://" + host + ((scheme == "https" && port == 443) || (scheme == "http" && port == 80)
-                                        ? std::string()
-                                        : ":" + std::to_string(port)) +
+    return scheme + "://" + host +
+           ((scheme == "https" && port == 443) || (scheme == "http" && port == 80) ? std::string()
+                                                                                   : ":" + std::to_string(port)) +
            target.substr(0, q);
   }
 };
@@ -87,9 +93,12 @@ Result<Url> parse_url(std::string_view s) {
     u.port = u.scheme == "https" ? 443 : 80;
   }
   if (auto hash = tail.find('#'); hash != std::string_view::npos) tail = tail.substr(0, hash);
-  if (tail.empty()) u.target = "/";
-  else if (tail.front() == '?') u.target = "/" + std::string(tail);
-  else u.target = std::string(tail);
+  if (tail.empty())
+    u.target = "/";
+  else if (tail.front() == '?')
+    u.target = "/" + std::string(tail);
+  else
+    u.target = std::string(tail);
   for (char c : u.target)
     if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) return bad("control characters or spaces in the path");
   return u;
@@ -178,9 +187,9 @@ struct Exchange {
   httplib::Headers headers;
   std::string body;
   std::string content_type;
-  size_t body_limit = 1u << 20;                        // for bodies kept in memory
-  std::function<void(int)> on_success;                 // streaming: a 2xx header arrived
-  std::function<bool(const char*, size_t)> sink;       // streaming: the 2xx body
+  size_t body_limit = 1u << 20;                   // for bodies kept in memory
+  std::function<void(int)> on_success;            // streaming: a 2xx header arrived
+  std::function<bool(const char*, size_t)> sink;  // streaming: the 2xx body
   ProducerSink* cancel = nullptr;
 };
 
@@ -200,8 +209,7 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
       ca_store_ = X509_STORE_new();
       if (!ca_store_ || X509_STORE_set_default_paths(ca_store_) != 1 ||
           X509_STORE_load_file(ca_store_, opts_.ca_file.c_str()) != 1) {
-        ca_error_ = "cannot load CA certificates from --cacert " + opts_.ca_file +
-                    " (it must be a readable PEM file)";
+        ca_error_ = "cannot load CA certificates from --cacert " + opts_.ca_file + " (it must be a readable PEM file)";
       }
     }
   }
@@ -218,12 +226,11 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     auto r = registry_request(repo, "/v2/" + repo.repository + "/manifests/" + ref, e, "manifest " + shown);
     if (!r.ok()) return r.error();
     if (r->truncated)
-      return Error(ErrorKind::kLimit, "manifest " + shown + " is larger than " +
-                                          std::to_string(opts_.max_manifest_bytes) + " bytes");
+      return Error(ErrorKind::kLimit,
+                   "manifest " + shown + " is larger than " + std::to_string(opts_.max_manifest_bytes) + " bytes");
     if (r->status == 404)
-      return Error(ErrorKind::kNotFound,
-                   with_detail("image " + shown + " not found in " + repo.registry, r->body) +
-                       "; check the repository name and tag");
+      return Error(ErrorKind::kNotFound, with_detail("image " + shown + " not found in " + repo.registry, r->body) +
+                                             "; check the repository name and tag");
     if (r->status != 200)
       return Error(ErrorKind::kNetwork, with_detail("registry " + repo.registry + " returned HTTP " +
                                                         std::to_string(r->status) + " for manifest " + shown,
@@ -242,8 +249,7 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     if (looks_like_digest(ref)) {
       auto got = compute_digest_like(ref, out.body);
       if (!got.ok()) return got.error();
-      if (*got != ref)
-        return Error(ErrorKind::kIntegrity, "manifest " + shown + " digest mismatch (got " + *got + ")");
+      if (*got != ref) return Error(ErrorKind::kIntegrity, "manifest " + shown + " digest mismatch (got " + *got + ")");
       out.digest = ref;
     }
     return out;
@@ -278,8 +284,8 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     auto r = registry_request(repo, "/v2/" + repo.repository + "/blobs/" + digest, e, "blob " + digest);
     if (!r.ok()) return r.error();
     if (r->truncated)
-      return Error(ErrorKind::kLimit, "blob " + digest + " of " + repo.name() + " is larger than " +
-                                          std::to_string(max_bytes) + " bytes");
+      return Error(ErrorKind::kLimit,
+                   "blob " + digest + " of " + repo.name() + " is larger than " + std::to_string(max_bytes) + " bytes");
     if (r->status == 404)
       return Error(ErrorKind::kNotFound, with_detail("blob " + digest + " not found in " + repo.name(), r->body));
     if (r->status != 200)
@@ -419,8 +425,9 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     if (!ok) {
       std::string msg = ex.method + " " + url.display() + " failed: " + httplib::to_string(err);
       if (err == httplib::Error::SSLServerVerification)
-        return Error(ErrorKind::kNetwork, msg + " (the server certificate is not trusted; add its CA with "
-                                                "--cacert FILE, or use --insecure-registry for a test registry)");
+        return Error(ErrorKind::kNetwork, msg +
+                                              " (the server certificate is not trusted; add its CA with "
+                                              "--cacert FILE, or use --insecure-registry for a test registry)");
       if (err == httplib::Error::SSLLoadingCerts) return Error(ErrorKind::kNetwork, msg);
       *retryable = true;
       return Error(ErrorKind::kNetwork, msg);
@@ -437,8 +444,8 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
       if (!r.ok()) {
         if (!retryable || last) {
           if (attempt > 1 && retryable)
-            return Error(r.error().kind, r.error().message + " (" + what + ", gave up after " +
-                                             std::to_string(attempt) + " attempts)");
+            return Error(r.error().kind,
+                         r.error().message + " (" + what + ", gave up after " + std::to_string(attempt) + " attempts)");
           return r.error();
         }
         opts_.sleeper(backoff_delay(opts_.retry, attempt, std::nullopt, next_random()));
@@ -529,19 +536,19 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
         continue;
       }
       if (r->status == 403)
-        return Error(ErrorKind::kAuth, with_detail("access to " + repo.name() + " was denied by " + registry +
-                                                       " (HTTP 403)", r->body) +
-                                           "; check that the credentials may pull this repository");
+        return Error(ErrorKind::kAuth,
+                     with_detail("access to " + repo.name() + " was denied by " + registry + " (HTTP 403)", r->body) +
+                         "; check that the credentials may pull this repository");
       return r;
     }
     return Error(ErrorKind::kAuth, "authentication to " + registry + " did not settle; giving up");
   }
 
   Error auth_failed(const Reference& repo, const std::optional<Credential>& cred, const std::string& body) const {
-    std::string why = cred ? "the registry rejected the credentials" +
-                                 (cred->username.empty() ? std::string() : " for user \"" + cred->username + "\"")
-                           : "the registry requires credentials for " + repo.repository +
-                                 " (or the repository does not exist)";
+    std::string why =
+        cred ? "the registry rejected the credentials" +
+                   (cred->username.empty() ? std::string() : " for user \"" + cred->username + "\"")
+             : "the registry requires credentials for " + repo.repository + " (or the repository does not exist)";
     return Error(ErrorKind::kAuth, with_detail("authentication to " + repo.registry + " failed: " + why, body) +
                                        "; check --username/--password-stdin or the registry config");
   }
@@ -549,11 +556,11 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
   Result<std::string> authenticate(const Reference& repo, const std::string& www_authenticate,
                                    const std::optional<Credential>& cred) {
     if (www_authenticate.empty())
-      return Error(ErrorKind::kAuth, "authentication to " + repo.registry +
-                                         " failed: HTTP 401 without a WWW-Authenticate challenge");
+      return Error(ErrorKind::kAuth,
+                   "authentication to " + repo.registry + " failed: HTTP 401 without a WWW-Authenticate challenge");
     auto challenges = parse_www_authenticate(www_authenticate);
-    if (!challenges.ok()) return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: " +
-                                                             challenges.error().message);
+    if (!challenges.ok())
+      return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: " + challenges.error().message);
     const AuthChallenge* bearer = nullptr;
     const AuthChallenge* basic = nullptr;
     for (const auto& c : *challenges) {
@@ -563,7 +570,8 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     if (bearer) return fetch_token(repo, *bearer, cred);
     if (basic) {
       if (!cred || cred->username.empty())
-        return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: the registry requires a "
+        return Error(ErrorKind::kAuth, "authentication to " + repo.registry +
+                                           " failed: the registry requires a "
                                            "username and password; pass --username/--password-stdin or add " +
                                            repo.registry + " to the registry config");
       return "Basic " + base64(cred->username + ":" + cred->password);
@@ -577,11 +585,13 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     std::string realm = ch.param("realm");
     auto realm_url = parse_url(realm);
     if (!realm_url.ok())
-      return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: the token realm is not usable: " +
-                                         realm_url.error().message);
+      return Error(ErrorKind::kAuth, "authentication to " + repo.registry +
+                                         " failed: the token realm is not usable: " + realm_url.error().message);
     if (url_is_plain_remote(*realm_url) && cred && !insecure(repo.registry))
-      return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: refusing to send credentials "
-                                         "to the token service " + realm_url->display() + " over plain HTTP");
+      return Error(ErrorKind::kAuth, "authentication to " + repo.registry +
+                                         " failed: refusing to send credentials "
+                                         "to the token service " +
+                                         realm_url->display() + " over plain HTTP");
     std::string service = ch.param("service");
     std::string scope = "repository:" + repo.repository + ":pull";
     Exchange e;
@@ -604,14 +614,14 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     auto r = exchange_retrying(url, e, verify, "token for " + repo.name());
     if (!r.ok()) return r.error().wrap("authentication to " + repo.registry + " failed");
     if (r->status == 401 || r->status == 403) {
-      std::string who = cred ? (cred->username.empty() ? "the identity token" : "the credentials for user \"" +
-                                                                                     cred->username + "\"")
-                             : std::string("anonymous access");
-      return Error(ErrorKind::kAuth, with_detail("authentication to " + repo.registry + " failed: the token service " +
-                                                     url.display() + " rejected " + who + " (HTTP " +
-                                                     std::to_string(r->status) + ")",
-                                                 r->body) +
-                                         "; check --username/--password-stdin or the registry config");
+      std::string who =
+          cred ? (cred->username.empty() ? "the identity token" : "the credentials for user \"" + cred->username + "\"")
+               : std::string("anonymous access");
+      return Error(ErrorKind::kAuth,
+                   with_detail("authentication to " + repo.registry + " failed: the token service " + url.display() +
+                                   " rejected " + who + " (HTTP " + std::to_string(r->status) + ")",
+                               r->body) +
+                       "; check --username/--password-stdin or the registry config");
     }
     if (r->truncated || r->status != 200)
       return Error(ErrorKind::kAuth, "authentication to " + repo.registry + " failed: the token service " +
@@ -632,8 +642,8 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
                                          url.display() + " returned no token");
     for (char c : token)
       if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f)
-        return Error(ErrorKind::kAuth, "authentication to " + repo.registry +
-                                           " failed: the token service returned a malformed token");
+        return Error(ErrorKind::kAuth,
+                     "authentication to " + repo.registry + " failed: the token service returned a malformed token");
     return "Bearer " + token;
   }
 

@@ -47,13 +47,13 @@ struct RegistryClientOptions {
   std::string ca_file;                           // --cacert: added to the system CAs
   std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT]
   RetryPolicy retry;
-  Sleeper sleeper;                               // default: really sleeps
-  std::function<double()> random;                // jitter source in [0,1); default: a private PRNG
+  Sleeper sleeper;                 // default: really sleeps
+  std::function<double()> random;  // jitter source in [0,1); default: a private PRNG
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds read_timeout{60000};
   int max_redirects = 5;
   size_t max_manifest_bytes = 4u << 20;
-  size_t max_buffered_blob_bytes = 4u << 20;     // per open blob stream
+  size_t max_buffered_blob_bytes = 4u << 20;  // per open blob stream
   std::string user_agent = "scangate/0.1";
   std::function<void(const std::string&)> warn;
 };

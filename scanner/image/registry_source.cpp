@@ -34,9 +34,8 @@ class RegistrySource : public ImageSource {
     if (!config_json.ok()) return config_json.error().wrap("reading the config of " + shown);
     auto config = parse_image_config(*config_json, "config " + cfg.digest + " of " + shown);
     if (!config.ok()) return config.error();
-    if (opts_.platform_explicit && !platform_matches(opts_.platform, Platform{config->os, config->architecture,
-                                                                              config->variant}) &&
-        opts_.warn)
+    if (opts_.platform_explicit &&
+        !platform_matches(opts_.platform, Platform{config->os, config->architecture, config->variant}) && opts_.warn)
       opts_.warn(shown + " is a single-platform image for " + config->os + "/" + config->architecture +
                  ", not the requested " + opts_.platform.to_string());
     auto layers = assemble_layers(image.image, *config, opts_.warn);

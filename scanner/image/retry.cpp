@@ -13,8 +13,7 @@ Sleeper real_sleeper() {
 }
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry,
-                                        std::optional<std::chrono::milliseconds> retry_after,
-                                        double unit_random) {
+                                        std::optional<std::chrono::milliseconds> retry_after, double unit_random) {
   using std::chrono::milliseconds;
   if (retry_after) return std::clamp(*retry_after, milliseconds(0), policy.max_retry_after);
   double base = static_cast<double>(policy.initial_delay.count()) *
@@ -41,7 +40,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   }
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (value.size() != 29 || value.substr(25) != " GMT" || value[3] != ',') return std::nullopt;
   auto num = [&](size_t pos, size_t len) -> int {
     int v = 0;

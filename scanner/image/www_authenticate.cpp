@@ -8,17 +8,28 @@ namespace {
 bool is_tchar(char c) {
   if (std::isalnum(static_cast<unsigned char>(c))) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
+    default: return false;
   }
 }
 
 bool is_token68_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' ||
-         c == '+' || c == '/';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' ||
+         c == '/';
 }
 
 std::string lower(std::string_view s) {
@@ -137,8 +148,8 @@ class Parser {
 
   Error fail(const std::string& why) const {
     std::string shown(s_.substr(0, 200));
-    return Error(ErrorKind::kFormat, "malformed WWW-Authenticate header (" + why + " at offset " +
-                                         std::to_string(pos_) + "): " + shown);
+    return Error(ErrorKind::kFormat,
+                 "malformed WWW-Authenticate header (" + why + " at offset " + std::to_string(pos_) + "): " + shown);
   }
 
   std::string_view s_;
@@ -152,8 +163,6 @@ std::string AuthChallenge::param(std::string_view name) const {
   return it == params.end() ? std::string() : it->second;
 }
 
-Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view header) {
-  return Parser(header).run();
-}
+Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view header) { return Parser(header).run(); }
 
 }  // namespace scangate

@@ -35,11 +35,14 @@ class Overlay {
   std::vector<OverlayFile> files() const;
 
  private:
-  struct Node { const FileEntry* entry; int layer; };
+  struct Node {
+    const FileEntry* entry;
+    int layer;
+  };
   std::map<std::string, Node> nodes_;  // non-directory entries of the union view
   static constexpr int kMaxHops = 40;
   Result<OverlayFile> resolve(const std::string& path) const;
-  void erase_under(const std::string& dir);               // everything below dir ("" = all)
+  void erase_under(const std::string& dir);  // everything below dir ("" = all)
   void erase_lower_ancestors(const std::string& path, int layer);
 };
 

@@ -282,8 +282,8 @@ class Walk {
     bool escaped = false;
     std::string path = normalize_entry_path(raw_name, &escaped);
     if (escaped) {
-      out_.warnings.push_back("entry '" + std::string(raw_name) + "' points outside the image root; kept as '" +
-                              path + "' (clamped at the root, never written to the host)");
+      out_.warnings.push_back("entry '" + std::string(raw_name) + "' points outside the image root; kept as '" + path +
+                              "' (clamped at the root, never written to the host)");
     }
     if (path.empty()) return Ok();  // the root directory itself
 
@@ -328,10 +328,8 @@ class Walk {
         add(FileEntry{path, EntryType::kSymlink, t ? t : "", {}, mode, false});
         return Ok();
       }
-      case AE_IFREG:
-        return on_regular(a, path, static_cast<uint64_t>(declared), mode);
-      default:
-        return Ok();  // directories, devices, fifos: nothing an analyzer reads
+      case AE_IFREG: return on_regular(a, path, static_cast<uint64_t>(declared), mode);
+      default: return Ok();  // directories, devices, fifos: nothing an analyzer reads
     }
   }
 

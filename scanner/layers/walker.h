@@ -16,19 +16,19 @@
 namespace scangate {
 
 struct WalkLimits {
-  uint64_t max_layer_bytes = 8ull << 30;    // uncompressed bytes one layer may expand to
-  uint64_t max_entries = 2'000'000;         // tar entries in one layer
-  uint64_t max_file_bytes = 32ull << 20;    // a wanted file larger than this is skipped (noted)
+  uint64_t max_layer_bytes = 8ull << 30;  // uncompressed bytes one layer may expand to
+  uint64_t max_entries = 2'000'000;       // tar entries in one layer
+  uint64_t max_file_bytes = 32ull << 20;  // a wanted file larger than this is skipped (noted)
   size_t max_path_length = 4096;
 };
 
 enum class EntryType { kRegular, kSymlink, kHardlink, kDirectory, kWhiteout, kOpaqueWhiteout };
 
 struct FileEntry {
-  std::string path;          // normalised, relative to the image root, no leading '/', no '..'
+  std::string path;  // normalised, relative to the image root, no leading '/', no '..'
   EntryType type = EntryType::kRegular;
-  std::string link_target;   // for symlinks (as written) and hardlinks (normalised path)
-  std::string content;       // for wanted regular files
+  std::string link_target;  // for symlinks (as written) and hardlinks (normalised path)
+  std::string content;      // for wanted regular files
   uint32_t mode = 0;
   // True when `content` holds the file's bytes. A wanted regular file larger than
   // max_file_bytes is recorded with has_content == false: it still hides the same path
@@ -39,8 +39,8 @@ struct FileEntry {
 
 struct LayerContents {
   LayerRef layer;
-  std::vector<FileEntry> files;       // wanted files, every whiteout, every symlink
-  uint64_t expanded_bytes = 0;        // uncompressed tar size
+  std::vector<FileEntry> files;  // wanted files, every whiteout, every symlink
+  uint64_t expanded_bytes = 0;   // uncompressed tar size
   uint64_t entries = 0;
   std::string computed_diff_id;       // sha256 of the uncompressed stream
   std::vector<std::string> warnings;  // skipped entries (unsafe paths, oversize wanted files)
@@ -60,8 +60,7 @@ using WantFn = std::function<bool(std::string_view path, uint64_t size)>;
 // entry name longer than max_path_length; kIntegrity for a corrupt or truncated stream;
 // kFormat when the bytes are not a tar stream; a BlobStream error (e.g. a digest mismatch)
 // is passed through with its kind.
-Result<LayerContents> walk_layer(BlobStream& blob, const LayerRef& layer, const WantFn& want,
-                                 const WalkLimits& limits);
+Result<LayerContents> walk_layer(BlobStream& blob, const LayerRef& layer, const WantFn& want, const WalkLimits& limits);
 
 // Normalises a tar entry name inside the image: strips "./" and leading "/", resolves
 // "." and ".." without ever leaving the root. Returns empty for the root itself.

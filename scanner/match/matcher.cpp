@@ -87,8 +87,10 @@ Result<bool> osv_affected(const Advisory& adv, const std::string& scheme_name, c
           if (*c >= 0) affected = true;
           break;
         case OsvEvent::Type::kFixed:
-          if (*c >= 0) affected = false;
-          else if (affected && fixed.empty()) fixed = ev.e->version;
+          if (*c >= 0)
+            affected = false;
+          else if (affected && fixed.empty())
+            fixed = ev.e->version;
           break;
         case OsvEvent::Type::kLastAffected:
           if (*c > 0) affected = false;
@@ -112,7 +114,8 @@ Result<MatchOutput> match_inventory(const Inventory& inv, const vulndb::VulnStor
     if (p.type == "apk") {
       if (inv.os.family != "alpine") {
         if (warned.insert("apk-os").second)
-          out.warnings.push_back("apk packages on OS '" + inv.os.family + "' are not matched: only Alpine is supported");
+          out.warnings.push_back("apk packages on OS '" + inv.os.family +
+                                 "' are not matched: only Alpine is supported");
         return std::nullopt;
       }
       auto rel = vulndb::alpine_release(inv.os.name);

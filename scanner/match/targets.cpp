@@ -42,9 +42,8 @@ std::vector<ScanTarget> build_targets(const ImageMetadata& meta, const Inventory
   for (const auto& f : findings) get(group_for(f.pkg, meta, inv.os)).findings.push_back(f);
   std::vector<ScanTarget> out;
   for (const auto& t : seen) out.push_back(std::move(by_target[t]));
-  std::stable_sort(out.begin(), out.end(), [](const ScanTarget& a, const ScanTarget& b) {
-    return order(a.klass) < order(b.klass);
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ScanTarget& a, const ScanTarget& b) { return order(a.klass) < order(b.klass); });
   for (auto& t : out) {
     std::stable_sort(t.packages.begin(), t.packages.end(), [](const Package& a, const Package& b) {
       return std::tie(a.name, a.version, a.file_path) < std::tie(b.name, b.version, b.file_path);

@@ -159,10 +159,10 @@ class Parser {
 
  private:
   struct Entry {
-    std::string key;    // as written
-    std::string path;   // "scan.maxAge"
+    std::string key;   // as written
+    std::string path;  // "scan.maxAge"
     YAML::Node value;
-    int line;           // the key's line
+    int line;  // the key's line
   };
 
   std::string name_;
@@ -247,7 +247,8 @@ class Parser {
     auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
     if (s->empty() || ec != std::errc() || ptr != s->data() + s->size() || n < lo || n > hi) {
       fail(line, path,
-           quote(*s) + " is not allowed; expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+           quote(*s) + " is not allowed; expected a whole number from " + std::to_string(lo) + " to " +
+               std::to_string(hi));
       return std::nullopt;
     }
     return n;
@@ -307,8 +308,8 @@ class Parser {
   std::optional<std::vector<std::string>> string_list(
       const Entry& e, const std::function<std::optional<std::string>(const std::string&)>& check = {}) {
     if (!e.value.IsSequence()) {
-      fail(e.line, e.path, std::string("expected a list, got ") + kind_of(e.value) +
-                               "; write [a, b] or one `- item` per line");
+      fail(e.line, e.path,
+           std::string("expected a list, got ") + kind_of(e.value) + "; write [a, b] or one `- item` per line");
       return std::nullopt;
     }
     std::vector<std::string> out;
@@ -379,8 +380,10 @@ class Parser {
 
   void parse_secrets(const Entry& e, std::optional<SecretAction>& action, std::optional<Severity>& min) {
     for (const auto& se : entries(e.value, e.path, e.line, {"action", "minSeverity"})) {
-      if (se.key == "action") action = secret_action(se);
-      else min = severity(se);
+      if (se.key == "action")
+        action = secret_action(se);
+      else
+        min = severity(se);
     }
   }
 
@@ -394,8 +397,10 @@ class Parser {
         auto s = str(se);
         if (!s) continue;
         auto d = parse_duration(*s);
-        if (!d.ok()) fail(se.line, se.path, d.error().message);
-        else scan.max_age_seconds = *d;
+        if (!d.ok())
+          fail(se.line, se.path, d.error().message);
+        else
+          scan.max_age_seconds = *d;
       }
     }
   }
@@ -417,17 +422,19 @@ class Parser {
         auto s = str(e);
         has_expires = true;
         if (!s) continue;
-        if (!is_iso_date(*s)) fail(e.line, e.path, quote(*s) + " is not a date; write a real date as YYYY-MM-DD");
-        else x.expires = *s;
+        if (!is_iso_date(*s))
+          fail(e.line, e.path, quote(*s) + " is not a date; write a real date as YYYY-MM-DD");
+        else
+          x.expires = *s;
       } else {
         has_reason = true;
         if (auto s = nonempty_str(e, "say why the finding is accepted (e.g. a ticket)")) x.reason = *s;
       }
     }
     if (node.IsMap()) {
-      if (!has_id)
-        fail(line, child(path, "id"), "missing; every exception needs the id (or glob) it accepts");
-      if (!has_expires) fail(line, child(path, "expires"), "missing; every exception needs an expiry date (YYYY-MM-DD)");
+      if (!has_id) fail(line, child(path, "id"), "missing; every exception needs the id (or glob) it accepts");
+      if (!has_expires)
+        fail(line, child(path, "expires"), "missing; every exception needs an expiry date (YYYY-MM-DD)");
       if (!has_reason) fail(line, child(path, "reason"), "missing; every exception needs a reason (e.g. a ticket)");
     }
     if (errors_.size() != errors_before) return std::nullopt;
@@ -450,12 +457,16 @@ class Parser {
         continue;
       }
       changes = true;
-      if (e.key == "mode") o.mode = mode(e);
+      if (e.key == "mode")
+        o.mode = mode(e);
       else if (e.key == "limits") {
         if (auto l = limits(e)) o.limits = *l;
-      } else if (e.key == "ignoreUnfixed") o.ignore_unfixed = boolean(e);
-      else if (e.key == "minCVSS") o.min_cvss = number(e, 0, 10);
-      else parse_secrets(e, o.secrets_action, o.secrets_min_severity);
+      } else if (e.key == "ignoreUnfixed")
+        o.ignore_unfixed = boolean(e);
+      else if (e.key == "minCVSS")
+        o.min_cvss = number(e, 0, 10);
+      else
+        parse_secrets(e, o.secrets_action, o.secrets_min_severity);
     }
     if (node.IsMap()) {
       if (!has_ns) fail(line, child(path, "namespaces"), "missing; an override needs the namespaces it applies to");
@@ -483,8 +494,8 @@ class Parser {
 
   void top(const YAML::Node& root, Policy& p) {
     bool has_api = false, has_kind = false;
-    const std::vector<std::string> allowed = {"apiVersion", "kind",          "mode",          "limits",
-                                              "ignoreUnfixed", "minCVSS",     "secrets",       "scan",
+    const std::vector<std::string> allowed = {"apiVersion",       "kind",         "mode",       "limits",
+                                              "ignoreUnfixed",    "minCVSS",      "secrets",    "scan",
                                               "exemptNamespaces", "exemptImages", "exceptions", "overrides"};
     for (const auto& e : entries(root, "", 1, allowed)) {
       if (e.key == "apiVersion") {
@@ -531,8 +542,8 @@ class Parser {
 
 Result<Policy> Parser::run(std::string_view text) {
   if (text.size() > kMaxPolicyBytes)
-    return Error(ErrorKind::kLimit, name_ + ": the policy is " + std::to_string(text.size()) +
-                                        " bytes; at most " + std::to_string(kMaxPolicyBytes) + " are read");
+    return Error(ErrorKind::kLimit, name_ + ": the policy is " + std::to_string(text.size()) + " bytes; at most " +
+                                        std::to_string(kMaxPolicyBytes) + " are read");
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
@@ -540,9 +551,7 @@ Result<Policy> Parser::run(std::string_view text) {
     int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
     std::string where = e.mark.column >= 0 ? " (column " + std::to_string(e.mark.column + 1) + ")" : "";
     return Error(ErrorKind::kFormat, name_ + ":" + std::to_string(line) + ": not valid YAML: " + e.msg + where);
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, name_ + ": not valid YAML: " + e.what());
-  }
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, name_ + ": not valid YAML: " + e.what()); }
   if (docs.empty() || docs[0].IsNull())
     return Error(ErrorKind::kFormat, name_ + ":1: the policy is empty; start with apiVersion: " +
                                          std::string(kApiVersion) + " and kind: Policy");
@@ -613,7 +622,10 @@ std::string canonical_json(const Policy& p) {
   j["exemptImages"] = p.exempt_images;
   nlohmann::json ex = nlohmann::json::array();
   for (const auto& x : p.exceptions)
-    ex.push_back({{"id", x.id}, {"images", x.images}, {"namespaces", x.namespaces}, {"expires", x.expires},
+    ex.push_back({{"id", x.id},
+                  {"images", x.images},
+                  {"namespaces", x.namespaces},
+                  {"expires", x.expires},
                   {"reason", x.reason}});
   j["exceptions"] = ex;
   nlohmann::json ov = nlohmann::json::array();

@@ -67,7 +67,7 @@ struct Exception {
   std::vector<std::string> namespaces;  // optional: globs; never match the CLI (no namespace)
   std::string expires;                  // YYYY-MM-DD
   std::string reason;
-  int line = 0;                         // 1-based line in the file; 0 when not from a file
+  int line = 0;  // 1-based line in the file; 0 when not from a file
 
   bool active_on(std::string_view today) const { return today < std::string_view(expires); }
   bool operator==(const Exception&) const = default;

@@ -18,13 +18,15 @@ std::string score_text(double d) {
 
 std::string finding_item(const CountedFinding& f) {
   std::string s = f.vuln_id + " " + f.pkg_name + " " + f.installed_version;
-  if (!f.fixed_version.empty()) s += "→" + f.fixed_version;
-  else s += " (no fix)";
+  if (!f.fixed_version.empty())
+    s += "→" + f.fixed_version;
+  else
+    s += " (no fix)";
   return s;
 }
 
 std::string image_words(const Verdict& v) {
-  std::string ref = !v.image.reference.empty() ? v.image.reference
+  std::string ref = !v.image.reference.empty()    ? v.image.reference
                     : !v.image.repository.empty() ? v.image.repository
                                                   : std::string("(unnamed)");
   std::string s = "image " + ref;
@@ -71,15 +73,22 @@ std::string render_text(const Verdict& v, const TextOptions& opt) {
   o << "\n";
 
   o << "verdict: ";
-  if (v.exempt) o << "ALLOWED (exempt by " << v.exempt_by << ")\n";
-  else if (!v.allowed) o << "DENIED\n";
-  else if (v.violated && v.mode == Mode::kWarn) o << "ALLOWED with violations (mode: warn)\n";
-  else if (v.violated && v.mode == Mode::kAudit) o << "ALLOWED with violations (mode: audit)\n";
-  else o << "ALLOWED\n";
+  if (v.exempt)
+    o << "ALLOWED (exempt by " << v.exempt_by << ")\n";
+  else if (!v.allowed)
+    o << "DENIED\n";
+  else if (v.violated && v.mode == Mode::kWarn)
+    o << "ALLOWED with violations (mode: warn)\n";
+  else if (v.violated && v.mode == Mode::kAudit)
+    o << "ALLOWED with violations (mode: audit)\n";
+  else
+    o << "ALLOWED\n";
   if (v.exempt) return o.str();
 
-  if (v.scan_state == ScanState::kPending) o << "scan: did not finish in time\n";
-  else if (v.scan_state == ScanState::kError) o << "scan: failed" << (v.scan_error.empty() ? "" : ": " + v.scan_error) << "\n";
+  if (v.scan_state == ScanState::kPending)
+    o << "scan: did not finish in time\n";
+  else if (v.scan_state == ScanState::kError)
+    o << "scan: failed" << (v.scan_error.empty() ? "" : ": " + v.scan_error) << "\n";
 
   o << "\n  severity   count  limit\n";
   for (const auto& c : v.counts) {
@@ -100,8 +109,8 @@ std::string render_text(const Verdict& v, const TextOptions& opt) {
     o << "\n";
   }
   if (v.secrets_action != SecretAction::kIgnore)
-    o << "  secrets at " << vulndb::to_string(v.secrets_min_severity) << " or above: " << v.secrets_count
-      << " (action " << to_string(v.secrets_action) << ")\n";
+    o << "  secrets at " << vulndb::to_string(v.secrets_min_severity) << " or above: " << v.secrets_count << " (action "
+      << to_string(v.secrets_action) << ")\n";
 
   if (!v.reasons.empty()) {
     o << "\n" << (v.allowed ? "violations (not enforced):\n" : "reasons:\n");
@@ -137,8 +146,10 @@ std::string render_text(const Verdict& v, const TextOptions& opt) {
     o << "\nexceptions applied:\n";
     for (const auto& x : v.applied_exceptions) {
       o << "  - " << x.id;
-      if (x.line > 0) o << " (line " << x.line << ", expires " << x.expires << ")";
-      else o << " (expires " << x.expires << ")";
+      if (x.line > 0)
+        o << " (line " << x.line << ", expires " << x.expires << ")";
+      else
+        o << " (expires " << x.expires << ")";
       o << ": " << x.findings << (x.findings == 1 ? " finding" : " findings") << "; " << x.reason << "\n";
     }
   }

@@ -120,8 +120,10 @@ Finding read_vuln(Reader& r, const json& v, const std::string& path, const std::
   std::string sev = r.str(v, "Severity", path, true);
   if (!r.error) {
     auto s = parse_severity(sev);
-    if (!s) r.fail(path + ".Severity", "'" + sev.substr(0, 40) + "' is not CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN");
-    else f.severity = *s;
+    if (!s)
+      r.fail(path + ".Severity", "'" + sev.substr(0, 40) + "' is not CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN");
+    else
+      f.severity = *s;
   }
   f.severity_source = r.str(v, "SeveritySource", path);
   f.primary_url = r.str(v, "PrimaryURL", path);
@@ -187,10 +189,10 @@ ImageIdentity SavedReport::image() const {
     if (auto at = repo_digests[0].find('@'); at != std::string::npos) id.digest = repo_digests[0].substr(at + 1);
   }
   if (artifact_type.empty() || artifact_type == "container_image") {
-    const std::string& src = !reference.empty()       ? reference
-                             : !repo_tags.empty()     ? repo_tags[0]
-                             : !repo_digests.empty()  ? repo_digests[0]
-                                                      : artifact_name;
+    const std::string& src = !reference.empty()      ? reference
+                             : !repo_tags.empty()    ? repo_tags[0]
+                             : !repo_digests.empty() ? repo_digests[0]
+                                                     : artifact_name;
     id.repository = normalize_repository(src);
   }
   return id;
@@ -204,10 +206,12 @@ Result<SavedReport> read_trivy_report(std::string_view text) {
     return Error(ErrorKind::kFormat, "the report is not JSON (at byte " + std::to_string(e.byte) +
                                          "); pass a report written with --format json");
   }
-  if (!doc.is_object()) return Error(ErrorKind::kFormat, "the report is not a JSON object; pass a report written with --format json");
+  if (!doc.is_object())
+    return Error(ErrorKind::kFormat, "the report is not a JSON object; pass a report written with --format json");
   auto sv = doc.find("SchemaVersion");
   if (sv == doc.end() || !sv->is_number_integer() || sv->get<int64_t>() != 2)
-    return Error(ErrorKind::kFormat, "the report has no SchemaVersion 2; only Trivy-format JSON reports (--format json) are read");
+    return Error(ErrorKind::kFormat,
+                 "the report has no SchemaVersion 2; only Trivy-format JSON reports (--format json) are read");
 
   Reader r;
   SavedReport rep;

@@ -14,14 +14,14 @@
 namespace scangate::policy {
 
 struct SavedReport {
-  std::string artifact_name;               // ArtifactName
-  std::string artifact_type;               // ArtifactType: container_image, filesystem, ...
-  std::string reference;                   // Metadata.Reference (normalised reference), may be empty
-  std::string image_id;                    // Metadata.ImageID (config digest)
-  std::vector<std::string> repo_tags;      // Metadata.RepoTags
-  std::vector<std::string> repo_digests;   // Metadata.RepoDigests ("repo@sha256:...")
-  std::vector<Finding> findings;           // every Results[].Vulnerabilities[] entry
-  std::vector<SecretFinding> secrets;      // every Results[].Secrets[] entry (already masked)
+  std::string artifact_name;              // ArtifactName
+  std::string artifact_type;              // ArtifactType: container_image, filesystem, ...
+  std::string reference;                  // Metadata.Reference (normalised reference), may be empty
+  std::string image_id;                   // Metadata.ImageID (config digest)
+  std::vector<std::string> repo_tags;     // Metadata.RepoTags
+  std::vector<std::string> repo_digests;  // Metadata.RepoDigests ("repo@sha256:...")
+  std::vector<Finding> findings;          // every Results[].Vulnerabilities[] entry
+  std::vector<SecretFinding> secrets;     // every Results[].Secrets[] entry (already masked)
 
   // The image as the policy sees it: the repository from Metadata.Reference, else RepoTags[0],
   // else RepoDigests[0], else ArtifactName (container images only; empty for other artifacts);

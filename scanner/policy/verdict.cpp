@@ -39,8 +39,10 @@ class ExceptionBook {
     if (!is_iso_date(in.today)) return;  // no date, no exceptions: fail closed (decide() warns)
     for (size_t i = 0; i < p.exceptions.size(); ++i)
       if (in_scope(p.exceptions[i], in)) {
-        if (p.exceptions[i].active_on(in.today)) active_.push_back(i);
-        else expired_.push_back(i);
+        if (p.exceptions[i].active_on(in.today))
+          active_.push_back(i);
+        else
+          expired_.push_back(i);
       }
   }
 

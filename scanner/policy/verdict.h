@@ -19,7 +19,6 @@ namespace scangate::policy {
 
 enum class ScanState { kDone, kPending, kError };
 
-
 struct CountedFinding {
   std::string vuln_id, pkg_name, installed_version, fixed_version;
   Severity severity = Severity::kUnknown;
@@ -36,30 +35,30 @@ struct CountedSecret {
 
 struct DecisionInput {
   ImageIdentity image;
-  std::string namespace_name;                 // empty for the CLI: namespace rules never match it
-  std::span<const Finding> findings;          // not owned: the caller keeps them alive during decide()
-  std::span<const CountedFinding> counted;    // more findings, already reduced to what decide() reads
-                                              // (counted_finding()); long-lived caches keep these
+  std::string namespace_name;               // empty for the CLI: namespace rules never match it
+  std::span<const Finding> findings;        // not owned: the caller keeps them alive during decide()
+  std::span<const CountedFinding> counted;  // more findings, already reduced to what decide() reads
+                                            // (counted_finding()); long-lived caches keep these
   std::span<const SecretFinding> secrets;
-  std::string today;                          // YYYY-MM-DD (UTC), from the caller's clock; when it is
-                                              // not a date no exception applies (fail closed)
+  std::string today;  // YYYY-MM-DD (UTC), from the caller's clock; when it is
+                      // not a date no exception applies (fail closed)
   ScanState scan_state = ScanState::kDone;
-  std::string scan_error;                     // what failed, with kError
-  size_t max_listed = 20;                     // findings kept per severity in the verdict
+  std::string scan_error;  // what failed, with kError
+  size_t max_listed = 20;  // findings kept per severity in the verdict
 };
 
 struct SeverityCount {
   Severity severity = Severity::kUnknown;
-  int count = 0;                     // findings left after ignoreUnfixed, minCVSS and exceptions
-  std::optional<int> limit;          // nullopt = unlimited
-  std::vector<CountedFinding> top;   // the first max_listed, highest score first
+  int count = 0;                    // findings left after ignoreUnfixed, minCVSS and exceptions
+  std::optional<int> limit;         // nullopt = unlimited
+  std::vector<CountedFinding> top;  // the first max_listed, highest score first
   bool exceeded() const { return limit && count > *limit; }
   bool operator==(const SeverityCount&) const = default;
 };
 
 // An exception that suppressed findings (applied), or that would have but has expired.
 struct ExceptionUse {
-  size_t index = 0;                  // position in Policy::exceptions
+  size_t index = 0;  // position in Policy::exceptions
   std::string id, expires, reason;
   int line = 0;
   std::vector<std::string> matched;  // distinct finding ids / secret rule ids, sorted
@@ -69,11 +68,11 @@ struct ExceptionUse {
 
 struct Verdict {
   bool allowed = true;
-  bool violated = false;          // a rule was broken, whatever the mode (warn and audit still say so)
-  Mode mode = Mode::kEnforce;     // after overrides
+  bool violated = false;       // a rule was broken, whatever the mode (warn and audit still say so)
+  Mode mode = Mode::kEnforce;  // after overrides
   bool exempt = false;
-  std::string exempt_by;          // "exemptNamespaces 'kube-system'", "exemptImages 'registry.k8s.io/*'"
-  int override_index = -1;        // the override that applied, -1 = none
+  std::string exempt_by;    // "exemptNamespaces 'kube-system'", "exemptImages 'registry.k8s.io/*'"
+  int override_index = -1;  // the override that applied, -1 = none
   int override_line = 0;
   std::string policy_name, policy_revision;
   ImageIdentity image;
@@ -89,8 +88,8 @@ struct Verdict {
   int ignored_below_cvss = 0;
   int ignored_by_exception = 0;
 
-  int secrets_count = 0;              // secrets at or above minSeverity, not excepted (0 when ignored)
-  std::vector<CountedSecret> secrets; // the first max_listed
+  int secrets_count = 0;               // secrets at or above minSeverity, not excepted (0 when ignored)
+  std::vector<CountedSecret> secrets;  // the first max_listed
   SecretAction secrets_action = SecretAction::kDeny;
   Severity secrets_min_severity = Severity::kCritical;
 

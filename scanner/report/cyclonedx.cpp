@@ -70,7 +70,8 @@ std::string write_cyclonedx(const ReportInput& in) {
 
   std::string root_ref = m.repo_digest.empty() ? m.reference : image_purl(m);
   if (root_ref.empty()) root_ref = m.reference;
-  json root = {{"bom-ref", root_ref}, {"type", in.artifact_type == "container_image" ? "container" : "application"},
+  json root = {{"bom-ref", root_ref},
+               {"type", in.artifact_type == "container_image" ? "container" : "application"},
                {"name", m.reference}};
   if (!m.manifest_digest.empty()) root["purl"] = image_purl(m);
   json props = json::array();
@@ -79,14 +80,18 @@ std::string write_cyclonedx(const ReportInput& in) {
   if (!m.repo_digest.empty()) props.push_back(prop("scangate:RepoDigest", m.repo_digest));
   for (const auto& t : m.repo_tags) props.push_back(prop("scangate:RepoTag", t));
   if (!m.os.empty()) props.push_back(prop("scangate:OS", m.os));
-  if (!m.architecture.empty()) props.push_back(prop("scangate:Architecture", m.architecture + (m.variant.empty() ? "" : "/" + m.variant)));
+  if (!m.architecture.empty())
+    props.push_back(prop("scangate:Architecture", m.architecture + (m.variant.empty() ? "" : "/" + m.variant)));
   if (!m.created.empty()) props.push_back(prop("scangate:Created", m.created));
   root["properties"] = props;
 
-  json metadata = {{"timestamp", in.created_at},
-                   {"tools", {{"components", json::array({{{"type", "application"}, {"group", "scangate"},
-                                                            {"name", "scangate"}, {"version", in.tool_version}}})}}},
-                   {"component", root}};
+  json metadata = {
+      {"timestamp", in.created_at},
+      {"tools",
+       {{"components",
+         json::array(
+             {{{"type", "application"}, {"group", "scangate"}, {"name", "scangate"}, {"version", in.tool_version}}})}}},
+      {"component", root}};
   bom["metadata"] = metadata;
 
   json components = json::array();
@@ -95,7 +100,9 @@ std::string write_cyclonedx(const ReportInput& in) {
   std::set<std::string> used_refs;
   if (!in.inventory.os.empty()) {
     std::string os_ref = "os:" + in.inventory.os.family + "@" + in.inventory.os.name;
-    components.push_back({{"bom-ref", os_ref}, {"type", "operating-system"}, {"name", in.inventory.os.family},
+    components.push_back({{"bom-ref", os_ref},
+                          {"type", "operating-system"},
+                          {"name", in.inventory.os.family},
                           {"version", in.inventory.os.name}});
     deps_of_root.push_back(os_ref);
     used_refs.insert(os_ref);
@@ -139,7 +146,8 @@ std::string write_cyclonedx(const ReportInput& in) {
           json ratings = json::array();
           for (const auto& [src, score] : f.cvss) {
             if (score.v3_score) {
-              ratings.push_back({{"source", {{"name", src}}}, {"score", *score.v3_score},
+              ratings.push_back({{"source", {{"name", src}}},
+                                 {"score", *score.v3_score},
                                  {"method", score.v3_vector.rfind("CVSS:3.0", 0) == 0 ? "CVSSv3" : "CVSSv31"},
                                  {"vector", score.v3_vector}});
             }
@@ -161,10 +169,12 @@ std::string write_cyclonedx(const ReportInput& in) {
           order.push_back(f.vuln_id);
         }
         auto ref = ref_of_pkg.find(f.pkg.key());
-        json affect = {{"ref", ref == ref_of_pkg.end() ? make_purl(f.pkg, in.inventory.os) : ref->second},
-                       {"versions", json::array({{{"version", f.pkg.version},
-                                                  {"status", f.status == "fixed" || f.status == "affected" ||
-                                                                     f.status.empty() ? "affected" : "unknown"}}})}};
+        json affect = {
+            {"ref", ref == ref_of_pkg.end() ? make_purl(f.pkg, in.inventory.os) : ref->second},
+            {"versions", json::array({{{"version", f.pkg.version},
+                                       {"status", f.status == "fixed" || f.status == "affected" || f.status.empty()
+                                                      ? "affected"
+                                                      : "unknown"}}})}};
         it->second["affects"].push_back(affect);
       }
     }

@@ -51,7 +51,8 @@ std::string make_purl(const Package& p, const OSInfo& os) {
       // family-version as the OS was detected, as Trivy writes it ("debian-10.1", "ubuntu-18.04";
       // see ../shared/testdata/reports/*.golden): cutting at the first '.' would give "ubuntu-18".
       const std::string& release = os.name;
-      q += std::string(q.empty() ? "" : "&") + "distro=" + purl_encode((os.family.empty() ? "debian" : os.family) + "-" + release);
+      q += std::string(q.empty() ? "" : "&") +
+           "distro=" + purl_encode((os.family.empty() ? "debian" : os.family) + "-" + release);
     }
     if (!epoch.empty()) q += std::string(q.empty() ? "" : "&") + "epoch=" + purl_encode(epoch);
     std::string ns = os.family.empty() ? "debian" : os.family;

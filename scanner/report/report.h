@@ -12,11 +12,11 @@ namespace scangate {
 struct ReportInput {
   ImageMetadata meta;
   Inventory inventory;
-  std::vector<ScanTarget> targets;   // packages and findings grouped per OS / language
+  std::vector<ScanTarget> targets;                // packages and findings grouped per OS / language
   std::string artifact_type = "container_image";  // or "filesystem"
-  std::string created_at;            // RFC 3339, from the injected clock
+  std::string created_at;                         // RFC 3339, from the injected clock
   std::string tool_version;
-  bool include_vulnerabilities = true;   // CycloneDX: emit the vulnerabilities section
+  bool include_vulnerabilities = true;  // CycloneDX: emit the vulnerabilities section
 };
 
 std::string write_cyclonedx(const ReportInput& in);

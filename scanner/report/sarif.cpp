@@ -79,7 +79,8 @@ std::string uri_ref(const std::string& s) {
   std::string out;
   bool first_segment = true;
   for (unsigned char c : s) {
-    bool keep = std::isalnum(c) || std::string_view("-._~!$&'()*+,;=@/").find(static_cast<char>(c)) != std::string_view::npos ||
+    bool keep = std::isalnum(c) ||
+                std::string_view("-._~!$&'()*+,;=@/").find(static_cast<char>(c)) != std::string_view::npos ||
                 (c == ':' && !first_segment);
     if (c == '/') first_segment = false;
     if (keep) {
@@ -136,8 +137,8 @@ ojson vulnerability_rule(const Finding& f, const std::string& kind) {
 }
 
 std::string finding_message(const Finding& f) {
-  std::string m = "Package: " + f.pkg.name + "\nInstalled Version: " + f.pkg.version + "\nVulnerability " +
-                  f.vuln_id + "\nSeverity: " + to_string(f.severity) +
+  std::string m = "Package: " + f.pkg.name + "\nInstalled Version: " + f.pkg.version + "\nVulnerability " + f.vuln_id +
+                  "\nSeverity: " + to_string(f.severity) +
                   "\nFixed Version: " + (f.fixed_version.empty() ? "(none)" : f.fixed_version);
   if (!f.primary_url.empty()) m += "\nLink: " + f.primary_url;
   return m;

@@ -133,8 +133,8 @@ std::string heading(const std::string& title) {
 std::string totals(const std::array<int, 5>& n) {
   int total = n[0] + n[1] + n[2] + n[3] + n[4];
   std::ostringstream s;
-  s << "Total: " << total << " (UNKNOWN: " << n[0] << ", LOW: " << n[1] << ", MEDIUM: " << n[2]
-    << ", HIGH: " << n[3] << ", CRITICAL: " << n[4] << ")\n";
+  s << "Total: " << total << " (UNKNOWN: " << n[0] << ", LOW: " << n[1] << ", MEDIUM: " << n[2] << ", HIGH: " << n[3]
+    << ", CRITICAL: " << n[4] << ")\n";
   return s.str();
 }
 
@@ -228,8 +228,8 @@ std::string vulnerabilities_section(const ScanTarget& t) {
   TextTable table({"Library", "Vulnerability", "Severity", "Status", "Installed Version", "Fixed Version", "Title"});
   const Package* prev = nullptr;
   for (const Finding* f : rows) {
-    bool same = prev && prev->name == f->pkg.name && prev->version == f->pkg.version &&
-                prev->file_path == f->pkg.file_path;
+    bool same =
+        prev && prev->name == f->pkg.name && prev->version == f->pkg.version && prev->file_path == f->pkg.file_path;
     std::string title = f->title.empty() ? cell(f->primary_url) : cell(f->title, kTitleWidth);
     table.add_row({same ? "" : cell(f->pkg.name), cell(f->vuln_id), to_string(f->severity), cell(f->status),
                    cell(f->pkg.version), cell(f->fixed_version), title},

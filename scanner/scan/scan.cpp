@@ -43,8 +43,10 @@ std::vector<LayerIndex> index_layers(const std::vector<LayerContents>& layers) {
   std::vector<LayerIndex> out(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     for (const auto& f : layers[i].files) {
-      if (f.type == EntryType::kRegular || f.type == EntryType::kHardlink) out[i].files[f.path] = &f;
-      else if (f.type == EntryType::kWhiteout || f.type == EntryType::kOpaqueWhiteout) out[i].whiteouts.push_back(&f);
+      if (f.type == EntryType::kRegular || f.type == EntryType::kHardlink)
+        out[i].files[f.path] = &f;
+      else if (f.type == EntryType::kWhiteout || f.type == EntryType::kOpaqueWhiteout)
+        out[i].whiteouts.push_back(&f);
     }
   }
   return out;
@@ -188,8 +190,9 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
   // Secrets were collected per layer; the analyzers supply the OS and the packages.
   out.inventory.os = std::move(inv->os);
   out.inventory.packages = std::move(inv->packages);
-  progress(options, "found " + std::to_string(out.inventory.packages.size()) + " packages" +
-                        (out.inventory.os.empty() ? "" : " on " + out.inventory.os.family + " " + out.inventory.os.name));
+  progress(options,
+           "found " + std::to_string(out.inventory.packages.size()) + " packages" +
+               (out.inventory.os.empty() ? "" : " on " + out.inventory.os.family + " " + out.inventory.os.name));
   return out;
 }
 
@@ -222,7 +225,8 @@ struct RootfsWalker {
       struct stat st {};
       if (lstat(full.c_str(), &st) != 0) continue;
       if (++contents.entries > options.limits.max_entries) {
-        return Error(ErrorKind::kLimit, "more than " + std::to_string(options.limits.max_entries) + " entries under " + root);
+        return Error(ErrorKind::kLimit,
+                     "more than " + std::to_string(options.limits.max_entries) + " entries under " + root);
       }
       if (S_ISDIR(st.st_mode)) {
         SG_TRY(walk(root, p, depth + 1));

@@ -19,7 +19,7 @@ using ProgressFn = std::function<void(const std::string&)>;
 
 struct ScanOptions {
   WalkLimits limits;
-  ProgressFn progress;   // may be empty
+  ProgressFn progress;  // may be empty
   // Extra per-layer hook (the secret scanner): sees every kept file of every layer, including
   // files a later layer deletes. May be empty.
   std::function<bool(std::string_view path, uint64_t size)> extra_want;
@@ -38,15 +38,13 @@ struct ScanOutput {
 void add_secret_scanning(ScanOptions& options, std::shared_ptr<const SecretScanner> scanner,
                          std::function<void(const std::string&)> warn = {});
 
-Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers,
-                              const ScanOptions& options);
+Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers, const ScanOptions& options);
 
 // Scans an unpacked filesystem. Links are recorded, never followed on the host.
-Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& analyzers,
-                               const ScanOptions& options);
+Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& analyzers, const ScanOptions& options);
 
 // The analysis step alone, over already-walked layers (base first). Pure: no I/O.
-Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers,
-                                 const AnalyzerRegistry& analyzers, std::vector<std::string>& warnings);
+Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const AnalyzerRegistry& analyzers,
+                                 std::vector<std::string>& warnings);
 
 }  // namespace scangate

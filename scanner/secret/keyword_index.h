@@ -27,7 +27,7 @@ class KeywordIndex {
   // Transitions, premultiplied: entry = target state * classes_, with kOut set when
   // keywords end in the target state.
   std::vector<std::uint32_t> next_;
-  std::vector<std::vector<std::uint32_t>> out_;   // keyword ids ending in each state
+  std::vector<std::vector<std::uint32_t>> out_;  // keyword ids ending in each state
   static constexpr std::uint32_t kOut = 1u << 31;
   std::size_t keyword_count_ = 0;
   std::size_t max_keyword_ = 0;

@@ -19,9 +19,7 @@ std::size_t LineIndex::line_of(std::size_t offset) const {
   return static_cast<std::size_t>(it - starts_.begin()) - 1;
 }
 
-std::size_t LineIndex::end(std::size_t line) const {
-  return line + 1 < starts_.size() ? starts_[line + 1] - 1 : size_;
-}
+std::size_t LineIndex::end(std::size_t line) const { return line + 1 < starts_.size() ? starts_[line + 1] - 1 : size_; }
 
 void describe_location(std::string_view masked, const LineIndex& lines, std::size_t begin, std::size_t end,
                        SecretFinding& f) {

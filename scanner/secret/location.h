@@ -16,9 +16,9 @@ class LineIndex {
  public:
   explicit LineIndex(std::string_view text);
   std::size_t count() const { return starts_.size(); }
-  std::size_t line_of(std::size_t offset) const;   // 0-based line holding offset
+  std::size_t line_of(std::size_t offset) const;  // 0-based line holding offset
   std::size_t start(std::size_t line) const { return starts_[line]; }
-  std::size_t end(std::size_t line) const;         // offset of its '\n' (or of the text end)
+  std::size_t end(std::size_t line) const;  // offset of its '\n' (or of the text end)
 
  private:
   std::vector<std::size_t> starts_;

@@ -58,11 +58,11 @@ Result<Regex> Regex::build(std::string_view pattern, bool guarded) {
   int err = 0;
   PCRE2_SIZE erroff = 0;
   const uint32_t options = PCRE2_DUPNAMES | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options,
-                                   &err, &erroff, cctx.get());
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &err, &erroff, cctx.get());
   if (!code) {
-    return Error(ErrorKind::kInvalidArgument, "regular expression does not compile at offset " +
-                                                  std::to_string(erroff) + ": " + pcre2_message(err));
+    return Error(ErrorKind::kInvalidArgument,
+                 "regular expression does not compile at offset " + std::to_string(erroff) + ": " + pcre2_message(err));
   }
   auto impl = std::make_shared<Impl>();
   impl->code = code;
@@ -103,8 +103,7 @@ std::vector<int> Regex::groups_named(std::string_view name) const {
 
 Result<void> Regex::for_each_match(std::string_view subject,
                                    const std::function<void(std::span<const Span>)>& fn) const {
-  std::unique_ptr<pcre2_match_data, MatchDataDeleter> md(
-      pcre2_match_data_create_from_pattern(impl_->code, nullptr));
+  std::unique_ptr<pcre2_match_data, MatchDataDeleter> md(pcre2_match_data_create_from_pattern(impl_->code, nullptr));
   std::unique_ptr<pcre2_match_context, MatchContextDeleter> mctx(pcre2_match_context_create(nullptr));
   if (!md || !mctx) return Error(ErrorKind::kInternal, "out of memory running a regular expression");
   pcre2_set_match_limit(mctx.get(), kMatchLimit);
@@ -128,8 +127,8 @@ Result<void> Regex::for_each_match(std::string_view subject,
     }
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
-      return Error(ErrorKind::kLimit, "regular expression stopped at byte " + std::to_string(pos) + ": " +
-                                          pcre2_message(rc));
+      return Error(ErrorKind::kLimit,
+                   "regular expression stopped at byte " + std::to_string(pos) + ": " + pcre2_message(rc));
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
     for (std::size_t g = 0; g < groups; ++g) {
@@ -171,8 +170,8 @@ Result<bool> Regex::search(std::string_view subject) const {
   pcre2_set_heap_limit(mctx.get(), kHeapLimitKiB);
   std::unique_ptr<pcre2_jit_stack, JitStackDeleter> jit_stack;
   for (;;) {
-    int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
-                         md.get(), mctx.get());
+    int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md.get(),
+                         mctx.get());
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !jit_stack) {
       jit_stack.reset(pcre2_jit_stack_create(kJitStackStart, kJitStackMax, nullptr));
       if (!jit_stack) return Error(ErrorKind::kInternal, "out of memory for a regular expression stack");

@@ -60,9 +60,8 @@ class Parser {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
       if (!seen.insert(cfg.rules[i].id).second) {
-        return Error(ErrorKind::kFormat, "secret config " + source_ + ": rules[" + std::to_string(i) +
-                                             "]: rule id \"" + cfg.rules[i].id +
-                                             "\" is used twice; give each custom rule its own id");
+        return Error(ErrorKind::kFormat, "secret config " + source_ + ": rules[" + std::to_string(i) + "]: rule id \"" +
+                                             cfg.rules[i].id + "\" is used twice; give each custom rule its own id");
       }
     }
     return cfg;
@@ -118,10 +117,14 @@ class Parser {
       const std::string key = kv.first.as<std::string>();
       const std::string p = path + "." + key;
       bool ok = true;
-      if (key == "id") ok = scalar(kv.second, p, out.id);
-      else if (key == "description") ok = scalar(kv.second, p, out.description);
-      else if (key == "regex") ok = scalar(kv.second, p, out.regex);
-      else if (key == "path") ok = scalar(kv.second, p, out.path);
+      if (key == "id")
+        ok = scalar(kv.second, p, out.id);
+      else if (key == "description")
+        ok = scalar(kv.second, p, out.description);
+      else if (key == "regex")
+        ok = scalar(kv.second, p, out.regex);
+      else if (key == "path")
+        ok = scalar(kv.second, p, out.path);
       else {
         fail(kv.first, "key \"" + p + "\"", "is not an allow-rule key (expected id, description, regex, path)");
         return false;
@@ -152,8 +155,10 @@ class Parser {
       const std::string key = kv.first.as<std::string>();
       const std::string p = path + "." + key;
       bool ok = true;
-      if (key == "description") ok = scalar(kv.second, p, out.description);
-      else if (key == "regexes") ok = strings(kv.second, p, out.regexes);
+      if (key == "description")
+        ok = scalar(kv.second, p, out.description);
+      else if (key == "regexes")
+        ok = strings(kv.second, p, out.regexes);
       else {
         fail(kv.first, "key \"" + p + "\"", "is not an exclude-block key (expected description, regexes)");
         return false;
@@ -169,16 +174,26 @@ class Parser {
       const std::string key = kv.first.as<std::string>();
       const std::string p = path + "." + key;
       bool ok = true;
-      if (key == "id") ok = scalar(kv.second, p, out.id);
-      else if (key == "category") ok = scalar(kv.second, p, out.category);
-      else if (key == "title") ok = scalar(kv.second, p, out.title);
-      else if (key == "severity") ok = scalar(kv.second, p, out.severity);
-      else if (key == "regex") ok = scalar(kv.second, p, out.regex);
-      else if (key == "keywords") ok = strings(kv.second, p, out.keywords);
-      else if (key == "path") ok = scalar(kv.second, p, out.path);
-      else if (key == "allow-rules") ok = allow_rules(kv.second, p, out.allow_rules);
-      else if (key == "exclude-block") ok = exclude_block(kv.second, p, out.exclude_block);
-      else if (key == "secret-group-name") ok = scalar(kv.second, p, out.secret_group_name);
+      if (key == "id")
+        ok = scalar(kv.second, p, out.id);
+      else if (key == "category")
+        ok = scalar(kv.second, p, out.category);
+      else if (key == "title")
+        ok = scalar(kv.second, p, out.title);
+      else if (key == "severity")
+        ok = scalar(kv.second, p, out.severity);
+      else if (key == "regex")
+        ok = scalar(kv.second, p, out.regex);
+      else if (key == "keywords")
+        ok = strings(kv.second, p, out.keywords);
+      else if (key == "path")
+        ok = scalar(kv.second, p, out.path);
+      else if (key == "allow-rules")
+        ok = allow_rules(kv.second, p, out.allow_rules);
+      else if (key == "exclude-block")
+        ok = exclude_block(kv.second, p, out.exclude_block);
+      else if (key == "secret-group-name")
+        ok = scalar(kv.second, p, out.secret_group_name);
       else {
         fail(kv.first, "key \"" + p + "\"",
              "is not a rule key (expected id, category, title, severity, regex, keywords, path, "

@@ -27,9 +27,9 @@ struct CompiledAllow {
 struct CompiledRule {
   std::string id, category, title, severity;
   std::optional<Regex> regex;
-  bool whole_match = true;          // no secret-group-name: the whole match is the secret
-  std::vector<int> secret_groups;   // else the groups of that name (several when repeated)
-  std::optional<Regex> path;        // the rule applies only to matching paths
+  bool whole_match = true;         // no secret-group-name: the whole match is the secret
+  std::vector<int> secret_groups;  // else the groups of that name (several when repeated)
+  std::optional<Regex> path;       // the rule applies only to matching paths
   std::vector<CompiledAllow> allow;
   std::vector<Regex> exclude;
 };
@@ -38,13 +38,12 @@ struct CompiledRule {
 constexpr std::string_view kSkipDirs[] = {".git", "node_modules"};
 constexpr std::string_view kSkipExts[] = {
     // Trivy's list.
-    ".jpg", ".png", ".gif", ".doc", ".pdf", ".bin", ".svg", ".socket", ".deb", ".rpm", ".zip", ".gz", ".gzip",
-    ".tar", ".pyc",
+    ".jpg", ".png", ".gif", ".doc", ".pdf", ".bin", ".svg", ".socket", ".deb", ".rpm", ".zip", ".gz", ".gzip", ".tar",
+    ".pyc",
     // More binary formats common in images.
-    ".jpeg", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mo",
-    ".xz", ".bz2", ".zst", ".lz4", ".7z", ".rar", ".tgz", ".jar", ".war", ".ear", ".class", ".whl", ".egg",
-    ".so", ".a", ".o", ".pyo", ".wasm", ".exe", ".dll", ".mp3", ".mp4", ".ogg", ".wav", ".apk", ".db",
-    ".sqlite", ".sqlite3"};
+    ".jpeg", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mo", ".xz", ".bz2",
+    ".zst", ".lz4", ".7z", ".rar", ".tgz", ".jar", ".war", ".ear", ".class", ".whl", ".egg", ".so", ".a", ".o", ".pyo",
+    ".wasm", ".exe", ".dll", ".mp3", ".mp4", ".ogg", ".wav", ".apk", ".db", ".sqlite", ".sqlite3"};
 
 // Repeats of a found value are masked too when it is at least this long (shorter values,
 // which only custom rules produce, would blot out ordinary text), for up to this many

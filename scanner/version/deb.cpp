@@ -27,13 +27,11 @@ struct DebVersion {
 Result<DebVersion> parse(std::string_view raw) {
   std::string_view s = detail::trim(raw);
   if (s.empty()) {
-    return detail::format_error("deb", "version", raw,
-                                "the version is empty; expected [epoch:]upstream[-revision]");
+    return detail::format_error("deb", "version", raw, "the version is empty; expected [epoch:]upstream[-revision]");
   }
   for (char c : s) {
     if (detail::is_space(c) || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return detail::format_error("deb", "version", raw,
-                                  "it contains whitespace or control characters");
+      return detail::format_error("deb", "version", raw, "it contains whitespace or control characters");
     }
   }
   DebVersion v;
@@ -41,8 +39,7 @@ Result<DebVersion> parse(std::string_view raw) {
   if (colon != std::string_view::npos) {
     v.epoch = s.substr(0, colon);
     if (!detail::all_digits(v.epoch)) {
-      return detail::format_error("deb", "version", raw,
-                                  "the epoch before ':' must be a non-empty number");
+      return detail::format_error("deb", "version", raw, "the epoch before ':' must be a non-empty number");
     }
     s.remove_prefix(colon + 1);
   }
@@ -51,14 +48,11 @@ Result<DebVersion> parse(std::string_view raw) {
     v.revision = s.substr(dash + 1);
     s = s.substr(0, dash);
     if (v.revision.empty()) {
-      return detail::format_error("deb", "version", raw,
-                                  "the revision after the last '-' is empty");
+      return detail::format_error("deb", "version", raw, "the revision after the last '-' is empty");
     }
   }
   v.upstream = s;
-  if (v.upstream.empty()) {
-    return detail::format_error("deb", "version", raw, "the upstream version is empty");
-  }
+  if (v.upstream.empty()) { return detail::format_error("deb", "version", raw, "the upstream version is empty"); }
   return v;
 }
 

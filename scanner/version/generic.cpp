@@ -203,14 +203,12 @@ Result<bool> satisfies_generic(std::string_view version, std::string_view constr
         ok = cmp >= 0 && below(*cand, caret_bump(*v));
       } else {
         return format_error("generic", "constraint", constraint,
-                            "unknown operator \"" + std::string(term.op) +
-                                "\"; use one of = == != < <= > >= ~> ~ ^");
+                            "unknown operator \"" + std::string(term.op) + "\"; use one of = == != < <= > >= ~> ~ ^");
       }
       if (!ok) all = false;
     }
     if (!seen) {
-      return format_error("generic", "constraint", constraint,
-                          "empty alternative between \"||\" separators");
+      return format_error("generic", "constraint", constraint, "empty alternative between \"||\" separators");
     }
     any = any || all;
   }

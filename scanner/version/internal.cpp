@@ -94,8 +94,7 @@ int compare_prerelease(std::string_view a, std::string_view b) {
   }
 }
 
-Error format_error(std::string_view scheme, std::string_view what, std::string_view text,
-                   std::string_view why) {
+Error format_error(std::string_view scheme, std::string_view what, std::string_view text, std::string_view why) {
   std::string msg;
   msg.reserve(scheme.size() + what.size() + text.size() + why.size() + 24);
   msg.append(scheme).append(": cannot parse ").append(what).append(" \"").append(text);
@@ -117,9 +116,7 @@ bool AlternativeSplitter::next(std::string_view& alternative) {
 }
 
 namespace {
-constexpr bool is_op_char(char c) {
-  return c == '<' || c == '>' || c == '=' || c == '!' || c == '~' || c == '^';
-}
+constexpr bool is_op_char(char c) { return c == '<' || c == '>' || c == '=' || c == '!' || c == '~' || c == '^'; }
 }  // namespace
 
 void TermScanner::skip_separators() {

@@ -15,9 +15,7 @@ constexpr bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 constexpr bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 constexpr bool is_alpha(char c) { return is_lower(c) || is_upper(c); }
 constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-constexpr bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 constexpr char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string_view trim(std::string_view s);
@@ -40,8 +38,7 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 int compare_prerelease(std::string_view a, std::string_view b);
 
 // kFormat error naming the scheme, the offending text and what is expected.
-Error format_error(std::string_view scheme, std::string_view what, std::string_view text,
-                   std::string_view why);
+Error format_error(std::string_view scheme, std::string_view what, std::string_view text, std::string_view why);
 
 // ---- constraint scanning -----------------------------------------------------------------
 
@@ -87,14 +84,12 @@ bool op_holds(Op op, int cmp);
 // satisfies() for schemes whose constraints are plain comparisons (apk, deb, generic without
 // ~ ^ ~>), with `compare` a Result<int>(string_view, string_view) function.
 template <class Compare>
-Result<bool> satisfies_simple(std::string_view scheme, std::string_view version,
-                              std::string_view constraint, Compare compare);
+Result<bool> satisfies_simple(std::string_view scheme, std::string_view version, std::string_view constraint,
+                              Compare compare);
 
 // Per-scheme constraint evaluation (defined next to each comparator).
-Result<bool> satisfies_pep440(std::string_view version, std::string_view constraint,
-                              const MatchOptions& opts);
-Result<bool> satisfies_semver(std::string_view version, std::string_view constraint,
-                              const MatchOptions& opts);
+Result<bool> satisfies_pep440(std::string_view version, std::string_view constraint, const MatchOptions& opts);
+Result<bool> satisfies_semver(std::string_view version, std::string_view constraint, const MatchOptions& opts);
 Result<bool> satisfies_generic(std::string_view version, std::string_view constraint);
 
 // Validity per scheme (defined next to each comparator).
@@ -107,8 +102,8 @@ bool valid_generic(std::string_view v);
 // ---- template definitions ---------------------------------------------------------------
 
 template <class Compare>
-Result<bool> satisfies_simple(std::string_view scheme, std::string_view version,
-                              std::string_view constraint, Compare compare) {
+Result<bool> satisfies_simple(std::string_view scheme, std::string_view version, std::string_view constraint,
+                              Compare compare) {
   if (trim(constraint).empty()) return true;
   AlternativeSplitter alternatives(constraint);
   std::string_view alternative;
@@ -123,8 +118,7 @@ Result<bool> satisfies_simple(std::string_view scheme, std::string_view version,
       Op op;
       if (!simple_op(term.op, op)) {
         return format_error(scheme, "constraint", constraint,
-                            "unknown operator \"" + std::string(term.op) +
-                                "\"; use one of = == != < <= > >=");
+                            "unknown operator \"" + std::string(term.op) + "\"; use one of = == != < <= > >=");
       }
       if (term.version.empty()) {
         return format_error(scheme, "constraint", constraint,
@@ -134,10 +128,7 @@ Result<bool> satisfies_simple(std::string_view scheme, std::string_view version,
       if (!cmp.ok()) return cmp.error().wrap("checking constraint \"" + std::string(constraint) + "\"");
       if (!op_holds(op, *cmp)) all = false;
     }
-    if (!seen) {
-      return format_error(scheme, "constraint", constraint,
-                          "empty alternative between \"||\" separators");
-    }
+    if (!seen) { return format_error(scheme, "constraint", constraint, "empty alternative between \"||\" separators"); }
     any = any || all;
   }
   return any;

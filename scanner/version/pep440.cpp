@@ -23,7 +23,7 @@ struct Pep440 {
   std::string_view post_num;
   bool has_dev = false;
   std::string_view dev_num;
-  std::string_view local;    // raw label after '+', separators any of - _ .
+  std::string_view local;  // raw label after '+', separators any of - _ .
 
   bool is_prerelease() const { return pre != kNoPre || has_dev; }
   bool is_postrelease() const { return has_post; }
@@ -81,8 +81,14 @@ class Parser {
 
   bool pre(std::size_t p, Pep440& out) {
     static constexpr std::array<std::pair<std::string_view, int>, 8> kLabels = {{
-        {"alpha", kAlpha}, {"a", kAlpha}, {"beta", kBeta}, {"b", kBeta},
-        {"preview", kRc},  {"pre", kRc},  {"c", kRc},      {"rc", kRc},
+        {"alpha", kAlpha},
+        {"a", kAlpha},
+        {"beta", kBeta},
+        {"b", kBeta},
+        {"preview", kRc},
+        {"pre", kRc},
+        {"c", kRc},
+        {"rc", kRc},
     }};
     for (int with_sep = 1; with_sep >= 0; --with_sep) {
       std::size_t q = p;
@@ -305,8 +311,7 @@ int compare_full(const Pep440& a, const Pep440& b) {
 }
 
 bool same_base(const Pep440& a, const Pep440& b) {
-  return detail::compare_digits(a.epoch, b.epoch) == 0 &&
-         compare_release(a.release, b.release) == 0;
+  return detail::compare_digits(a.epoch, b.epoch) == 0 && compare_release(a.release, b.release) == 0;
 }
 
 // ---- normal form ------------------------------------------------------------------------
@@ -357,8 +362,7 @@ std::string to_string(const Pep440& v, bool with_local) {
 // [epoch, release..., pre, post, dev], cut the candidate to the spec's length, pad the release
 // parts with zeros and compare. `spec_release_parts` may be shorter than the spec's release
 // (for ~=), in which case the spec's pre/post/dev are left out too.
-bool prefix_match(const Pep440& cand, const Pep440& spec, std::size_t spec_release_parts,
-                  bool spec_suffixes) {
+bool prefix_match(const Pep440& cand, const Pep440& spec, std::size_t spec_release_parts, bool spec_suffixes) {
   if (detail::compare_digits(cand.epoch, spec.epoch) != 0) return false;
 
   // Suffix tokens: 0 = pre, 1 = post, 2 = dev.
@@ -398,8 +402,7 @@ bool prefix_match(const Pep440& cand, const Pep440& spec, std::size_t spec_relea
   }
   if (rest_c != ns_suffix) return false;
   for (std::size_t i = 0; i < rest_c; ++i) {
-    if (tc[i].kind != ts[i].kind || tc[i].pre != ts[i].pre ||
-        detail::compare_digits(tc[i].num, ts[i].num) != 0) {
+    if (tc[i].kind != ts[i].kind || tc[i].pre != ts[i].pre || detail::compare_digits(tc[i].num, ts[i].num) != 0) {
       return false;
     }
   }
@@ -432,11 +435,10 @@ Result<bool> check_term(const Pep440& cand, std::string_view cand_raw, const det
     return detail::iequals(detail::trim(cand_raw), term.version) ||
            detail::iequals(to_string(cand, true), term.version);
   }
-  bool known = op.empty() || op == "=" || op == "==" || op == "!=" || op == "<" || op == "<=" ||
-               op == ">" || op == ">=" || op == "~=";
+  bool known = op.empty() || op == "=" || op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" ||
+               op == ">=" || op == "~=";
   if (!known) {
-    return spec_error(constraint, "unknown operator \"" + std::string(op) +
-                                      "\"; use one of == != < <= > >= ~= ===");
+    return spec_error(constraint, "unknown operator \"" + std::string(op) + "\"; use one of == != < <= > >= ~= ===");
   }
   std::string_view text = term.version;
   bool wildcard = text.size() >= 2 && text.substr(text.size() - 2) == ".*";
@@ -444,9 +446,7 @@ Result<bool> check_term(const Pep440& cand, std::string_view cand_raw, const det
   auto spec = parse(text);
   if (!spec.ok()) return spec.error().wrap("in specifier \"" + std::string(constraint) + "\"");
   bool equality = op.empty() || op == "=" || op == "==" || op == "!=";
-  if (wildcard && !equality) {
-    return spec_error(constraint, "a \".*\" wildcard is only allowed with == and !=");
-  }
+  if (wildcard && !equality) { return spec_error(constraint, "a \".*\" wildcard is only allowed with == and !="); }
   if (wildcard && (spec->has_dev || !spec->local.empty())) {
     return spec_error(constraint, "a \".*\" wildcard cannot follow a dev release or local label");
   }
@@ -463,10 +463,7 @@ Result<bool> check_term(const Pep440& cand, std::string_view cand_raw, const det
   if (op == "<") {
     if (compare_full(cp, s) >= 0) return false;
     // "<3.1" must not match 3.1.dev0 / 3.1rc1 unless the spec itself is a pre-release.
-    if (!opts.include_prerelease && !s.is_prerelease() && cand.is_prerelease() &&
-        same_base(cand, s)) {
-      return false;
-    }
+    if (!opts.include_prerelease && !s.is_prerelease() && cand.is_prerelease() && same_base(cand, s)) { return false; }
     return true;
   }
   if (op == ">") {
@@ -478,9 +475,7 @@ Result<bool> check_term(const Pep440& cand, std::string_view cand_raw, const det
   }
   // "~=": >= V and == V's release without its last part, ".*".
   std::size_t parts = release_size(s.release);
-  if (parts < 2) {
-    return spec_error(constraint, "~= needs at least two release parts (e.g. ~=1.4)");
-  }
+  if (parts < 2) { return spec_error(constraint, "~= needs at least two release parts (e.g. ~=1.4)"); }
   if (compare_full(cp, s) < 0) return false;
   return prefix_match(cand, s, parts - 1, false);
 }
@@ -491,8 +486,7 @@ namespace detail {
 
 bool valid_pep440(std::string_view v) { return parse(v).ok(); }
 
-Result<bool> satisfies_pep440(std::string_view version, std::string_view constraint,
-                              const MatchOptions& opts) {
+Result<bool> satisfies_pep440(std::string_view version, std::string_view constraint, const MatchOptions& opts) {
   auto cand = parse(version);
   if (!cand.ok()) return cand.error();
   if (trim(constraint).empty()) return true;

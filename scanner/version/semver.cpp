@@ -25,8 +25,7 @@ struct Partial {
   int given = 0;
 };
 
-constexpr std::string_view kExpected =
-    "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD], e.g. 1.2.3 or 1.2.3-rc.1";
+constexpr std::string_view kExpected = "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD], e.g. 1.2.3 or 1.2.3-rc.1";
 
 bool is_ident_char(char c) { return is_alnum(c) || c == '-'; }
 
@@ -253,14 +252,12 @@ class RangeEval {
       }
       Semver lower = v;
       if (lower.pre.empty() && inc_) lower.pre = "0";
-      Bound upper = v.major != 0 ? bump_major(v, true)
-                    : v.minor != 0 ? bump_minor(v, true)
-                                   : bump_patch(v, true);
+      Bound upper = v.major != 0 ? bump_major(v, true) : v.minor != 0 ? bump_minor(v, true) : bump_patch(v, true);
       return at_least(c_, lower) && below(c_, upper);
     }
-    return detail::format_error("semver", "range", constraint,
-                                "unknown operator \"" + std::string(op) +
-                                    "\"; use one of = != < <= > >= ~ ~> ^ or a hyphen range A - B");
+    return detail::format_error(
+        "semver", "range", constraint,
+        "unknown operator \"" + std::string(op) + "\"; use one of = != < <= > >= ~ ~> ^ or a hyphen range A - B");
   }
 
   // "A - B".
@@ -293,8 +290,7 @@ Result<Partial> parse_operand(std::string_view text, std::string_view constraint
   Partial p;
   const char* why = "";
   if (!parse_impl(text, true, p, why)) {
-    return detail::format_error("semver", "range", constraint,
-                                "bad version \"" + std::string(text) + "\": " + why);
+    return detail::format_error("semver", "range", constraint, "bad version \"" + std::string(text) + "\": " + why);
   }
   return p;
 }
@@ -305,8 +301,7 @@ namespace detail {
 
 bool valid_semver(std::string_view v) { return parse(v).ok(); }
 
-Result<bool> satisfies_semver(std::string_view version, std::string_view constraint,
-                              const MatchOptions& opts) {
+Result<bool> satisfies_semver(std::string_view version, std::string_view constraint, const MatchOptions& opts) {
   auto cand = parse(version);
   if (!cand.ok()) return cand.error();
   if (trim(constraint).empty()) return true;

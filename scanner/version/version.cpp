@@ -20,9 +20,8 @@ Result<Scheme> scheme_for(std::string_view name) {
   }
   if (detail::iequals(n, "semver") || detail::iequals(n, "npm")) return Scheme::kSemver;
   if (detail::iequals(n, "generic") || detail::iequals(n, "semantic")) return Scheme::kGeneric;
-  return Error(ErrorKind::kInvalidArgument,
-               "unknown version scheme \"" + std::string(name) +
-                   "\"; use one of apk, deb, dpkg, pep440, pypi, semver, npm, generic");
+  return Error(ErrorKind::kInvalidArgument, "unknown version scheme \"" + std::string(name) +
+                                                "\"; use one of apk, deb, dpkg, pep440, pypi, semver, npm, generic");
 }
 
 Result<int> compare(Scheme s, std::string_view a, std::string_view b) {
@@ -51,8 +50,7 @@ Result<bool> satisfies(Scheme s, std::string_view version, std::string_view cons
   return satisfies(s, version, constraint, MatchOptions{});
 }
 
-Result<bool> satisfies(Scheme s, std::string_view version, std::string_view constraint,
-                       const MatchOptions& opts) {
+Result<bool> satisfies(Scheme s, std::string_view version, std::string_view constraint, const MatchOptions& opts) {
   switch (s) {
     case Scheme::kApk: {
       SG_TRY(compare_apk(version, version));  // rejects an empty version up front

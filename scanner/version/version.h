@@ -61,7 +61,6 @@ struct MatchOptions {
 //   generic:  = == != < <= > >= and ~> ~ ^ bumps; no wildcards.
 // Quoted versions ('1.2' or "1.2") are unquoted. A malformed constraint is an Error (kFormat).
 Result<bool> satisfies(Scheme s, std::string_view version, std::string_view constraint);
-Result<bool> satisfies(Scheme s, std::string_view version, std::string_view constraint,
-                       const MatchOptions& opts);
+Result<bool> satisfies(Scheme s, std::string_view version, std::string_view constraint, const MatchOptions& opts);
 
 }  // namespace scangate::version

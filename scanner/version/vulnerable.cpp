@@ -5,8 +5,7 @@ namespace {
 
 // True when `installed` satisfies any of the lists' entries. Every entry is checked, so a
 // malformed one is reported even when an earlier one matched (Trivy parses the whole "||" join).
-Result<bool> any_satisfied(Scheme scheme, std::string_view installed,
-                           const std::vector<std::string>& first,
+Result<bool> any_satisfied(Scheme scheme, std::string_view installed, const std::vector<std::string>& first,
                            const std::vector<std::string>* second, const MatchOptions& opts) {
   bool any = false;
   for (const auto* list : {&first, second}) {
@@ -22,10 +21,9 @@ Result<bool> any_satisfied(Scheme scheme, std::string_view installed,
 
 }  // namespace
 
-Result<bool> is_vulnerable(Scheme scheme, std::string_view installed,
-                           const std::vector<std::string>& vulnerable,
-                           const std::vector<std::string>& patched,
-                           const std::vector<std::string>& unaffected, const MatchOptions& opts) {
+Result<bool> is_vulnerable(Scheme scheme, std::string_view installed, const std::vector<std::string>& vulnerable,
+                           const std::vector<std::string>& patched, const std::vector<std::string>& unaffected,
+                           const MatchOptions& opts) {
   for (const auto* list : {&vulnerable, &patched}) {
     for (const std::string& c : *list) {
       if (c.empty()) return true;

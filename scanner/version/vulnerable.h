@@ -17,10 +17,8 @@ namespace scangate::version {
 //  4. otherwise vulnerable unless `installed` satisfies one patched or unaffected entry.
 // A version or constraint that does not parse is an Error (Trivy logs it and reports "not
 // vulnerable"). `opts` defaults to include_prerelease, as Trivy's npm and PEP 440 matchers do.
-Result<bool> is_vulnerable(Scheme scheme, std::string_view installed,
-                           const std::vector<std::string>& vulnerable,
-                           const std::vector<std::string>& patched,
-                           const std::vector<std::string>& unaffected,
+Result<bool> is_vulnerable(Scheme scheme, std::string_view installed, const std::vector<std::string>& vulnerable,
+                           const std::vector<std::string>& patched, const std::vector<std::string>& unaffected,
                            const MatchOptions& opts = MatchOptions{true});
 
 }  // namespace scangate::version

@@ -50,10 +50,10 @@ struct Advisory {
   std::string package;    // source package (apk origin, dpkg Source); normalised name for pypi
   AdvisoryKind kind = AdvisoryKind::kAlpineSecdb;
   FixStatus status = FixStatus::kFixed;
-  std::string fixed_version;             // alpine: the secdb key; debian: set when status is kFixed
-  std::vector<OsvRange> ranges;          // OSV only
-  std::vector<std::string> versions;     // OSV explicit affected versions
-  std::string cve_id;                    // the CVE this advisory is about (id or alias); "" if none
+  std::string fixed_version;                // alpine: the secdb key; debian: set when status is kFixed
+  std::vector<OsvRange> ranges;             // OSV only
+  std::vector<std::string> versions;        // OSV explicit affected versions
+  std::string cve_id;                       // the CVE this advisory is about (id or alias); "" if none
   std::optional<Severity> vendor_severity;  // the feed's own (Debian urgency, OSV label)
   Severity severity = Severity::kUnknown;   // resolved (see resolve_severity)
   std::string severity_source;              // "nvd", "ghsa", "debian", ... ("" when UNKNOWN)
@@ -76,7 +76,7 @@ struct VulnDetail {
   std::vector<CvssMetric> cvss;  // NVD v3.1, v3.0, v2 metrics in that order
   std::vector<VulnReference> references;
   std::vector<std::string> aliases;
-  std::string published;      // as the feed prints it
+  std::string published;  // as the feed prints it
   std::string last_modified;
   std::string primary_url;
   std::string cve_id;

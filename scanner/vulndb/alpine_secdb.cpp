@@ -52,9 +52,7 @@ Result<Json> parse_yaml(std::string_view text, std::string_view name) {
   } catch (const YAML::Exception& e) {
     return Error(ErrorKind::kFormat, std::string(name) + ": line " + std::to_string(e.mark.line + 1) + ", column " +
                                          std::to_string(e.mark.column + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, std::string(name) + ": " + e.what());
-  }
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string(name) + ": " + e.what()); }
 }
 
 bool looks_like_json(std::string_view text) {
@@ -89,8 +87,8 @@ Result<ImportStats> walk(const Json& root, std::string_view name, FeedSink& sink
   if (!distro) return distro.error();
   auto release = alpine_release(distro.value());
   if (!release)
-    return Error(ErrorKind::kFormat, std::string(name) + ": distroversion: expected \"vX.Y\" or \"edge\", got \"" +
-                                         distro.value() + "\"");
+    return Error(ErrorKind::kFormat,
+                 std::string(name) + ": distroversion: expected \"vX.Y\" or \"edge\", got \"" + distro.value() + "\"");
   auto repo = detail::opt_string(root, "reponame", name, "");
   if (!repo) return repo.error();
   const Json* packages = detail::member(root, "packages");

@@ -13,7 +13,6 @@ namespace scangate::vulndb {
 // non-blank character not being '{'.
 Result<ImportStats> import_alpine_secdb_text(std::string_view text, std::string_view name, FeedSink& sink,
                                              const ProgressFn& progress = {});
-Result<ImportStats> import_alpine_secdb_file(const std::string& path, FeedSink& sink,
-                                             const ProgressFn& progress = {});
+Result<ImportStats> import_alpine_secdb_file(const std::string& path, FeedSink& sink, const ProgressFn& progress = {});
 
 }  // namespace scangate::vulndb

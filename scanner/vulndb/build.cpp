@@ -28,8 +28,7 @@ class DownloadDir {
       std::string tmpl = output + ".download-XXXXXX";
       std::vector<char> buf(tmpl.begin(), tmpl.end());
       buf.push_back('\0');
-      if (!::mkdtemp(buf.data()))
-        return Error(ErrorKind::kIo, "cannot create a download folder next to " + output);
+      if (!::mkdtemp(buf.data())) return Error(ErrorKind::kIo, "cannot create a download folder next to " + output);
       path_ = buf.data();
     }
     return path_ + "/" + std::to_string(++n_);
@@ -95,8 +94,8 @@ class Builder {
       if (page >= opts_.nvd_api.max_pages)
         return Error(ErrorKind::kLimit, src + ": more than " + std::to_string(opts_.nvd_api.max_pages) + " pages");
       if (page > 0) std::this_thread::sleep_for(opts_.nvd_api.page_delay);
-      std::string url = src + (src.find('?') == std::string::npos ? "?" : "&") + "startIndex=" +
-                        std::to_string(start) + "&resultsPerPage=" + std::to_string(opts_.nvd_api.results_per_page);
+      std::string url = src + (src.find('?') == std::string::npos ? "?" : "&") + "startIndex=" + std::to_string(start) +
+                        "&resultsPerPage=" + std::to_string(opts_.nvd_api.results_per_page);
       auto body = fetch_to_string(url, fo);
       if (!body) return body.error();
       auto info = import_nvd_text(body.value(), url, w_, &stats);

@@ -38,18 +38,15 @@ Result<std::vector<SourceInfo>> sources_from_json(const std::string& json) {
       si.stats.skipped = s.value("skipped", std::size_t{0});
       out.push_back(std::move(si));
     }
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, std::string("meta.sources: ") + e.what());
-  }
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string("meta.sources: ") + e.what()); }
   return out;
 }
 
 std::string counts_to_json(const DbInfo& info) {
   Json by = Json::object();
   for (const auto& [eco, n] : info.advisories_by_ecosystem) by[eco] = n;
-  return dump_compact(Json{{"advisories", info.advisories},
-                           {"vulnerabilities", info.vulnerabilities},
-                           {"advisories_by_ecosystem", by}});
+  return dump_compact(Json{
+      {"advisories", info.advisories}, {"vulnerabilities", info.vulnerabilities}, {"advisories_by_ecosystem", by}});
 }
 
 Result<void> counts_from_json(const std::string& json, DbInfo& info) {
@@ -61,9 +58,7 @@ Result<void> counts_from_json(const std::string& json, DbInfo& info) {
     info.vulnerabilities = j.value().value("vulnerabilities", std::size_t{0});
     if (auto it = j.value().find("advisories_by_ecosystem"); it != j.value().end() && it->is_object())
       for (const auto& [eco, n] : it->items()) info.advisories_by_ecosystem[eco] = n.get<std::size_t>();
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, std::string("meta.counts: ") + e.what());
-  }
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string("meta.counts: ") + e.what()); }
   return Ok();
 }
 

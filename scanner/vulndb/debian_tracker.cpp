@@ -108,8 +108,7 @@ Result<ImportStats> import_debian_tracker_text(std::string_view text, std::strin
     if (progress && ++packages_seen % 5000 == 0)
       progress(std::string(name) + ": " + std::to_string(packages_seen) + " source packages");
   }
-  if (progress)
-    progress(std::string(name) + ": debian tracker: " + std::to_string(stats.advisories) + " advisories");
+  if (progress) progress(std::string(name) + ": debian tracker: " + std::to_string(stats.advisories) + " advisories");
   return stats;
 }
 

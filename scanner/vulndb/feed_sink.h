@@ -37,7 +37,7 @@ struct VulnerabilityRecord {
   std::vector<std::string> aliases;
   std::string published;
   std::string last_modified;
-  NvdMetrics metrics;                   // NVD only
+  NvdMetrics metrics;                     // NVD only
   std::optional<Severity> ghsa_severity;  // OSV GHSA records
   std::optional<Severity> feed_severity;  // OSV records' own label
   std::string feed_severity_source;

@@ -62,12 +62,14 @@ Result<int> attempt(const UrlParts& u, const std::string& url, const FetchOption
       });
   retryable = false;
   if (too_big)
-    return Error(ErrorKind::kLimit, "downloading " + url + ": larger than " + std::to_string(opts.max_bytes) + " bytes");
+    return Error(ErrorKind::kLimit,
+                 "downloading " + url + ": larger than " + std::to_string(opts.max_bytes) + " bytes");
   if (sink_failed) return Error(ErrorKind::kIo, "downloading " + url + ": cannot write the download");
   if (status != 0 && (status < 200 || status >= 300)) {
     retryable = status == 429 || status >= 500;
-    return Error(status == 404 ? ErrorKind::kNotFound : status == 401 || status == 403 ? ErrorKind::kAuth
-                                                                                         : ErrorKind::kNetwork,
+    return Error(status == 404                    ? ErrorKind::kNotFound
+                 : status == 401 || status == 403 ? ErrorKind::kAuth
+                                                  : ErrorKind::kNetwork,
                  "downloading " + url + ": HTTP " + std::to_string(status));
   }
   if (!res) {
@@ -77,8 +79,8 @@ Result<int> attempt(const UrlParts& u, const std::string& url, const FetchOption
   return status;
 }
 
-Result<void> fetch(const std::string& url, const FetchOptions& opts,
-                   const std::function<void()>& restart, const std::function<bool(const char*, std::size_t)>& sink) {
+Result<void> fetch(const std::string& url, const FetchOptions& opts, const std::function<void()>& restart,
+                   const std::function<bool(const char*, std::size_t)>& sink) {
   auto u = split_url(url);
   if (!u) return u.error();
   for (int i = 0;; ++i) {

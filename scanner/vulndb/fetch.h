@@ -15,9 +15,9 @@ namespace scangate::vulndb {
 struct FetchOptions {
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds read_timeout{300};
-  std::uint64_t max_bytes = 8ull << 30;  // per download
-  std::string ca_file;                   // empty: the system CA store
-  int retries = 2;                       // after network errors, 429 and 5xx
+  std::uint64_t max_bytes = 8ull << 30;         // per download
+  std::string ca_file;                          // empty: the system CA store
+  int retries = 2;                              // after network errors, 429 and 5xx
   std::chrono::milliseconds retry_delay{2000};  // multiplied by the attempt number
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -18,9 +18,7 @@ Result<Json> parse_json(std::string_view text, std::string_view name) {
     std::string where = e.byte >= text.size() ? " (unexpected end of input: truncated file?)" : "";
     return Error(ErrorKind::kFormat, std::string(name) + ": byte " + std::to_string(e.byte) + ": " + what + where +
                                          "; re-download the feed");
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, std::string(name) + ": " + e.what());
-  }
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string(name) + ": " + e.what()); }
 }
 
 const char* json_type_name(const Json& j) {

@@ -38,7 +38,7 @@ Result<const Json*> opt_array(const Json& obj, const char* key, std::string_view
 Result<std::string> req_string(const Json& obj, const char* key, std::string_view name, const std::string& path);
 
 std::string join_path(const std::string& path, std::string_view key);  // "a.b" / "b"
-std::string index_path(const std::string& path, std::size_t i);         // "a[3]"
+std::string index_path(const std::string& path, std::size_t i);        // "a[3]"
 
 // Serialises without throwing on invalid UTF-8 (replaced).
 std::string dump_compact(const Json& j);

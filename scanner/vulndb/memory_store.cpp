@@ -20,7 +20,8 @@ void MemoryVulnStore::add(VulnDetail d) {
 
 Result<std::vector<Advisory>> MemoryVulnStore::advisories(std::string_view ecosystem, std::string_view release,
                                                           std::string_view package) const {
-  auto it = advisories_.find({std::string(ecosystem), std::string(release), normalize_package_name(ecosystem, package)});
+  auto it =
+      advisories_.find({std::string(ecosystem), std::string(release), normalize_package_name(ecosystem, package)});
   if (it == advisories_.end()) return std::vector<Advisory>{};
   return it->second;
 }

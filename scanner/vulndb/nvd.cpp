@@ -45,7 +45,8 @@ Result<std::vector<CvssMetric>> parse_metrics(const Json& metrics, const char* k
     if (!vec) return vec.error();
     auto score = number_at(*data, "baseScore", name, dp);
     if (!score) return score.error();
-    auto sev = v2 ? detail::opt_string(m, "baseSeverity", name, p) : detail::opt_string(*data, "baseSeverity", name, dp);
+    auto sev =
+        v2 ? detail::opt_string(m, "baseSeverity", name, p) : detail::opt_string(*data, "baseSeverity", name, dp);
     if (!sev) return sev.error();
     cm.source = source.value();
     cm.type = type.value();

@@ -22,11 +22,20 @@ constexpr std::size_t kMaxRecordBytes = 64u << 20;  // one OSV record; real ones
 
 // Ecosystems the OSV schema defines that scangate does not match yet: skipped, not an error.
 constexpr std::array<std::string_view, 40> kOtherOsvEcosystems{
-    "AlmaLinux", "Android", "Bioconductor", "Bitnami", "Chainguard", "CRAN", "crates.io", "GHC",
-    "GitHub Actions", "Go", "Hackage", "Hex", "Linux", "Mageia", "Maven", "MinimOS", "NuGet", "openEuler",
-    "openSUSE", "OSS-Fuzz", "Packagist", "Photon OS", "Pub", "Red Hat", "Rocky Linux", "RubyGems", "SUSE",
-    "SwiftURL", "Ubuntu", "Wolfi", "ConanCenter", "CleanStart", "Echo", "Azure Linux", "Haskell", "Julia",
-    "opam", "Kubernetes", "BellSoft Hardened Containers", "VSCode"};
+    "AlmaLinux",   "Android",    "Bioconductor",
+    "Bitnami",     "Chainguard", "CRAN",
+    "crates.io",   "GHC",        "GitHub Actions",
+    "Go",          "Hackage",    "Hex",
+    "Linux",       "Mageia",     "Maven",
+    "MinimOS",     "NuGet",      "openEuler",
+    "openSUSE",    "OSS-Fuzz",   "Packagist",
+    "Photon OS",   "Pub",        "Red Hat",
+    "Rocky Linux", "RubyGems",   "SUSE",
+    "SwiftURL",    "Ubuntu",     "Wolfi",
+    "ConanCenter", "CleanStart", "Echo",
+    "Azure Linux", "Haskell",    "Julia",
+    "opam",        "Kubernetes", "BellSoft Hardened Containers",
+    "VSCode"};
 
 struct EcoKey {
   std::string ecosystem, release;
@@ -101,10 +110,9 @@ Result<std::optional<OsvRange>> parse_range(const Json& r, std::string_view name
     std::string p = detail::index_path(ep, i);
     if (!e.is_object()) return detail::type_error(name, p, "object", e);
     bool found = false;
-    for (auto [key, t] : {std::pair{"introduced", OsvEvent::Type::kIntroduced},
-                          std::pair{"fixed", OsvEvent::Type::kFixed},
-                          std::pair{"last_affected", OsvEvent::Type::kLastAffected},
-                          std::pair{"limit", OsvEvent::Type::kLimit}}) {
+    for (auto [key, t] :
+         {std::pair{"introduced", OsvEvent::Type::kIntroduced}, std::pair{"fixed", OsvEvent::Type::kFixed},
+          std::pair{"last_affected", OsvEvent::Type::kLastAffected}, std::pair{"limit", OsvEvent::Type::kLimit}}) {
       const Json* v = detail::member(e, key);
       if (!v) continue;
       if (!v->is_string()) return detail::type_error(name, detail::join_path(p, key), "string", *v);
@@ -113,8 +121,8 @@ Result<std::optional<OsvRange>> parse_range(const Json& r, std::string_view name
       break;
     }
     if (!found)
-      return Error(ErrorKind::kFormat, std::string(name) + ": " + p +
-                                           ": expected one of introduced, fixed, last_affected, limit");
+      return Error(ErrorKind::kFormat,
+                   std::string(name) + ": " + p + ": expected one of introduced, fixed, last_affected, limit");
   }
   return std::optional<OsvRange>(std::move(out));
 }

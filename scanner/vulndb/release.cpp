@@ -8,8 +8,15 @@ namespace scangate::vulndb {
 
 std::optional<std::string> debian_release_for_codename(std::string_view codename) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kCodenames{{
-      {"jessie", "8"}, {"stretch", "9"}, {"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"},
-      {"trixie", "13"}, {"forky", "14"}, {"duke", "15"}, {"sid", "unstable"},
+      {"jessie", "8"},
+      {"stretch", "9"},
+      {"buster", "10"},
+      {"bullseye", "11"},
+      {"bookworm", "12"},
+      {"trixie", "13"},
+      {"forky", "14"},
+      {"duke", "15"},
+      {"sid", "unstable"},
   }};
   for (const auto& [name, release] : kCodenames)
     if (name == codename) return std::string(release);

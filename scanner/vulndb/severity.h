@@ -49,12 +49,12 @@ struct ResolvedSeverity {
 ResolvedSeverity resolve_nvd_severity(const NvdMetrics& metrics);
 
 struct SeverityInputs {
-  std::optional<Severity> feed;        // the advisory feed's own severity
-  std::string feed_source;             // e.g. "ubuntu", "osv"
-  std::optional<Severity> ghsa;        // GHSA database_specific.severity
-  std::optional<ResolvedSeverity> nvd; // resolve_nvd_severity() of the CVE's NVD record; nullopt = no record
-  std::optional<Severity> fallback;    // used only when NVD gives none (Debian urgency)
-  std::string fallback_source;         // e.g. "debian"
+  std::optional<Severity> feed;         // the advisory feed's own severity
+  std::string feed_source;              // e.g. "ubuntu", "osv"
+  std::optional<Severity> ghsa;         // GHSA database_specific.severity
+  std::optional<ResolvedSeverity> nvd;  // resolve_nvd_severity() of the CVE's NVD record; nullopt = no record
+  std::optional<Severity> fallback;     // used only when NVD gives none (Debian urgency)
+  std::string fallback_source;          // e.g. "debian"
 };
 
 // feed -> ghsa -> NVD -> fallback -> UNKNOWN.

@@ -51,8 +51,8 @@ Result<std::vector<OsvRange>> ranges_from_json(const std::string& text) {
     if (events == r.end() || !events->is_array()) continue;
     for (const Json& e : *events) {
       if (!e.is_object()) continue;
-      for (auto t : {OsvEvent::Type::kIntroduced, OsvEvent::Type::kFixed, OsvEvent::Type::kLastAffected,
-                     OsvEvent::Type::kLimit})
+      for (auto t :
+           {OsvEvent::Type::kIntroduced, OsvEvent::Type::kFixed, OsvEvent::Type::kLastAffected, OsvEvent::Type::kLimit})
         if (auto it = e.find(to_string(t)); it != e.end() && it->is_string())
           range.events.push_back(OsvEvent{t, it->get<std::string>()});
     }
@@ -101,8 +101,8 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path) {
   }
   auto impl = std::make_unique<Impl>();
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file_uri(path).c_str(), &raw,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(file_uri(path).c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
   impl->db.reset(raw);
   if (rc != SQLITE_OK) return Error(ErrorKind::kIo, "cannot open " + what + ": " + sqlite3_errmsg(raw));
   sqlite3* db = raw;
@@ -127,11 +127,16 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path) {
     while ((step = sqlite3_step(meta.value().get())) == SQLITE_ROW) {
       std::string k = detail::column_text(meta.value().get(), 0);
       std::string v = detail::column_text(meta.value().get(), 1);
-      if (k == "schema_version") info.schema_version = std::atoi(v.c_str());
-      else if (k == "built_at") info.built_at = v;
-      else if (k == "revision") info.revision = v;
-      else if (k == "sources") sources = v;
-      else if (k == "counts") counts = v;
+      if (k == "schema_version")
+        info.schema_version = std::atoi(v.c_str());
+      else if (k == "built_at")
+        info.built_at = v;
+      else if (k == "revision")
+        info.revision = v;
+      else if (k == "sources")
+        sources = v;
+      else if (k == "counts")
+        counts = v;
     }
     if (step != SQLITE_DONE) return corrupt(sqlite3_errmsg(db));
     if (info.schema_version != kSchemaVersion)
@@ -200,8 +205,8 @@ Result<std::vector<Advisory>> VulnDb::advisories(std::string_view ecosystem, std
   }
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
-    return Error(ErrorKind::kIo, "vulnerability DB " + info_.path + ": look-up failed: " +
-                                     sqlite3_errmsg(impl_->db.get()));
+    return Error(ErrorKind::kIo,
+                 "vulnerability DB " + info_.path + ": look-up failed: " + sqlite3_errmsg(impl_->db.get()));
   return out;
 }
 
@@ -216,8 +221,8 @@ Result<std::optional<VulnDetail>> VulnDb::detail(std::string_view vuln_id) const
   }
   if (rc != SQLITE_ROW) {
     sqlite3_reset(s);
-    return Error(ErrorKind::kIo, "vulnerability DB " + info_.path + ": look-up failed: " +
-                                     sqlite3_errmsg(impl_->db.get()));
+    return Error(ErrorKind::kIo,
+                 "vulnerability DB " + info_.path + ": look-up failed: " + sqlite3_errmsg(impl_->db.get()));
   }
   VulnDetail d;
   d.vuln_id = detail::column_text(s, 0);
@@ -237,8 +242,8 @@ Result<std::optional<VulnDetail>> VulnDb::detail(std::string_view vuln_id) const
   try {
     decode_detail_json(cvss, refs, d);
   } catch (const std::exception& e) {
-    return Error(ErrorKind::kFormat, "vulnerability DB " + info_.path + ": " + d.vuln_id +
-                                         ": damaged record (" + e.what() + "); rebuild the DB");
+    return Error(ErrorKind::kFormat, "vulnerability DB " + info_.path + ": " + d.vuln_id + ": damaged record (" +
+                                         e.what() + "); rebuild the DB");
   }
   return std::optional<VulnDetail>(std::move(d));
 }
@@ -261,7 +266,8 @@ void VulnDb::decode_detail_json(const std::string& cvss, const std::string& refs
   if (!refs.empty()) {
     auto j = detail::parse_json(refs, "vulnerability.references_json");
     if (!j) throw std::runtime_error(j.error().message);
-    for (const Json& r : j.value()) d.references.push_back({r.value("url", std::string()), r.value("source", std::string())});
+    for (const Json& r : j.value())
+      d.references.push_back({r.value("url", std::string()), r.value("source", std::string())});
   }
 }
 

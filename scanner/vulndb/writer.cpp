@@ -48,8 +48,12 @@ std::string cvss_to_json(const NvdMetrics& m) {
   Json arr = Json::array();
   auto add = [&](const char* key, const std::vector<CvssMetric>& list) {
     for (const auto& c : list)
-      arr.push_back(Json{{"metric", key},      {"source", c.source}, {"type", c.type},
-                         {"version", c.version}, {"vector", c.vector}, {"score", c.score},
+      arr.push_back(Json{{"metric", key},
+                         {"source", c.source},
+                         {"type", c.type},
+                         {"version", c.version},
+                         {"vector", c.vector},
+                         {"score", c.score},
                          {"severity", c.base_severity}});
   };
   add("cvssMetricV31", m.v31);
@@ -182,8 +186,8 @@ Result<std::unique_ptr<VulnDbWriter>> VulnDbWriter::create(const std::string& ou
   buf.push_back('\0');
   int fd = ::mkstemp(buf.data());
   if (fd < 0)
-    return Error(ErrorKind::kIo, "cannot create a temporary file next to " + output_path + ": " +
-                                     std::strerror(errno) + " (is the folder writable?)");
+    return Error(ErrorKind::kIo, "cannot create a temporary file next to " + output_path + ": " + std::strerror(errno) +
+                                     " (is the folder writable?)");
   ::close(fd);
   std::string temp(buf.data());
 
@@ -195,10 +199,10 @@ Result<std::unique_ptr<VulnDbWriter>> VulnDbWriter::create(const std::string& ou
   std::unique_ptr<VulnDbWriter> w(new VulnDbWriter(std::move(impl), output_path, temp));
   if (rc != SQLITE_OK) return detail::sqlite_error(raw, "opening " + temp);
   sqlite3* db = w->impl_->db.get();
-  std::string pragmas = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
-                        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA application_id=" +
-                        std::to_string(kApplicationId) + "; PRAGMA user_version=" + std::to_string(kSchemaVersion) +
-                        ";";
+  std::string pragmas =
+      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA application_id=" +
+      std::to_string(kApplicationId) + "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";";
   SG_TRY(detail::exec(db, pragmas.c_str()));
   SG_TRY(detail::exec(db, "BEGIN"));
   SG_TRY(detail::exec(db, kSchemaSql));
@@ -416,15 +420,15 @@ Result<DbInfo> VulnDbWriter::commit(std::chrono::system_clock::time_point built_
           false);
       !r)
     return fail(r.error());
-  if (auto r = resolve_table(
-          db,
-          "SELECT a.id, a.vendor_severity, a.vendor_source, a.vendor_is_fallback, a.ghsa_severity, "
-          "COALESCE(n.has_nvd, 0), n.nvd_severity, n.nvd_basis FROM advisory a LEFT JOIN vulnerability n "
-          "ON a.cve_id <> '' AND n.vuln_id = a.cve_id AND n.has_nvd = 1",
-          "resolved_a", "INTEGER",
-          "UPDATE advisory SET severity=r.severity, severity_source=r.source, severity_basis=r.basis "
-          "FROM resolved_a AS r WHERE r.k = advisory.id",
-          true);
+  if (auto r =
+          resolve_table(db,
+                        "SELECT a.id, a.vendor_severity, a.vendor_source, a.vendor_is_fallback, a.ghsa_severity, "
+                        "COALESCE(n.has_nvd, 0), n.nvd_severity, n.nvd_basis FROM advisory a LEFT JOIN vulnerability n "
+                        "ON a.cve_id <> '' AND n.vuln_id = a.cve_id AND n.has_nvd = 1",
+                        "resolved_a", "INTEGER",
+                        "UPDATE advisory SET severity=r.severity, severity_source=r.source, severity_basis=r.basis "
+                        "FROM resolved_a AS r WHERE r.k = advisory.id",
+                        true);
       !r)
     return fail(r.error());
 

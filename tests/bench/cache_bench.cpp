@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
   o.db_revision = [] { return std::string("bench"); };
   // The report goes to the (no-op) CSPM sink once, then the entry drops its text, as in the
   // webhook.
-  Engine engine(o, scanner, std::make_shared<NoResolver>(), [](const ScanRecord&) {},
-                [&current] { return current; });
+  Engine engine(
+      o, scanner, std::make_shared<NoResolver>(), [](const ScanRecord&) {}, [&current] { return current; });
 
   const long before = rss_kib("VmRSS:");
   std::size_t denied = 0;
@@ -125,8 +125,9 @@ int main(int argc, char** argv) {
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
   }
   std::sort(us.begin(), us.end());
-  std::printf("cache-hit decision (request built outside the timing): p50 %.2f µs, p99 %.2f µs over %zu look-ups; "
-              "VmHWM %.1f MB\n",
-              us[us.size() / 2], us[us.size() * 99 / 100], lookups, rss_kib("VmHWM:") / 1024.0);
+  std::printf(
+      "cache-hit decision (request built outside the timing): p50 %.2f µs, p99 %.2f µs over %zu look-ups; "
+      "VmHWM %.1f MB\n",
+      us[us.size() / 2], us[us.size() * 99 / 100], lookups, rss_kib("VmHWM:") / 1024.0);
   return 0;
 }

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   for (const auto& a : analyzers.all())
     if (a->required("lib/apk/db/installed")) inv.packages = a->analyze({"lib/apk/db/installed", db_text})->packages;
 
-  std::printf("%-12s %12s %10s %12s %14s %10s\n", "synthetic", "build_s", "size_MB", "open_ms(p50)", "match_us/pkg", "findings");
+  std::printf("%-12s %12s %10s %12s %14s %10s\n", "synthetic", "build_s", "size_MB", "open_ms(p50)", "match_us/pkg",
+              "findings");
   for (size_t n : {size_t{0}, size_t{1000}, size_t{10000}, size_t{100000}}) {
     std::string path = out + "/bench-" + std::to_string(n) + ".sqlite";
     auto t0 = Clock::now();
@@ -117,8 +118,9 @@ int main(int argc, char** argv) {
     double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
     std::printf("%-12zu %12.2f %10.1f %12.3f %14.1f %10zu\n", n, build_s, mb, median(opens), median(matches), findings);
   }
-  std::printf("(match = all %zu packages of python:3.6.15-alpine3.14 matched on a freshly opened DB, first run "
-              "included; median of 20)\n",
-              inv.packages.size());
+  std::printf(
+      "(match = all %zu packages of python:3.6.15-alpine3.14 matched on a freshly opened DB, first run "
+      "included; median of 20)\n",
+      inv.packages.size());
   return 0;
 }

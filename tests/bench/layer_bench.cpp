@@ -34,8 +34,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     MemoryBlob blob(bytes);
     auto t0 = Clock::now();
-    auto res = walk_layer(blob, LayerRef{"", "", 0}, [&](std::string_view p, uint64_t) { return analyzers.any_required(p); },
-                          WalkLimits{});
+    auto res = walk_layer(
+        blob, LayerRef{"", "", 0}, [&](std::string_view p, uint64_t) { return analyzers.any_required(p); },
+        WalkLimits{});
     walk.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!res.ok()) {
       std::fprintf(stderr, "walk failed: %s\n", res.error().message.c_str());

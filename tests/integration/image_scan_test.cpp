@@ -78,7 +78,8 @@ TEST_CASE("each Alpine image's inventory equals its own apk database", "[registr
   for (std::string v : {"3.10.9", "3.15.11", "3.18.9", "3.20.3"}) {
     CAPTURE(v);
     std::string key = "ALPINE_" + v;
-    for (auto& c : key) if (c == '.') c = '_';
+    for (auto& c : key)
+      if (c == '.') c = '_';
     int code = -1;
     std::string err;
     Json bom = scan_sbom({env.at("REGISTRY") + "/alpine:" + v}, &code, &err);
@@ -142,8 +143,8 @@ TEST_CASE("the reconstructed python:3.6 image lists the apk database it was buil
   auto env = fixture_env();
   Json bom = scan_sbom({env.at("REGISTRY") + "/" + env.at("IMAGE_PYTHON_3_6")});
   REQUIRE(bom.is_object());
-  PkgSet expected =
-      apk_db_pairs(scangate::test::read_file(scangate::test::testdata("scenario/installed/python-3.6.15-alpine3.14.installed")));
+  PkgSet expected = apk_db_pairs(
+      scangate::test::read_file(scangate::test::testdata("scenario/installed/python-3.6.15-alpine3.14.installed")));
   CHECK(libraries(bom) == expected);
   // A package is attributed to the layer since which it has been present: the base layer when
   // the base image's own database already had the same name and version, else the layer that

@@ -148,15 +148,19 @@ struct Webhook {
 };
 
 inline std::unique_ptr<Webhook> start_webhook(const std::map<std::string, std::string>& env,
-                                       const std::vector<std::string>& extra_args = {}) {
+                                              const std::vector<std::string>& extra_args = {}) {
   auto w = std::make_unique<Webhook>();
   w->dir = scangate::test::make_temp_dir("sg-webhook");
   const std::string d = w->dir;
   make_certificates(d);
 
-  std::vector<std::string> argv = {SCANGATE_WEBHOOK, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                                   "--tls-cert-file", d + "/tls.crt", "--tls-private-key-file", d + "/tls.key",
-                                   "--db", scenario_db(), "--insecure-registry", env.at("REGISTRY")};
+  std::vector<std::string> argv = {SCANGATE_WEBHOOK,  "--listen",
+                                   "127.0.0.1:0",     "--metrics-listen",
+                                   "127.0.0.1:0",     "--tls-cert-file",
+                                   d + "/tls.crt",    "--tls-private-key-file",
+                                   d + "/tls.key",    "--db",
+                                   scenario_db(),     "--insecure-registry",
+                                   env.at("REGISTRY")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   w->proc.spawn(argv, d + "/webhook.log");
   auto m = w->proc.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
@@ -185,7 +189,7 @@ struct HttpReply {
 
 // POSTs the file `body_file` to the webhook's TLS port.
 inline HttpReply post_file(const Webhook& w, const std::string& body_file, const std::string& content_type,
-                    const std::string& target = "/validate?timeout=30s") {
+                           const std::string& target = "/validate?timeout=30s") {
   auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "60", "-w", "\n%{http_code}", "--cacert",
                         w.dir + "/ca.pem", "-H", "Content-Type: " + content_type, "--data-binary", "@" + body_file,
                         "https://127.0.0.1:" + std::to_string(w.https_port) + target});
@@ -219,8 +223,8 @@ inline Json post(Webhook& w, const Json& review, std::string* code = nullptr) {
 }
 
 inline std::string metrics_text(const Webhook& w) {
-  auto r = run_process({"/usr/bin/curl", "-s", "--max-time", "30",
-                        "http://127.0.0.1:" + std::to_string(w.metrics_port) + "/metrics"});
+  auto r = run_process(
+      {"/usr/bin/curl", "-s", "--max-time", "30", "http://127.0.0.1:" + std::to_string(w.metrics_port) + "/metrics"});
   REQUIRE(r.exit_code == 0);
   return r.out;
 }

@@ -59,8 +59,9 @@ const std::string kHeader = "apiVersion: scangate.io/v1alpha1\nkind: Policy\n";
 }  // namespace
 
 TEST_CASE("policy check: a good file passes, a bad one names each line and key", "[policy]") {
-  Case good(kHeader + "mode: warn\nlimits: {CRITICAL: 0, HIGH: 10}\nexemptNamespaces: [kube-system]\n"
-                      "exceptions:\n  - id: GHSA-*\n    expires: 2099-01-31\n    reason: SEC-1\n");
+  Case good(kHeader +
+            "mode: warn\nlimits: {CRITICAL: 0, HIGH: 10}\nexemptNamespaces: [kube-system]\n"
+            "exceptions:\n  - id: GHSA-*\n    expires: 2099-01-31\n    reason: SEC-1\n");
   auto ok = run_process({SCANGATE_CLI, "policy", "check", good.policy});
   CAPTURE(ok.err);
   CHECK(ok.exit_code == 0);
@@ -101,7 +102,8 @@ void swap_file(const std::string& path, const std::string& text) {
 // Waits until the webhook's policy reload counter for `result` exceeds `before`.
 bool wait_reloads(scangate::it::Webhook& w, const std::string& result, double before) {
   const std::string name = "scangate_policy_reloads_total{result=\"" + result + "\"}";
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30); std::chrono::steady_clock::now() < until;) {
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < until;) {
     if (metric_sum(metrics_text(w), name) > before) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -143,8 +145,7 @@ TEST_CASE("policy: the pipeline gate, policy explain and the webhook agree on th
   };
   const std::string all_critical_excepted = [&] {
     std::string y = "exceptions:\n";
-    for (const auto& id : critical)
-      y += "  - id: " + id + "\n    expires: 2099-12-31\n    reason: \"SEC-1 tracked\"\n";
+    for (const auto& id : critical) y += "  - id: " + id + "\n    expires: 2099-12-31\n    reason: \"SEC-1 tracked\"\n";
     return y;
   }();
   const std::vector<Expect> cases = {
@@ -193,8 +194,8 @@ TEST_CASE("policy: the pipeline gate, policy explain and the webhook agree on th
       CHECK(gate.err.find(c.cli_says) != std::string::npos);
     }
     // policy explain on the saved report, judged as the webhook judges that namespace.
-    auto explain = run_process({SCANGATE_CLI, "policy", "explain", "--policy", policy, "--namespace", c.ns,
-                                dir + "/report.json"});
+    auto explain =
+        run_process({SCANGATE_CLI, "policy", "explain", "--policy", policy, "--namespace", c.ns, dir + "/report.json"});
     CAPTURE(explain.out, explain.err);
     CHECK(explain.exit_code == (c.allowed ? 0 : 1));
     CHECK((explain.out + explain.err).find(c.cli_says) != std::string::npos);

@@ -32,16 +32,19 @@ struct Receiver {
 
   // Starts (or restarts, on the same port) `scangate cspm-receiver`.
   void start(int port = 0) {
-    std::vector<std::string> argv = {SCANGATE_CLI, "cspm-receiver", "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--dir", dir + "/received", "--token-file", dir + "/token", "--tenant-id", "7"};
+    std::vector<std::string> argv = {SCANGATE_CLI,   "cspm-receiver",
+                                     "--listen",     "127.0.0.1:" + std::to_string(port),
+                                     "--dir",        dir + "/received",
+                                     "--token-file", dir + "/token",
+                                     "--tenant-id",  "7"};
     if (tls) {
       for (const char* a : {"--tls-cert-file", "tls.crt", "--tls-private-key-file", "tls.key"})
         argv.push_back(a[0] == '-' ? std::string(a) : dir + "/" + a);
     }
     size_t from = sfs::exists(dir + "/receiver.log") ? sfs::file_size(dir + "/receiver.log") : 0;
     proc.spawn(argv, dir + "/receiver.log");
-    auto m = proc.wait_for(std::regex("listening on (https?://127\\.0\\.0\\.1:[0-9]+)"), scangate::it::kStartTimeout,
-                           from);
+    auto m =
+        proc.wait_for(std::regex("listening on (https?://127\\.0\\.0\\.1:[0-9]+)"), scangate::it::kStartTimeout, from);
     INFO(scangate::test::read_file(dir + "/receiver.log"));
     REQUIRE(!m.empty());
     url = m.at(1);
@@ -93,7 +96,8 @@ size_t count_files(const std::string& dir, const std::string& suffix) {
 std::set<std::string> vulnerability_ids(const Json& report) {
   std::set<std::string> ids;
   for (const auto& res : report.value("Results", Json::array()))
-    for (const auto& v : res.value("Vulnerabilities", Json::array())) ids.insert(v["VulnerabilityID"].get<std::string>());
+    for (const auto& v : res.value("Vulnerabilities", Json::array()))
+      ids.insert(v["VulnerabilityID"].get<std::string>());
   return ids;
 }
 
@@ -110,10 +114,28 @@ TEST_CASE("image --upload: the report reaches the receiver over HTTPS and the ga
   auto rcv = make_receiver(/*tls=*/true);
   const std::string spool = rcv->dir + "/spool";
   auto scan = [&](const std::string& image) {
-    return run_process({SCANGATE_CLI, "image", "--db", scenario_db(), "--severity", "CRITICAL", "--exit-code", "1",
-                        "--upload", "--cspm-url", rcv->url, "--tenant-id", "7", "--label", "ci-pipeline",
-                        "--token-file", rcv->dir + "/token", "--cspm-cacert", rcv->dir + "/ca.pem", "--spool-dir",
-                        spool, env.at("REGISTRY") + "/" + image});
+    return run_process({SCANGATE_CLI,
+                        "image",
+                        "--db",
+                        scenario_db(),
+                        "--severity",
+                        "CRITICAL",
+                        "--exit-code",
+                        "1",
+                        "--upload",
+                        "--cspm-url",
+                        rcv->url,
+                        "--tenant-id",
+                        "7",
+                        "--label",
+                        "ci-pipeline",
+                        "--token-file",
+                        rcv->dir + "/token",
+                        "--cspm-cacert",
+                        rcv->dir + "/ca.pem",
+                        "--spool-dir",
+                        spool,
+                        env.at("REGISTRY") + "/" + image});
   };
 
   auto vulnerable = scan(env.at("IMAGE_PYTHON_3_6"));
@@ -147,10 +169,10 @@ TEST_CASE("image --upload: the report reaches the receiver over HTTPS and the ga
 TEST_CASE("image --upload --format cyclonedx sends the SBOM as data_type SBOM", "[registry][upload]") {
   auto env = fixture_env();
   auto rcv = make_receiver(/*tls=*/false);
-  auto r = run_process({SCANGATE_CLI, "image", "--quiet", "--scanners", "pkg", "--format", "cyclonedx", "--output",
-                        rcv->dir + "/sbom.json", "--upload", "--cspm-url", rcv->url, "--tenant-id", "7",
-                        "--token-file", rcv->dir + "/token", "--spool-dir", rcv->dir + "/spool",
-                        env.at("REGISTRY") + "/alpine:3.20.3"});
+  auto r =
+      run_process({SCANGATE_CLI, "image", "--quiet", "--scanners", "pkg", "--format", "cyclonedx", "--output",
+                   rcv->dir + "/sbom.json", "--upload", "--cspm-url", rcv->url, "--tenant-id", "7", "--token-file",
+                   rcv->dir + "/token", "--spool-dir", rcv->dir + "/spool", env.at("REGISTRY") + "/alpine:3.20.3"});
   CAPTURE(r.err);
   CHECK(r.exit_code == 0);
   auto got = rcv->received();
@@ -168,9 +190,22 @@ TEST_CASE("image --upload: a refused token is exit 4 and dead-lettered, or a war
   const std::string wrong = "wrong-" + kToken;
   std::ofstream(rcv->dir + "/wrong-token") << wrong;
   const std::string spool = rcv->dir + "/spool";
-  std::vector<std::string> argv = {SCANGATE_CLI, "image", "--quiet", "--db", scenario_db(), "--severity", "CRITICAL",
-                                   "--exit-code", "1", "--upload", "--cspm-url", rcv->url, "--token-file",
-                                   rcv->dir + "/wrong-token", "--spool-dir", spool,
+  std::vector<std::string> argv = {SCANGATE_CLI,
+                                   "image",
+                                   "--quiet",
+                                   "--db",
+                                   scenario_db(),
+                                   "--severity",
+                                   "CRITICAL",
+                                   "--exit-code",
+                                   "1",
+                                   "--upload",
+                                   "--cspm-url",
+                                   rcv->url,
+                                   "--token-file",
+                                   rcv->dir + "/wrong-token",
+                                   "--spool-dir",
+                                   spool,
                                    env.at("REGISTRY") + "/alpine:3.15.11"};
   auto r = run_process(argv);
   CAPTURE(r.err);
@@ -211,8 +246,9 @@ TEST_CASE("upload: the receiver is down, then back: every spooled report arrives
   CHECK(count_files(spool + "/pending", ".json") == 2);
 
   rcv->start(port);
-  std::vector<std::string> drain = {SCANGATE_CLI, "upload", "--drain", "--cspm-url", rcv->url, "--tenant-id", "7",
-                                    "--token-file", rcv->dir + "/token", "--spool-dir", spool};
+  std::vector<std::string> drain = {SCANGATE_CLI,  "upload", "--drain",      "--cspm-url",        rcv->url,
+                                    "--tenant-id", "7",      "--token-file", rcv->dir + "/token", "--spool-dir",
+                                    spool};
   auto d = run_process(drain);
   CAPTURE(d.err);
   CHECK(d.exit_code == 0);
@@ -232,15 +268,16 @@ TEST_CASE("upload: the receiver is down, then back: every spooled report arrives
 TEST_CASE("image --upload: settings are checked before the pull, and flags need --upload", "[upload]") {
   auto env = fixture_env();
   std::string dir = scangate::test::make_temp_dir("sg-upload-cfg");
-  auto no_url = run_process({SCANGATE_CLI, "image", "--upload", "--spool-dir", dir + "/spool",
-                             env.at("REGISTRY") + "/alpine:3.20.3"},
-                            "", {{"ACCUKNOX_TOKEN", kToken}});
+  auto no_url = run_process(
+      {SCANGATE_CLI, "image", "--upload", "--spool-dir", dir + "/spool", env.at("REGISTRY") + "/alpine:3.20.3"}, "",
+      {{"ACCUKNOX_TOKEN", kToken}});
   CHECK(no_url.exit_code == 2);
   CHECK(no_url.err.find("--cspm-url") != std::string::npos);
   CHECK(no_url.err.find("[") == std::string::npos);  // no progress lines: it stopped before pulling
   check_no_token(no_url);
 
-  auto stray = run_process({SCANGATE_CLI, "image", "--cspm-url", "https://cspm.example", env.at("REGISTRY") + "/alpine:3.20.3"});
+  auto stray =
+      run_process({SCANGATE_CLI, "image", "--cspm-url", "https://cspm.example", env.at("REGISTRY") + "/alpine:3.20.3"});
   CHECK(stray.exit_code == 2);
   CHECK(stray.err.find("--cspm-url only applies with --upload") != std::string::npos);
 }

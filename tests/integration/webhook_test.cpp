@@ -23,17 +23,17 @@
 
 using scangate::it::Child;
 using scangate::it::HttpReply;
+using scangate::it::kStartTimeout;
+using scangate::it::make_certificates;
 using scangate::it::metric_sum;
 using scangate::it::metrics_text;
 using scangate::it::pod_review;
 using scangate::it::post;
 using scangate::it::post_file;
 using scangate::it::post_text;
+using scangate::it::scenario_db;
 using scangate::it::start_webhook;
 using scangate::it::Webhook;
-using scangate::it::kStartTimeout;
-using scangate::it::make_certificates;
-using scangate::it::scenario_db;
 using scangate::test::fixture_env;
 using scangate::test::run_process;
 using Json = nlohmann::json;
@@ -54,19 +54,20 @@ Json review_for(const std::string& uid, const Json& object, const std::string& r
   }
   Json gvk = {{"group", group}, {"version", version}, {"kind", object.at("kind")}};
   Json gvr = {{"group", group}, {"version", version}, {"resource", resource}};
-  Json req = {{"uid", uid},
-              {"kind", gvk},
-              {"resource", gvr},
-              {"requestKind", gvk},
-              {"requestResource", gvr},
-              {"name", object["metadata"].value("name", "")},
-              {"namespace", "default"},
-              {"operation", op},
-              {"userInfo", {{"username", "kubernetes-admin"}, {"groups", {"system:masters", "system:authenticated"}}}},
-              {"object", object},
-              {"oldObject", old_object},
-              {"dryRun", false},
-              {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", op == "CREATE" ? "CreateOptions" : "UpdateOptions"}}}};
+  Json req = {
+      {"uid", uid},
+      {"kind", gvk},
+      {"resource", gvr},
+      {"requestKind", gvk},
+      {"requestResource", gvr},
+      {"name", object["metadata"].value("name", "")},
+      {"namespace", "default"},
+      {"operation", op},
+      {"userInfo", {{"username", "kubernetes-admin"}, {"groups", {"system:masters", "system:authenticated"}}}},
+      {"object", object},
+      {"oldObject", old_object},
+      {"dryRun", false},
+      {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", op == "CREATE" ? "CreateOptions" : "UpdateOptions"}}}};
   return Json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", req}};
 }
 
@@ -93,13 +94,16 @@ Json apps_object(const std::string& kind, const std::string& name, const std::st
     spec["serviceName"] = name;
     spec["replicas"] = 3;
   }
-  return Json{{"apiVersion", "apps/v1"}, {"kind", kind}, {"metadata", {{"name", name}, {"namespace", "default"}}},
+  return Json{{"apiVersion", "apps/v1"},
+              {"kind", kind},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
               {"spec", spec}};
 }
 
 // The first container of an object's pod template, wherever the kind keeps it.
 const Json& first_container(const Json& object) {
-  const Json& spec = object.at("kind") == "CronJob" ? object.at("spec").at("jobTemplate").at("spec") : object.at("spec");
+  const Json& spec =
+      object.at("kind") == "CronJob" ? object.at("spec").at("jobTemplate").at("spec") : object.at("spec");
   return spec.at("template").at("spec").at("containers").at(0);
 }
 
@@ -119,7 +123,8 @@ std::vector<std::filesystem::path> received_reports(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("webhook: the vulnerable image is denied, the patched one allowed, metrics count them", "[registry][webhook]") {
+TEST_CASE("webhook: the vulnerable image is denied, the patched one allowed, metrics count them",
+          "[registry][webhook]") {
   auto env = fixture_env();
   auto w = start_webhook(env);
   std::string code;
@@ -263,11 +268,12 @@ TEST_CASE("webhook: an ephemeral container added through pods/ephemeralcontainer
 
   // What `kubectl debug -it app --image=... --target=app` sends (Kubernetes >= 1.22): an UPDATE of
   // the pods/ephemeralcontainers subresource whose object is the whole Pod.
-  Json old_pod = {{"apiVersion", "v1"},
-                  {"kind", "Pod"},
-                  {"metadata", {{"name", "app"}, {"namespace", "default"}, {"uid", "6e1b6c5e-3a8e-4c53-9d2f-000000000001"}}},
-                  {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", clean}}})}}},
-                  {"status", {{"phase", "Running"}}}};
+  Json old_pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", "app"}, {"namespace", "default"}, {"uid", "6e1b6c5e-3a8e-4c53-9d2f-000000000001"}}},
+      {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", clean}}})}}},
+      {"status", {{"phase", "Running"}}}};
   auto with_debugger = [&](const std::string& image) {
     Json pod = old_pod;
     pod["spec"]["ephemeralContainers"] = Json::array(

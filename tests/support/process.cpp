@@ -48,9 +48,18 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     pollfd fds[3];
     int n = 0;
     int idx_out = -1, idx_err = -1, idx_in = -1;
-    if (out_open) { fds[n] = {out_pipe[0], POLLIN, 0}; idx_out = n++; }
-    if (err_open) { fds[n] = {err_pipe[0], POLLIN, 0}; idx_err = n++; }
-    if (in_fd >= 0) { fds[n] = {in_fd, POLLOUT, 0}; idx_in = n++; }
+    if (out_open) {
+      fds[n] = {out_pipe[0], POLLIN, 0};
+      idx_out = n++;
+    }
+    if (err_open) {
+      fds[n] = {err_pipe[0], POLLIN, 0};
+      idx_err = n++;
+    }
+    if (in_fd >= 0) {
+      fds[n] = {in_fd, POLLOUT, 0};
+      idx_in = n++;
+    }
     if (poll(fds, static_cast<nfds_t>(n), -1) < 0) {
       if (errno == EINTR) continue;
       break;
@@ -58,8 +67,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     auto drain = [&](int idx, int fd, std::string& dst, bool& open) {
       if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
       ssize_t got = read(fd, buf, sizeof buf);
-      if (got <= 0) open = false;
-      else dst.append(buf, static_cast<size_t>(got));
+      if (got <= 0)
+        open = false;
+      else
+        dst.append(buf, static_cast<size_t>(got));
     };
     drain(idx_out, out_pipe[0], r.out, out_open);
     drain(idx_err, err_pipe[0], r.err, err_open);

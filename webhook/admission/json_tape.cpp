@@ -101,7 +101,8 @@ class Parser {
     // States: expecting a value; after a value (inside a container or at the end).
     for (;;) {
       // --- a value ---
-      if (i_ >= n_) return fail(i_, stack.empty() ? "empty document: expected a JSON value" : "unexpected end of input");
+      if (i_ >= n_)
+        return fail(i_, stack.empty() ? "empty document: expected a JSON value" : "unexpected end of input");
       const char c = s_[i_];
       if (c == '{' || c == '[') {
         if (stack.size() >= max_depth_) return fail(i_, "nested deeper than " + std::to_string(max_depth_) + " levels");
@@ -155,7 +156,8 @@ class Parser {
           stack.pop_back();
           continue;  // after the container value
         }
-        return fail(i_, top.type == Type::kObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
+        return fail(i_,
+                    top.type == Type::kObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
       }
     }
   }
@@ -180,8 +182,8 @@ class Parser {
         ++col;
       }
     }
-    error_ = Error(ErrorKind::kFormat, "malformed JSON at line " + std::to_string(line) + ", column " +
-                                           std::to_string(col) + ": " + what);
+    error_ = Error(ErrorKind::kFormat,
+                   "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what);
     return error_;
   }
 

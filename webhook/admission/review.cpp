@@ -283,8 +283,8 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
   if (!ephemeral_sub) {
     path = pod_spec_path(out.kind.group, out.kind.kind);
     if (path == PodSpecPath::kNone) {
-      out.not_gated_reason = "kind " + (out.kind.group.empty() ? "" : out.kind.group + "/") +
-                             out.kind.kind + " carries no pod spec";
+      out.not_gated_reason =
+          "kind " + (out.kind.group.empty() ? "" : out.kind.group + "/") + out.kind.kind + " carries no pod spec";
       return out;
     }
   } else if (!(out.kind.group.empty() && (out.kind.kind == "Pod" || out.kind.kind == "EphemeralContainers"))) {

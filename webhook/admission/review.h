@@ -13,7 +13,7 @@
 namespace scangate::admission {
 
 struct GroupVersionKind {
-  std::string group;    // "" for the core group (Pod), "apps", "batch", ...
+  std::string group;  // "" for the core group (Pod), "apps", "batch", ...
   std::string version;
   std::string kind;
 };
@@ -49,7 +49,7 @@ struct AdmissionRequest {
   std::string sub_resource;  // "" for the main resource; "status", "ephemeralcontainers", ...
   std::string operation;     // CREATE, UPDATE, DELETE, CONNECT
   std::string namespace_;
-  std::string name;          // may be empty on CREATE with generateName
+  std::string name;  // may be empty on CREATE with generateName
   bool dry_run = false;
   std::optional<UserInfo> user;
 
@@ -65,10 +65,10 @@ struct AdmissionRequest {
 // The verdict for one request, as the reply carries it.
 struct AdmissionDecision {
   bool allowed = true;
-  int code = 403;           // status.code on a denial
-  std::string message;      // status.message on a denial (what kubectl prints)
-  std::vector<std::string> warnings;                    // response.warnings (warn mode, expiring exceptions)
-  std::map<std::string, std::string> audit_annotations; // response.auditAnnotations (audit mode)
+  int code = 403;                                        // status.code on a denial
+  std::string message;                                   // status.message on a denial (what kubectl prints)
+  std::vector<std::string> warnings;                     // response.warnings (warn mode, expiring exceptions)
+  std::map<std::string, std::string> audit_annotations;  // response.auditAnnotations (audit mode)
   bool cache_miss = false;  // true when a scan ran for this request (metrics label cache="miss")
 };
 

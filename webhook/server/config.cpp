@@ -34,7 +34,9 @@ Result<std::uint64_t> to_unsigned(const std::string& v, const char* name) {
 
 Result<std::chrono::milliseconds> to_duration(const std::string& v, const char* name) {
   auto d = parse_go_duration(v);
-  if (!d) return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
+  if (!d)
+    return Error(ErrorKind::kInvalidArgument,
+                 std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
@@ -47,9 +49,15 @@ const std::vector<Key>& keys() {
          return Ok();
        }},
       {"tls-cert-file", Kind::kPath, "FILE", "PEM certificate chain; reloaded when it changes (required)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.tls_cert_file = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.tls_cert_file = v;
+         return Ok();
+       }},
       {"tls-private-key-file", Kind::kPath, "FILE", "PEM private key; reloaded when it changes (required)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.tls_private_key_file = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.tls_private_key_file = v;
+         return Ok();
+       }},
       {"metrics-listen", Kind::kString, "ADDR:PORT", "plain-HTTP Prometheus /metrics address (default :9090)",
        [](const std::string& v, WebhookConfig& c) -> Result<void> {
          SG_TRY(parse_listen_address(v));
@@ -57,13 +65,25 @@ const std::vector<Key>& keys() {
          return Ok();
        }},
       {"db", Kind::kPath, "FILE", "vulnerability DB built by `scangate db build`",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.db = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.db = v;
+         return Ok();
+       }},
       {"policy", Kind::kPath, "FILE", "gate policy (the same file the CLI gate uses)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.policy = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.policy = v;
+         return Ok();
+       }},
       {"registry-config", Kind::kPath, "FILE", "registry credentials (docker config.json format)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.registry_config = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.registry_config = v;
+         return Ok();
+       }},
       {"insecure-registry", Kind::kList, "HOST[:PORT]", "registry reached over plain HTTP (repeatable)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.insecure_registries.push_back(v); return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.insecure_registries.push_back(v);
+         return Ok();
+       }},
       {"scan-workers", Kind::kUnsigned, "N", "concurrent image scans (default 2)",
        [](const std::string& v, WebhookConfig& c) -> Result<void> {
          auto n = to_unsigned(v, "scan-workers");
@@ -87,9 +107,15 @@ const std::vector<Key>& keys() {
          return Ok();
        }},
       {"cspm-url", Kind::kString, "URL", "CSPM endpoint that receives scan reports",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_url = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.cspm_url = v;
+         return Ok();
+       }},
       {"cspm-tenant-id", Kind::kString, "ID", "CSPM tenant",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_tenant_id = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.cspm_tenant_id = v;
+         return Ok();
+       }},
       {"cspm-label", Kind::kLabels, "KEY=VALUE", "label attached to uploads (repeatable)",
        [](const std::string& v, WebhookConfig& c) -> Result<void> {
          auto eq = v.find('=');
@@ -99,9 +125,15 @@ const std::vector<Key>& keys() {
          return Ok();
        }},
       {"cspm-token-file", Kind::kPath, "FILE", "file holding the CSPM API token (never logged)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.cspm_token_file = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.cspm_token_file = v;
+         return Ok();
+       }},
       {"spool-dir", Kind::kPath, "DIR", "durable spool for reports while CSPM is unreachable",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> { c.spool_dir = v; return Ok(); }},
+       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.spool_dir = v;
+         return Ok();
+       }},
       {"threads", Kind::kUnsigned, "N", "HTTPS worker threads (default 2)",
        [](const std::string& v, WebhookConfig& c) -> Result<void> {
          auto n = to_unsigned(v, "threads");
@@ -167,7 +199,8 @@ Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& 
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return Error(ErrorKind::kFormat, source + " line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    return Error(ErrorKind::kFormat,
+                 source + " line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   if (root.IsNull()) return Ok();
   if (!root.IsMap()) return Error(ErrorKind::kFormat, source + ": expected a mapping of settings at the top level");
@@ -196,13 +229,14 @@ Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& 
     } else if (v.IsMap() && key->kind == Kind::kLabels) {
       for (const auto& item : v) {
         if (!item.first.IsScalar() || !item.second.IsScalar())
-          return Error(ErrorKind::kInvalidArgument, at_line(source, item.first) + ": " + name + " must map strings to strings");
+          return Error(ErrorKind::kInvalidArgument,
+                       at_line(source, item.first) + ": " + name + " must map strings to strings");
         SG_TRY(apply(item.first.Scalar() + "=" + item.second.Scalar(), item.first));
       }
     } else if (v.IsNull()) {
       return Error(ErrorKind::kInvalidArgument, at_line(source, kv.first) + ": key \"" + name + "\" has no value");
     } else {
-      const char* want = key->kind == Kind::kList ? "a string or a list of strings"
+      const char* want = key->kind == Kind::kList     ? "a string or a list of strings"
                          : key->kind == Kind::kLabels ? "a map or a list of KEY=VALUE"
                                                       : "a single value";
       return Error(ErrorKind::kInvalidArgument, at_line(source, v) + ": key \"" + name + "\" must be " + want);
@@ -239,8 +273,7 @@ Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args) {
       continue;
     }
     const Key* key = find_key(name);
-    if (key == nullptr)
-      return Error(ErrorKind::kInvalidArgument, "unknown flag --" + name + " (see --help)");
+    if (key == nullptr) return Error(ErrorKind::kInvalidArgument, "unknown flag --" + name + " (see --help)");
     auto r = key->set(value, out.config);
     if (!r) return r.error().wrap("flag --" + name);
     set_by_flags.push_back(name);
@@ -264,15 +297,18 @@ std::string webhook_help() {
       "Flags (each may also be set in the --config file, under the same name; flags win):\n";
   auto line = [&](const std::string& flag, const std::string& help) {
     std::string l = "  " + flag;
-    if (l.size() < 38) l.resize(38, ' ');
-    else l += "\n" + std::string(38, ' ');
+    if (l.size() < 38)
+      l.resize(38, ' ');
+    else
+      l += "\n" + std::string(38, ' ');
     out += l + help + "\n";
   };
   for (const auto& k : keys()) line(std::string("--") + k.name + " " + k.value_name, k.help);
   line("--config FILE", "YAML file with the keys above; unknown keys are errors");
   line("--help", "show this help");
-  out += "\nSignals: SIGTERM/SIGINT stop gracefully (in-flight requests finish); SIGHUP reloads the\n"
-         "TLS certificate (it is also reloaded when its files change).\n";
+  out +=
+      "\nSignals: SIGTERM/SIGINT stop gracefully (in-flight requests finish); SIGHUP reloads the\n"
+      "TLS certificate (it is also reloaded when its files change).\n";
   return out;
 }
 

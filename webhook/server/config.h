@@ -13,13 +13,13 @@
 namespace scangate::webhook {
 
 struct WebhookConfig {
-  std::string listen = ":8443";          // HTTPS ADDR:PORT
-  std::string tls_cert_file;             // required
-  std::string tls_private_key_file;      // required
-  std::string metrics_listen = ":9090";  // plain-HTTP /metrics ADDR:PORT
-  std::string db;                        // vulnerability DB (SQLite)
-  std::string policy;                    // gate policy file
-  std::string registry_config;           // registry credentials (docker config.json)
+  std::string listen = ":8443";                  // HTTPS ADDR:PORT
+  std::string tls_cert_file;                     // required
+  std::string tls_private_key_file;              // required
+  std::string metrics_listen = ":9090";          // plain-HTTP /metrics ADDR:PORT
+  std::string db;                                // vulnerability DB (SQLite)
+  std::string policy;                            // gate policy file
+  std::string registry_config;                   // registry credentials (docker config.json)
   std::vector<std::string> insecure_registries;  // plain-HTTP / self-signed registries
   unsigned scan_workers = 2;
   std::uint64_t cache_size = 10000;

@@ -29,7 +29,7 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Allow)
-  bool close = false;  // close the connection after this response
+  bool close = false;                                        // close the connection after this response
 };
 
 // Delivers the response; may be called from any thread, once. Later calls are ignored.

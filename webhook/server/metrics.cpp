@@ -33,7 +33,10 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                                     .Register(*registry)),
       admission_duration_hit(admission_duration_family.Add({{"cache", "hit"}}, admission_buckets())),
       admission_duration_miss(admission_duration_family.Add({{"cache", "miss"}}, admission_buckets())),
-      scans(BuildCounter().Name("scangate_scans_total").Help("Image scans run by the webhook, by result").Register(*registry)),
+      scans(BuildCounter()
+                .Name("scangate_scans_total")
+                .Help("Image scans run by the webhook, by result")
+                .Register(*registry)),
       scan_duration(BuildHistogram()
                         .Name("scangate_scan_duration_seconds")
                         .Help("Duration of image scans run by the webhook")
@@ -54,20 +57,30 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                                .Help("Verdict cache look-ups that needed a scan")
                                .Register(*registry)
                                .Add({})),
-      cspm_uploads(BuildCounter().Name("scangate_cspm_uploads_total").Help("CSPM report uploads, by result").Register(*registry)),
+      cspm_uploads(BuildCounter()
+                       .Name("scangate_cspm_uploads_total")
+                       .Help("CSPM report uploads, by result")
+                       .Register(*registry)),
       cspm_spool_pending(BuildGauge()
                              .Name("scangate_cspm_spool_pending")
                              .Help("Reports waiting in the CSPM spool")
                              .Register(*registry)
                              .Add({})),
-      policy_reloads(BuildCounter().Name("scangate_policy_reloads_total").Help("Policy reloads, by result").Register(*registry)),
-      db_info(BuildGauge().Name("scangate_db_info").Help("Vulnerability DB in use (value 1), by revision").Register(*registry)),
+      policy_reloads(
+          BuildCounter().Name("scangate_policy_reloads_total").Help("Policy reloads, by result").Register(*registry)),
+      db_info(BuildGauge()
+                  .Name("scangate_db_info")
+                  .Help("Vulnerability DB in use (value 1), by revision")
+                  .Register(*registry)),
       tls_certificate_expiry(BuildGauge()
                                  .Name("scangate_tls_certificate_expiry_timestamp_seconds")
                                  .Help("notAfter of the served TLS certificate, Unix seconds")
                                  .Register(*registry)
                                  .Add({})),
-      tls_reloads(BuildCounter().Name("scangate_tls_reloads_total").Help("TLS certificate reloads, by result").Register(*registry)),
+      tls_reloads(BuildCounter()
+                      .Name("scangate_tls_reloads_total")
+                      .Help("TLS certificate reloads, by result")
+                      .Register(*registry)),
       tls_handshake_errors(BuildCounter()
                                .Name("scangate_tls_handshake_errors_total")
                                .Help("TLS handshakes that failed (old protocol versions, bad clients)")
@@ -78,8 +91,12 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                             .Help("Plain-HTTP requests refused on the HTTPS port")
                             .Register(*registry)
                             .Add({})),
-      http_requests(BuildCounter().Name("scangate_http_requests_total").Help("HTTP responses sent, by status code").Register(*registry)),
-      webhook_info(BuildGauge().Name("scangate_webhook_info").Help("Webhook build information (value 1)").Register(*registry)) {
+      http_requests(BuildCounter()
+                        .Name("scangate_http_requests_total")
+                        .Help("HTTP responses sent, by status code")
+                        .Register(*registry)),
+      webhook_info(
+          BuildGauge().Name("scangate_webhook_info").Help("Webhook build information (value 1)").Register(*registry)) {
   webhook_info.Add({{"version", version}}).Set(1);
   for (const char* r : {"ok", "error", "timeout"}) scans.Add({{"result", r}});
   for (const char* r : {"ok", "error", "spooled"}) cspm_uploads.Add({{"result", r}});
@@ -91,7 +108,7 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
 }
 
 prometheus::Counter& WebhookMetrics::admission_request(std::string_view operation, std::string_view kind,
-                                                      bool allowed) {
+                                                       bool allowed) {
   // Key: the three label values; '\n' cannot occur in any of them unescaped.
   char buf[160];
   std::string_view decision = allowed ? "allowed" : "denied";

@@ -26,7 +26,7 @@ struct WebhookMetrics {
   std::shared_ptr<prometheus::Registry> registry;
 
   // Admission: one count per decided request; latency split by verdict-cache outcome.
-  prometheus::Family<prometheus::Counter>& admission_requests;  // {operation, kind, decision}
+  prometheus::Family<prometheus::Counter>& admission_requests;           // {operation, kind, decision}
   prometheus::Family<prometheus::Histogram>& admission_duration_family;  // {cache}
   prometheus::Histogram& admission_duration_hit;
   prometheus::Histogram& admission_duration_miss;
@@ -49,8 +49,8 @@ struct WebhookMetrics {
   prometheus::Family<prometheus::Gauge>& db_info;           // {revision} = 1
 
   // TLS.
-  prometheus::Gauge& tls_certificate_expiry;               // notAfter of the served cert, epoch s
-  prometheus::Family<prometheus::Counter>& tls_reloads;    // {result}: ok | error
+  prometheus::Gauge& tls_certificate_expiry;             // notAfter of the served cert, epoch s
+  prometheus::Family<prometheus::Counter>& tls_reloads;  // {result}: ok | error
   prometheus::Counter& tls_handshake_errors;
   prometheus::Counter& plain_http_on_tls;
 

@@ -33,8 +33,8 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
   if (req.method != "POST") return respond(method_not_allowed("POST", "/validate"));
   auto ct = req.header("Content-Type");
   if (!is_json_content_type(ct)) {
-    return respond(text_response(415, "unsupported Content-Type \"" + std::string(ct) +
-                                          "\": POST an AdmissionReview as application/json"));
+    return respond(text_response(
+        415, "unsupported Content-Type \"" + std::string(ct) + "\": POST an AdmissionReview as application/json"));
   }
   auto parsed = admission::parse_admission_review(req.body);
   if (!parsed) {
@@ -110,8 +110,8 @@ Handler make_router(RouterOptions options) {
       if (opt->ready != nullptr && opt->ready->load()) return respond(text_response(200, "ready"));
       return respond(text_response(503, "not ready: the vulnerability DB and the policy are still loading"));
     }
-    respond(text_response(404, "not found: " + std::string(path) +
-                                   " (endpoints: POST /validate, GET /healthz, GET /readyz)"));
+    respond(text_response(
+        404, "not found: " + std::string(path) + " (endpoints: POST /validate, GET /healthz, GET /readyz)"));
   };
 }
 

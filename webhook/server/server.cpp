@@ -66,8 +66,10 @@ struct Shared {
   std::array<std::atomic<prometheus::Counter*>, 600> status_counters{};
 
   void log(const std::string& line) const {
-    if (opts.log) opts.log(line);
-    else std::fprintf(stderr, "%s\n", line.c_str());
+    if (opts.log)
+      opts.log(line);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
   }
   void count_status(unsigned code) {
     if (metrics == nullptr) return;
@@ -168,8 +170,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void unlink() {
     std::lock_guard lock(sh_->conns_mu);
     if (!linked_) return;
-    if (prev_ != nullptr) prev_->next_ = next_;
-    else sh_->conns = next_;
+    if (prev_ != nullptr)
+      prev_->next_ = next_;
+    else
+      sh_->conns = next_;
     if (next_ != nullptr) next_->prev_ = prev_;
     linked_ = false;
   }
@@ -181,8 +185,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   template <class F>
   void with_stream(F&& f) {
-    if (tls_) f(*tls_);
-    else f(sock_);
+    if (tls_)
+      f(*tls_);
+    else
+      f(sock_);
   }
 
   // Every completion is a member function of one signature, called under the connection's
@@ -286,8 +292,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(413, "request body too large: the limit is " + std::to_string(body_limit_) + " bytes");
     }
     if (ec == http::error::header_limit) {
-      return send_error(431, "request header too large: the limit is " + std::to_string(sh_->opts.header_limit) +
-                                 " bytes");
+      return send_error(431,
+                        "request header too large: the limit is " + std::to_string(sh_->opts.header_limit) + " bytes");
     }
     send_error(400, "malformed HTTP request: " + ec.message());
   }
@@ -393,8 +399,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     out_ += "Content-Length: ";
     out_ += std::to_string(r.body.size());
-    if (!keep_after_write_) out_ += "\r\nConnection: close";
-    else if (version_ == 10) out_ += "\r\nConnection: keep-alive";
+    if (!keep_after_write_)
+      out_ += "\r\nConnection: close";
+    else if (version_ == 10)
+      out_ += "\r\nConnection: keep-alive";
     out_ += "\r\n\r\n";
     if (!head_) out_ += r.body;
     sh_->count_status(status);
@@ -474,7 +482,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket sock_;
   net::any_io_executor sock_ex_{sock_.get_executor()};
-  std::mutex mu_;  // one handler at a time (see above)
+  std::mutex mu_;                      // one handler at a time (see above)
   std::shared_ptr<ssl::context> ctx_;  // outlives tls_
   std::optional<ssl::stream<tcp::socket>> tls_;
   std::shared_ptr<Shared> sh_;
@@ -517,7 +525,8 @@ Result<void> listen_on(tcp::acceptor& acceptor, const std::string& address, std:
   auto addr = net::ip::make_address(address.empty() ? "0.0.0.0" : address, ec);
   if (ec) return Error(ErrorKind::kInvalidArgument, "cannot listen on " + where + ": bad address: " + ec.message());
   tcp::endpoint ep(addr, port);
-  if (acceptor.open(ep.protocol(), ec); ec) return Error(ErrorKind::kNetwork, "cannot open " + where + ": " + ec.message());
+  if (acceptor.open(ep.protocol(), ec); ec)
+    return Error(ErrorKind::kNetwork, "cannot open " + where + ": " + ec.message());
   acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (acceptor.bind(ep, ec); ec) return Error(ErrorKind::kNetwork, "cannot bind " + where + ": " + ec.message());
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec)
@@ -631,8 +640,7 @@ struct Server::Impl {
   void drain_tick() {
     const int left = sh->active.load();
     if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
-      if (left > 0)
-        sh->log("level=warn msg=\"shutdown grace expired\" open_connections=" + std::to_string(left));
+      if (left > 0) sh->log("level=warn msg=\"shutdown grace expired\" open_connections=" + std::to_string(left));
       sweep_timer.cancel();
       ioc->stop();
       return;
@@ -699,7 +707,9 @@ void Server::start() {
     beast::error_code ec;
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
       im.signals.add(sig, ec);
-      if (ec) im.sh->log("level=warn msg=\"cannot handle signal " + std::to_string(sig) + "\" error=\"" + ec.message() + "\"");
+      if (ec)
+        im.sh->log("level=warn msg=\"cannot handle signal " + std::to_string(sig) + "\" error=\"" + ec.message() +
+                   "\"");
     }
   }
   net::dispatch(im.ctl, [self = impl_.get()] {

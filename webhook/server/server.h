@@ -21,23 +21,23 @@ struct WebhookMetrics;
 
 struct ServerOptions {
   std::string address = "0.0.0.0";  // HTTPS listener ("::" for IPv6)
-  std::uint16_t port = 8443;         // 0 picks a free port (tests)
+  std::uint16_t port = 8443;        // 0 picks a free port (tests)
   std::string metrics_address = "0.0.0.0";
   std::optional<std::uint16_t> metrics_port = 9090;  // plain HTTP /metrics; nullopt: none
-  std::string cert_file;  // PEM certificate chain
-  std::string key_file;   // PEM private key
+  std::string cert_file;                             // PEM certificate chain
+  std::string key_file;                              // PEM private key
 
-  std::size_t body_limit = 4u << 20;        // larger request bodies get 413
-  std::uint32_t header_limit = 16u << 10;   // larger request headers get 431
-  std::chrono::milliseconds header_timeout{10'000};  // TLS handshake, or first byte -> full header
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
-  std::chrono::milliseconds body_timeout{30'000};    // header -> full body
-  std::chrono::milliseconds write_timeout{30'000};   // one response
-  std::chrono::milliseconds handler_timeout{35'000}; // the handler's answer (then 500)
-  std::chrono::milliseconds reload_interval{10'000}; // certificate file check; 0: never
-  std::chrono::milliseconds shutdown_grace{25'000};  // in-flight requests' bound on stop
-  unsigned threads = 2;                              // worker threads running the io_context
-  bool handle_signals = false;  // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
+  std::size_t body_limit = 4u << 20;                  // larger request bodies get 413
+  std::uint32_t header_limit = 16u << 10;             // larger request headers get 431
+  std::chrono::milliseconds header_timeout{10'000};   // TLS handshake, or first byte -> full header
+  std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
+  std::chrono::milliseconds body_timeout{30'000};     // header -> full body
+  std::chrono::milliseconds write_timeout{30'000};    // one response
+  std::chrono::milliseconds handler_timeout{35'000};  // the handler's answer (then 500)
+  std::chrono::milliseconds reload_interval{10'000};  // certificate file check; 0: never
+  std::chrono::milliseconds shutdown_grace{25'000};   // in-flight requests' bound on stop
+  unsigned threads = 2;                               // worker threads running the io_context
+  bool handle_signals = false;                        // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
 
   std::function<void(const std::string&)> log;  // one line per event; default: stderr
 };
@@ -58,7 +58,7 @@ class Server {
   // in-flight requests finish (their responses carry Connection: close), then stop the
   // workers once none are left or shutdown_grace has passed. Returns at once; see wait().
   void stop();
-  void wait();  // joins the workers
+  void wait();                 // joins the workers
   void reload_certificates();  // as on SIGHUP
 
  private:

@@ -81,13 +81,20 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
     while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
     std::string_view unit = s.substr(i, u - i);
     double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3;
-    else if (unit == "ms") mult = 1e6;
-    else if (unit == "s") mult = 1e9;
-    else if (unit == "m") mult = 60e9;
-    else if (unit == "h") mult = 3600e9;
-    else return std::nullopt;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3;
+    else if (unit == "ms")
+      mult = 1e6;
+    else if (unit == "s")
+      mult = 1e9;
+    else if (unit == "m")
+      mult = 60e9;
+    else if (unit == "h")
+      mult = 3600e9;
+    else
+      return std::nullopt;
     total += (whole + frac) * mult;
     if (total > kMaxNs) return std::nullopt;
     s.remove_prefix(u);

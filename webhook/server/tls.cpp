@@ -42,8 +42,7 @@ std::array<unsigned char, 32> sha256(const std::string& a, const std::string& b)
 
 }  // namespace
 
-Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::string& cert_pem,
-                                                              const std::string& key_pem) {
+Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::string& cert_pem, const std::string& key_pem) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -63,8 +62,8 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::string&
     ERR_clear_error();
     return Error(ErrorKind::kFormat, "TLS private key is not a PEM private key (an encrypted key is not supported)");
   }
-  const bool matches = SSL_CTX_use_PrivateKey(ctx->native_handle(), key) == 1 &&
-                       SSL_CTX_check_private_key(ctx->native_handle()) == 1;
+  const bool matches =
+      SSL_CTX_use_PrivateKey(ctx->native_handle(), key) == 1 && SSL_CTX_check_private_key(ctx->native_handle()) == 1;
   EVP_PKEY_free(key);
   if (!matches) {
     ERR_clear_error();
@@ -122,8 +121,9 @@ bool CertReloader::check(bool force) {
   auto r = try_reload(force);
   if (!r) {
     if (metrics_ != nullptr) metrics_->tls_reloads.Add({{"result", "error"}}).Increment();
-    if (log_) log_("level=error msg=\"TLS reload failed; keeping the current certificate\" error=\"" +
-                   r.error().message + "\"");
+    if (log_)
+      log_("level=error msg=\"TLS reload failed; keeping the current certificate\" error=\"" + r.error().message +
+           "\"");
     return false;
   }
   if (*r) {

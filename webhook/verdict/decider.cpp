@@ -52,7 +52,8 @@ class Runtime final : public EngineRuntime {
 
   Result<void> init() {
     // The vulnerability DB: required, and never an empty stand-in.
-    if (cfg_.db.empty()) return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
+    if (cfg_.db.empty())
+      return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
     auto db = vulndb::VulnDb::open(cfg_.db);
     if (!db.ok()) return db.error().wrap("--db");
     std::string revision = (*db)->revision();
@@ -94,7 +95,9 @@ class Runtime final : public EngineRuntime {
     o.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg_.cache_ttl);
     o.db_revision = [revision] { return revision; };
     EngineHooks hooks;
-    hooks.cache_lookup = [this](bool hit) { (hit ? metrics_.verdict_cache_hits : metrics_.verdict_cache_misses).Increment(); };
+    hooks.cache_lookup = [this](bool hit) {
+      (hit ? metrics_.verdict_cache_hits : metrics_.verdict_cache_misses).Increment();
+    };
     hooks.scan_done = [this](const std::string& result, double secs) {
       metrics_.scans.Add({{"result", result}}).Increment();
       metrics_.scan_duration.Observe(secs);
@@ -103,8 +106,7 @@ class Runtime final : public EngineRuntime {
     hooks.log = log_line;
     engine_ = std::make_unique<Engine>(
         o, std::make_shared<RegistryImageScanner>(*client, db_, sc), std::make_shared<RegistryDigestResolver>(*client),
-        [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); },
-        hooks);
+        [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); }, hooks);
 
     if (!cfg_.policy.empty()) watcher_ = std::thread([this] { watch_policy(); });
     return Ok();
@@ -144,8 +146,8 @@ class Runtime final : public EngineRuntime {
         set_policy(std::move(p.value()));
         metrics_.policy_reloads.Add({{"result", "ok"}}).Increment();
       } else {
-        log_line("level=error msg=\"policy reload failed; keeping the last good policy\" error=\"" +
-                 p.error().message + "\"");
+        log_line("level=error msg=\"policy reload failed; keeping the last good policy\" error=\"" + p.error().message +
+                 "\"");
         metrics_.policy_reloads.Add({{"result", "error"}}).Increment();
       }
     }

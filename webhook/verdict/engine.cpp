@@ -107,8 +107,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   EngineHooks hooks;
 
   mutable std::mutex mu;
-  std::unordered_map<std::string, CacheEntry> cache;  // digest|db revision -> scan
-  std::list<std::string> lru;                         // most recent first
+  std::unordered_map<std::string, CacheEntry> cache;                                      // digest|db revision -> scan
+  std::list<std::string> lru;                                                             // most recent first
   std::unordered_map<std::string, std::pair<std::string, SteadyClock::time_point>> tags;  // ref -> digest, expiry
   std::unordered_map<std::string, std::shared_ptr<Flight>> inflight;
   std::atomic<size_t> started{0};
@@ -238,8 +238,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     if (hooks.scan_done) hooks.scan_done(r.ok() ? "ok" : "error", secs);
     std::shared_ptr<const ScanRecord> rec;
-    if (r.ok()) rec = std::make_shared<const ScanRecord>(std::move(r.value()));
-    else log("level=warn msg=\"scan failed\" image=" + pinned + " error=\"" + r.error().message + "\"");
+    if (r.ok())
+      rec = std::make_shared<const ScanRecord>(std::move(r.value()));
+    else
+      log("level=warn msg=\"scan failed\" image=" + pinned + " error=\"" + r.error().message + "\"");
     bool upload = false;
     {
       std::lock_guard<std::mutex> l(f->mu);
@@ -290,12 +292,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // finish_image(), on a wait thread.
   struct Judging {
     policy::DecisionInput in;
-    std::string name;                      // repository, for the pinned reference
-    std::optional<std::string> tag;        // normalized reference still to resolve
+    std::string name;                // repository, for the pinned reference
+    std::optional<std::string> tag;  // normalized reference still to resolve
     std::string key, pinned;
     std::shared_ptr<const ScanRecord> rec;
     bool stale = false;
-    std::optional<ImageOutcome> out;       // set once decided
+    std::optional<ImageOutcome> out;  // set once decided
   };
 
   // A request being decided; it outlives a hand-off to the wait pool.
@@ -516,7 +518,8 @@ void Engine::decide(admission::AdmissionRequest req, std::chrono::nanoseconds ti
   });
 }
 
-admission::AdmissionDecision Engine::decide_sync(const admission::AdmissionRequest& req, std::chrono::nanoseconds timeout) {
+admission::AdmissionDecision Engine::decide_sync(const admission::AdmissionRequest& req,
+                                                 std::chrono::nanoseconds timeout) {
   Impl::Pending p;
   p.req = req;
   p.deadline = deadline_for(impl_->o, timeout);

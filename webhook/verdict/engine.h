@@ -63,15 +63,15 @@ struct EngineHooks {
 
 struct EngineOptions {
   unsigned scan_workers = 2;
-  unsigned wait_threads = 16;                       // requests waiting on scans
+  unsigned wait_threads = 16;  // requests waiting on scans
   size_t cache_size = 10000;
   std::chrono::seconds cache_ttl{24 * 3600};
-  std::chrono::seconds tag_ttl{60};                 // tag -> digest look-ups
-  std::chrono::milliseconds safety_margin{1500};    // answered this long before the API server gives up
-  std::chrono::milliseconds max_wait{25000};        // cap on the wait, whatever the timeout says
-  std::chrono::milliseconds default_timeout{10000}; // when the request has no ?timeout=
-  std::function<std::string()> db_revision;         // part of the cache key
-  std::function<std::string()> today;               // YYYY-MM-DD; default: the system clock (UTC)
+  std::chrono::seconds tag_ttl{60};                  // tag -> digest look-ups
+  std::chrono::milliseconds safety_margin{1500};     // answered this long before the API server gives up
+  std::chrono::milliseconds max_wait{25000};         // cap on the wait, whatever the timeout says
+  std::chrono::milliseconds default_timeout{10000};  // when the request has no ?timeout=
+  std::function<std::string()> db_revision;          // part of the cache key
+  std::function<std::string()> today;                // YYYY-MM-DD; default: the system clock (UTC)
 };
 
 class Engine {

@@ -15,7 +15,7 @@
 namespace scangate::verdict {
 
 struct RegistryAccess {
-  std::string registry_config;                    // Docker config.json
+  std::string registry_config;  // Docker config.json
   std::vector<std::string> insecure_registries;
   std::string ca_file;
 };

@@ -10,20 +10,53 @@ bool parses(std::string_view s) { return Tape::parse(s).ok(); }
 }  // namespace
 
 TEST_CASE("valid documents (RFC 8259)", "[json]") {
-  for (const char* ok : {"{}", "[]", "0", "-0", "1.5e10", "-12.25E-3", "1E+2", "\"\"", "true", "false", "null",
-                         " \t\r\n{ \"a\" : [ 1 , 2 , { } , [ ] ] } \n", "[\"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
-                         "\"caf\xC3\xA9 \xF0\x9F\x98\x80 \xE2\x82\xAC\"", "{\"a\":{\"b\":{\"c\":[[[null]]]}}}"}) {
+  for (const char* ok :
+       {"{}", "[]", "0", "-0", "1.5e10", "-12.25E-3", "1E+2", "\"\"", "true", "false", "null",
+        " \t\r\n{ \"a\" : [ 1 , 2 , { } , [ ] ] } \n", "[\"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+        "\"caf\xC3\xA9 \xF0\x9F\x98\x80 \xE2\x82\xAC\"", "{\"a\":{\"b\":{\"c\":[[[null]]]}}}"}) {
     INFO(ok);
     CHECK(parses(ok));
   }
 }
 
 TEST_CASE("invalid documents are rejected with a position", "[json]") {
-  for (const char* bad : {"", " ", "{", "[", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "[01]", "[1.]",
-                          "[.5]", "[1e]", "[+1]", "[-]", "[tru]", "[nul]", "[True]", "\"abc", "\"a\nb\"",
-                          "\"\\x\"", "\"\\u12\"", "\"\\uZZZZ\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"",
-                          "[1] [2]", "{}x", "[1 2]", "\"\xFF\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"",
-                          "\"\xE2\x82\"", "[NaN]", "[Infinity]", "/* c */ {}"}) {
+  for (const char* bad : {"",
+                          " ",
+                          "{",
+                          "[",
+                          "[1,]",
+                          "{\"a\":1,}",
+                          "{\"a\" 1}",
+                          "{a:1}",
+                          "{'a':1}",
+                          "[01]",
+                          "[1.]",
+                          "[.5]",
+                          "[1e]",
+                          "[+1]",
+                          "[-]",
+                          "[tru]",
+                          "[nul]",
+                          "[True]",
+                          "\"abc",
+                          "\"a\nb\"",
+                          "\"\\x\"",
+                          "\"\\u12\"",
+                          "\"\\uZZZZ\"",
+                          "\"\\ud800\"",
+                          "\"\\udc00\"",
+                          "\"\\ud800\\u0041\"",
+                          "[1] [2]",
+                          "{}x",
+                          "[1 2]",
+                          "\"\xFF\"",
+                          "\"\xC0\xAF\"",
+                          "\"\xED\xA0\x80\"",
+                          "\"\xF4\x90\x80\x80\"",
+                          "\"\xE2\x82\"",
+                          "[NaN]",
+                          "[Infinity]",
+                          "/* c */ {}"}) {
     INFO(bad);
     auto r = Tape::parse(bad);
     REQUIRE_FALSE(r.ok());
@@ -47,7 +80,8 @@ TEST_CASE("depth is bounded without recursion", "[json]") {
 }
 
 TEST_CASE("navigation and decoding", "[json]") {
-  std::string text = R"({"kind":"Pod","spec":{"containers":[{"name":"a","image":"nginx:1.25"},{"name":"b\u00e9","image":"x\/y"}]},
+  std::string text =
+      R"({"kind":"Pod","spec":{"containers":[{"name":"a","image":"nginx:1.25"},{"name":"b\u00e9","image":"x\/y"}]},
                         "n":42,"t":true,"f":false,"z":null,"k\u0031":"escaped key"})";
   auto tape = Tape::parse(text);
   REQUIRE(tape.ok());

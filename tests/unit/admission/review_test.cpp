@@ -97,8 +97,8 @@ json kubectl_json(const std::vector<std::string>& args) {
 }  // namespace
 
 TEST_CASE("full v1 reviews: Pod CREATE samples 01 and 02", "[review]") {
-  for (const char* file : {"01-pod-create-privileged.admissionreview.json",
-                           "02-pod-create-unprivileged.admissionreview.json"}) {
+  for (const char* file :
+       {"01-pod-create-privileged.admissionreview.json", "02-pod-create-unprivileged.admissionreview.json"}) {
     INFO(file);
     auto r = parse_ok(load(file));
     CHECK(r.api_version == "admission.k8s.io/v1");
@@ -162,7 +162,8 @@ TEST_CASE("request-only samples wrapped per SOURCES.md", "[review]") {
 }
 
 TEST_CASE("v1beta1 gatekeeper sample (YAML) without uid is rejected, with one it decodes", "[review]") {
-  json review = yaml_to_json(YAML::LoadFile(testdata("admission/09-pod-update-minimal.gatekeeper.admissionreview-v1beta1.yaml")));
+  json review =
+      yaml_to_json(YAML::LoadFile(testdata("admission/09-pod-update-minimal.gatekeeper.admissionreview-v1beta1.yaml")));
   auto e = parse_err(review.dump());
   CHECK(admission_http_status(e) == 400);
   CHECK(e.message == "AdmissionReview request has no uid");
@@ -208,7 +209,9 @@ TEST_CASE("pods/ephemeralcontainers subresource gates only the new ephemeral con
     CHECK(r2.images == imgs({{"debugger2", "alpine:3.19", E}}));
   }
   SECTION("Kubernetes <= 1.21 sent an EphemeralContainers object") {
-    json obj = {{"kind", "EphemeralContainers"}, {"apiVersion", "v1"}, {"metadata", {{"name", "hello-world"}}},
+    json obj = {{"kind", "EphemeralContainers"},
+                {"apiVersion", "v1"},
+                {"metadata", {{"name", "hello-world"}}},
                 {"ephemeralContainers", json::array({{{"name", "dbg"}, {"image", "busybox:1.36"}}})}};
     req["kind"] = {{"group", ""}, {"version", "v1"}, {"kind", "EphemeralContainers"}};
     req["object"] = obj;
@@ -231,7 +234,8 @@ TEST_CASE("UPDATE gates only images new compared with oldObject", "[review]") {
     CHECK(r.images == imgs({{"nginx", "nginx:1.25", C}}));
   }
   SECTION("an added sidecar is gated, the unchanged container is not") {
-    req["object"]["spec"]["template"]["spec"]["containers"].push_back({{"name", "proxy"}, {"image", "envoyproxy/envoy:v1.29"}});
+    req["object"]["spec"]["template"]["spec"]["containers"].push_back(
+        {{"name", "proxy"}, {"image", "envoyproxy/envoy:v1.29"}});
     auto r = parse_ok(wrap(req));
     CHECK(r.images == imgs({{"proxy", "envoyproxy/envoy:v1.29", C}}));
   }
@@ -282,17 +286,22 @@ TEST_CASE("hand-written workload objects", "[review]") {
   json tmpl = {{"metadata", {{"labels", {{"app", "x"}}}}},
                {"spec",
                 {{"initContainers", json::array({{{"name", "init"}, {"image", "busybox:1.36"}}})},
-                 {"containers", json::array({{{"name", "app"}, {"image", "registry.example.com/app@sha256:"
-                                                                         "0123456789abcdef0123456789abcdef"
-                                                                         "0123456789abcdef0123456789abcdef"}}})}}}};
-  const auto expected = imgs({{"app", "registry.example.com/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", C},
-                              {"init", "busybox:1.36", I}});
-  for (auto [api, kind, resource] : {std::tuple{"apps/v1", "StatefulSet", "statefulsets"},
-                                     std::tuple{"apps/v1", "DaemonSet", "daemonsets"},
-                                     std::tuple{"apps/v1", "ReplicaSet", "replicasets"},
-                                     std::tuple{"v1", "ReplicationController", "replicationcontrollers"}}) {
+                 {"containers", json::array({{{"name", "app"},
+                                              {"image",
+                                               "registry.example.com/app@sha256:"
+                                               "0123456789abcdef0123456789abcdef"
+                                               "0123456789abcdef0123456789abcdef"}}})}}}};
+  const auto expected = imgs(
+      {{"app", "registry.example.com/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", C},
+       {"init", "busybox:1.36", I}});
+  for (auto [api, kind, resource] :
+       {std::tuple{"apps/v1", "StatefulSet", "statefulsets"}, std::tuple{"apps/v1", "DaemonSet", "daemonsets"},
+        std::tuple{"apps/v1", "ReplicaSet", "replicasets"},
+        std::tuple{"v1", "ReplicationController", "replicationcontrollers"}}) {
     INFO(kind);
-    json obj = {{"apiVersion", api}, {"kind", kind}, {"metadata", {{"name", "x"}}},
+    json obj = {{"apiVersion", api},
+                {"kind", kind},
+                {"metadata", {{"name", "x"}}},
                 {"spec", {{"selector", {{"matchLabels", {{"app", "x"}}}}}, {"template", tmpl}}}};
     auto r = parse_ok(review_for(obj, resource));
     CHECK(r.images == expected);
@@ -308,7 +317,9 @@ TEST_CASE("hand-written workload objects", "[review]") {
     CHECK(r.not_gated_reason == "kind ConfigMap carries no pod spec");
   }
   SECTION("the scale subresource gates nothing") {
-    json obj = {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"metadata", {{"name", "x"}}},
+    json obj = {{"apiVersion", "apps/v1"},
+                {"kind", "StatefulSet"},
+                {"metadata", {{"name", "x"}}},
                 {"spec", {{"template", tmpl}}}};
     json review = review_for(obj, "statefulsets", "UPDATE");
     review["request"]["subResource"] = "scale";
@@ -333,8 +344,9 @@ TEST_CASE("bad bodies are rejected with a 400 and a clear message", "[review][er
     CHECK_THAT(e.message, Catch::StartsWith("not an AdmissionReview: kind is \"Pod\""));
   }
   SECTION("unsupported apiVersion") {
-    CHECK_THAT(parse_err(R"({"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"a"}})").message,
-               Catch::Contains("unsupported AdmissionReview apiVersion"));
+    CHECK_THAT(
+        parse_err(R"({"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"a"}})").message,
+        Catch::Contains("unsupported AdmissionReview apiVersion"));
   }
   SECTION("missing request") {
     CHECK(parse_err(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})").message ==

@@ -22,7 +22,8 @@ std::vector<std::vector<std::string>> rows_of(const AnalysisResult& r) {
 }
 
 bool any_warning_has(const AnalysisResult& r, const std::string& s) {
-  return std::any_of(r.warnings.begin(), r.warnings.end(), [&](const auto& w) { return w.find(s) != std::string::npos; });
+  return std::any_of(r.warnings.begin(), r.warnings.end(),
+                     [&](const auto& w) { return w.find(s) != std::string::npos; });
 }
 
 }  // namespace
@@ -42,7 +43,11 @@ TEST_CASE("dpkg required() wants the status file and status.d entries", "[dpkg]"
 // Trivy's fixtures: columns name full_version epoch upstream revision src_name src_epoch
 // src_version src_release arch. The source's full version is [src_epoch:]src_version[-src_release].
 TEST_CASE("dpkg reproduces Trivy's expected package lists", "[dpkg][pkgdb]") {
-  struct Case { const char* name; size_t rows; size_t warnings_min; };
+  struct Case {
+    const char* name;
+    size_t rows;
+    size_t warnings_min;
+  };
   const Case cases[] = {
       {"trivy_dpkg_valid", 90, 0},
       {"trivy_dpkg_corrupsed", 4, 2},  // a stanza without Version, one without Status
@@ -100,13 +105,16 @@ TEST_CASE("dpkg corrupsed fixture: the skipped stanzas are named in warnings", "
 }
 
 TEST_CASE("dpkg status states: packages whose files are on disk are reported", "[dpkg]") {
-  struct Case { const char* status; bool reported; };
+  struct Case {
+    const char* status;
+    bool reported;
+  };
   const Case cases[] = {
-      {"install ok installed", true},          {"deinstall ok installed", true},
-      {"hold ok installed", true},             {"install ok half-configured", true},
-      {"install ok unpacked", true},           {"install ok half-installed", true},
-      {"install ok triggers-pending", true},   {"deinstall ok config-files", false},
-      {"purge ok not-installed", false},       {"install reinstreq not-installed", false},
+      {"install ok installed", true},        {"deinstall ok installed", true},
+      {"hold ok installed", true},           {"install ok half-configured", true},
+      {"install ok unpacked", true},         {"install ok half-installed", true},
+      {"install ok triggers-pending", true}, {"deinstall ok config-files", false},
+      {"purge ok not-installed", false},     {"install reinstreq not-installed", false},
   };
   for (const auto& c : cases) {
     CAPTURE(c.status);

@@ -74,7 +74,8 @@ TEST_CASE("npm skips package.json without name or version and rejects bad JSON",
     CHECK(r.error().message.find("app/node_modules/x/package.json") != std::string::npos);
   }
   // Deep nesting is handled without recursion blowing the stack.
-  std::string deep = "{\"name\":\"d\",\"version\":\"1\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string deep =
+      "{\"name\":\"d\",\"version\":\"1\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
   auto r = run(deep);
   REQUIRE(r.ok());
   CHECK(r->packages.size() == 1);

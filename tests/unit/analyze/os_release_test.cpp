@@ -38,7 +38,8 @@ OSInfo analyze_os(const std::string& path, const std::string& content) {
 TEST_CASE("os-release required() paths", "[os]") {
   for (const char* p : {"etc/os-release", "usr/lib/os-release", "etc/alpine-release", "etc/debian_version"})
     CHECK(os().required(p));
-  for (const char* p : {"etc/lsb-release", "os-release", "usr/etc/os-release", "etc/os-release.d/x"}) CHECK_FALSE(os().required(p));
+  for (const char* p : {"etc/lsb-release", "os-release", "usr/etc/os-release", "etc/os-release.d/x"})
+    CHECK_FALSE(os().required(p));
 }
 
 TEST_CASE("real Alpine os-release and alpine-release files", "[os]") {

@@ -43,9 +43,8 @@ void answer(httplib::Response& res, int status, const std::string& detail) {
 }  // namespace
 
 TEST_CASE("accuknox sink: the exact request of the AccuKnox CI integrations", "[accuknox]") {
-  ct::ScriptedServer server([](int, const httplib::Request&, httplib::Response& res) {
-    answer(res, 200, "File received successfully");
-  });
+  ct::ScriptedServer server(
+      [](int, const httplib::Request&, httplib::Response& res) { answer(res, 200, "File received successfully"); });
   auto sink = make_accuknox_sink(config_for(server.url()));
   std::string report = ct::sample_report();
   auto r = sink->send(entry(report));
@@ -76,8 +75,8 @@ TEST_CASE("accuknox sink: tenant and label are optional, the entry's label and t
   c.label.clear();
   auto sink = make_accuknox_sink(c);
   REQUIRE(sink->send(entry("{}", {})).ok());
-  REQUIRE(sink->send(entry(R"({"bomFormat":"CycloneDX"})", {{kMetaLabel, "team a"}, {kMetaFileName, "bom.json"}}))
-              .ok());
+  REQUIRE(
+      sink->send(entry(R"({"bomFormat":"CycloneDX"})", {{kMetaLabel, "team a"}, {kMetaFileName, "bom.json"}})).ok());
   auto reqs = server.requests();
   REQUIRE(reqs.size() == 2);
   CHECK(reqs[0].target == "/api/v1/artifact/?data_type=TR&save_to_s3=false");
@@ -97,9 +96,7 @@ TEST_CASE("accuknox sink: outcomes of 500, 429 + Retry-After, 401, 403, 400", "[
   ct::ScriptedServer server([](int i, const httplib::Request& req, httplib::Response& res) {
     switch (i) {
       case 0: return answer(res, 500, "boom");
-      case 1:
-        res.set_header("Retry-After", "2");
-        return answer(res, 429, "slow down");
+      case 1: res.set_header("Retry-After", "2"); return answer(res, 429, "slow down");
       case 2:  // a careless server echoing the credentials back
         return answer(res, 401, "Invalid token: " + req.get_header_value("Authorization"));
       case 3: return answer(res, 403, "tenant not allowed");

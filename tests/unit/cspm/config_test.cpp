@@ -31,9 +31,8 @@ std::string write_temp(const std::string& name, const std::string& content) {
 
 TEST_CASE("config: the AccuKnox CI variables alone are enough", "[config]") {
   // The variable names of the AccuKnox CI integrations (issue text).
-  auto c = resolve_cspm_config({}, env_of({{"CSPM_URL", "cspm.demo.accuknox.com"},
-                                           {"TENANT_ID", "167"},
-                                           {"ACCUKNOX_API_TOKEN", "tok-legacy"}}));
+  auto c = resolve_cspm_config(
+      {}, env_of({{"CSPM_URL", "cspm.demo.accuknox.com"}, {"TENANT_ID", "167"}, {"ACCUKNOX_API_TOKEN", "tok-legacy"}}));
   REQUIRE(c.ok());
   CHECK(c->base_url == "https://cspm.demo.accuknox.com");
   CHECK(c->tenant_id == "167");
@@ -138,8 +137,9 @@ TEST_CASE("config: --cacert must exist", "[config]") {
 }
 
 TEST_CASE("config: DefectDojo settings", "[config]") {
-  auto c = resolve_defectdojo_config(
-      {}, env_of({{"DEFECTDOJO_URL", "http://dojo:8080/"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}, {"DEFECTDOJO_ENGAGEMENT_ID", "7"}}));
+  auto c = resolve_defectdojo_config({}, env_of({{"DEFECTDOJO_URL", "http://dojo:8080/"},
+                                                 {"DEFECTDOJO_TOKEN", "key-0123456789"},
+                                                 {"DEFECTDOJO_ENGAGEMENT_ID", "7"}}));
   REQUIRE(c.ok());
   CHECK(c->base_url == "http://dojo:8080");
   CHECK(c->engagement_id == "7");
@@ -154,12 +154,14 @@ TEST_CASE("config: DefectDojo settings", "[config]") {
   CHECK(c->product_name == "shop");
   CHECK(c->auto_create_context);
 
-  auto none = resolve_defectdojo_config({}, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}}));
+  auto none =
+      resolve_defectdojo_config({}, env_of({{"DEFECTDOJO_URL", "dojo"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}}));
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message.find("--dd-engagement-id") != std::string::npos);
   f = {};
   f.engagement_id = "x7";
-  CHECK_FALSE(resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "d"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}})).ok());
+  CHECK_FALSE(
+      resolve_defectdojo_config(f, env_of({{"DEFECTDOJO_URL", "d"}, {"DEFECTDOJO_TOKEN", "key-0123456789"}})).ok());
 }
 
 TEST_CASE("config: redact scrubs every occurrence, and the redacting logger uses it", "[config]") {

@@ -32,7 +32,7 @@ const TestPki& test_pki();  // made once per test process
 struct SeenRequest {
   std::string method, path, target, body;  // target: the raw request target, query included
   std::multimap<std::string, std::string> params;
-  std::map<std::string, std::string> headers;             // names as sent
+  std::map<std::string, std::string> headers;              // names as sent
   std::map<std::string, httplib::MultipartFormData> form;  // multipart fields
   std::string header(const std::string& name) const;       // case-insensitive; "" when absent
 };

@@ -75,8 +75,7 @@ TEST_CASE("defectdojo sink: product and engagement names with auto_create_contex
 TEST_CASE("defectdojo sink: a wrong key is an authentication failure, without the key in it", "[defectdojo]") {
   ct::ScriptedServer server([](int, const httplib::Request& req, httplib::Response& res) {
     res.status = 401;
-    res.set_content("{\"detail\":\"Invalid token " + req.get_header_value("Authorization") + "\"}",
-                    "application/json");
+    res.set_content("{\"detail\":\"Invalid token " + req.get_header_value("Authorization") + "\"}", "application/json");
   });
   auto c = config_for(server.url());
   c.engagement_id = "7";

@@ -44,9 +44,8 @@ TEST_CASE("http_send: body excerpts are short and printable", "[http_send]") {
 }
 
 TEST_CASE("http_send: multipart encoding (RFC 7578)", "[http_send]") {
-  std::string body = encode_multipart({{"scan_type", "Trivy Scan", "", ""},
-                                       {"file", "{\"a\":1}", "my report\".json", "application/json"}},
-                                      "BOUNDARY");
+  std::string body = encode_multipart(
+      {{"scan_type", "Trivy Scan", "", ""}, {"file", "{\"a\":1}", "my report\".json", "application/json"}}, "BOUNDARY");
   CHECK(body ==
         "--BOUNDARY\r\nContent-Disposition: form-data; name=\"scan_type\"\r\n\r\nTrivy Scan\r\n"
         "--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"my_report_.json\"\r\n"

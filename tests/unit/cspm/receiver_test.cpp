@@ -88,7 +88,8 @@ TEST_CASE("receiver: stores the file and its metadata, answers like the AccuKnox
   CHECK(meta["report_id"] == "r-0001");
   CHECK(meta["size"] == report.size());
   CHECK(meta["sha256"] == sha256sum(report));
-  CHECK(meta["query"] == json{{"tenant_id", "167"}, {"data_type", "TR"}, {"label_id", "prod"}, {"save_to_s3", "false"}});
+  CHECK(meta["query"] ==
+        json{{"tenant_id", "167"}, {"data_type", "TR"}, {"label_id", "prod"}, {"save_to_s3", "false"}});
   CHECK(meta["headers"]["Tenant-Id"] == "167");
   CHECK_FALSE(meta["headers"].contains("Authorization"));
   CHECK(meta["filename"] == "report.json");
@@ -200,10 +201,9 @@ TEST_CASE("receiver: a report id is stored once, also across restarts", "[receiv
   auto sink = make_accuknox_sink(sink_config(*rcv));
   REQUIRE(sink->send(entry(id, ct::sample_report())).ok());
   REQUIRE(sink->send(entry("00000001700000000001-0001-0badcafe", ct::sample_report_2())).ok());
-  CHECK(ct::files_in(dir) ==
-        std::vector<std::string>{".tmp", "000001-" + id + ".json", "000001-" + id + ".meta.json",
-                                 "000002-00000001700000000001-0001-0badcafe.json",
-                                 "000002-00000001700000000001-0001-0badcafe.meta.json"});
+  CHECK(ct::files_in(dir) == std::vector<std::string>{".tmp", "000001-" + id + ".json", "000001-" + id + ".meta.json",
+                                                      "000002-00000001700000000001-0001-0badcafe.json",
+                                                      "000002-00000001700000000001-0001-0badcafe.meta.json"});
 }
 
 TEST_CASE("receiver: reports without an id are all kept", "[receiver]") {

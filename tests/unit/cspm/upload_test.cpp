@@ -205,7 +205,8 @@ namespace {
 class StallingProxy {
  public:
   StallingProxy(std::string upstream, bool forward_first)
-      : upstream_(std::move(upstream)), forward_(forward_first),
+      : upstream_(std::move(upstream)),
+        forward_(forward_first),
         server_([this](int, const httplib::Request& req, httplib::Response& res) { handle(req, res); }) {}
   ~StallingProxy() { release(); }
 
@@ -354,8 +355,8 @@ TEST_CASE("upload: the token appears in no output", "[upload][token]") {
   ct::CapturedLog log;
   std::string everything;
 
-  for (const std::string& url : {s500.url(), s401.url(), s400.url(), tls.url(),
-                                 "http://127.0.0.1:" + std::to_string(ct::unused_port())}) {
+  for (const std::string& url :
+       {s500.url(), s401.url(), s400.url(), tls.url(), "http://127.0.0.1:" + std::to_string(ct::unused_port())}) {
     ct::FakeTime t;
     auto o = fast_options(spool_dir, t, log.logger());
     o.retry.max_attempts = 2;
@@ -374,7 +375,8 @@ TEST_CASE("upload: the token appears in no output", "[upload][token]") {
 
   everything += log.all();
   for (const auto& sub : {"/pending", "/dead"})
-    for (const auto& f : ct::files_in(spool_dir + sub)) everything += scangate::test::read_file(spool_dir + sub + "/" + f);
+    for (const auto& f : ct::files_in(spool_dir + sub))
+      everything += scangate::test::read_file(spool_dir + sub + "/" + f);
   CHECK(everything.find(kToken) == std::string::npos);
   CHECK(everything.find("Zq7Xw3Vt9Ps1") == std::string::npos);
 }

@@ -70,7 +70,7 @@ TEST_CASE("uploader: backoff is exponential with full jitter, capped, and Retry-
   CHECK(backoff_delay(p, 2, std::nullopt, 0.5) == milliseconds(100));
   CHECK(backoff_delay(p, 3, std::nullopt, 0.5) == milliseconds(200));
   CHECK(backoff_delay(p, 10, std::nullopt, 0.5) == milliseconds(500));  // capped at max_delay
-  CHECK(backoff_delay(p, 3, std::nullopt, 0.0) == milliseconds(0));      // full jitter reaches zero
+  CHECK(backoff_delay(p, 3, std::nullopt, 0.0) == milliseconds(0));     // full jitter reaches zero
   CHECK(backoff_delay(p, 1, milliseconds(2000), 0.5) == milliseconds(2000));
   CHECK(backoff_delay(p, 10, milliseconds(10), 0.9) == milliseconds(900));
 }

@@ -102,13 +102,15 @@ DockerSave docker_save(const std::string& manifest_override = "") {
   DockerSave d;
   d.alpine_tar = gunzip(test::read_file(test::testdata("rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz")));
   d.small_tar = tar_bytes({{"etc/motd", "hello from a second layer\n", ""}});
-  d.config = R"({"architecture":"amd64","os":"linux","created":"2024-09-06T12:05:36Z","rootfs":{"type":"layers","diff_ids":[")" +
-             kDiffId + "\",\"" + sha256_of(d.small_tar) + "\",\"" + kDiffId + "\"]}}";
+  d.config =
+      R"({"architecture":"amd64","os":"linux","created":"2024-09-06T12:05:36Z","rootfs":{"type":"layers","diff_ids":[")" +
+      kDiffId + "\",\"" + sha256_of(d.small_tar) + "\",\"" + kDiffId + "\"]}}";
   std::string config_name = hex(sha256_of(d.config)) + ".json";
-  std::string manifest = manifest_override.empty()
-                             ? R"([{"Config":")" + config_name +
-                                   R"(","RepoTags":["alpine:3.20.3"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}])"
-                             : manifest_override;
+  std::string manifest =
+      manifest_override.empty()
+          ? R"([{"Config":")" + config_name +
+                R"(","RepoTags":["alpine:3.20.3"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}])"
+          : manifest_override;
   d.entries = {{"aaa/VERSION", "1.0", ""},
                {"aaa/layer.tar", d.alpine_tar, ""},
                {"bbb/layer.tar", d.small_tar, ""},
@@ -170,8 +172,10 @@ TEST_CASE("docker save unpacked into a directory", "[archive]") {
   DockerSave d = docker_save();
   for (const auto& e : d.entries) {
     fs::create_directories(fs::path(dir + "/" + e.name).parent_path());
-    if (!e.symlink.empty()) fs::create_symlink(e.symlink, dir + "/" + e.name);
-    else std::ofstream(dir + "/" + e.name, std::ios::binary) << e.content;
+    if (!e.symlink.empty())
+      fs::create_symlink(e.symlink, dir + "/" + e.name);
+    else
+      std::ofstream(dir + "/" + e.name, std::ios::binary) << e.content;
   }
   check_docker_save(dir, d);
   fs::remove_all(dir);
@@ -183,8 +187,12 @@ TEST_CASE("docker save: choosing an image, corrupt layers, hostile names", "[arc
   std::string config_name = hex(sha256_of(base.config)) + ".json";
 
   SECTION("select by reference among several images") {
-    std::string m = R"([{"Config":")" + config_name + R"(","RepoTags":["alpine:3.20.3"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]},)"
-                    R"({"Config":")" + config_name + R"(","RepoTags":["registry.example.com/team/app:2"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}])";
+    std::string m =
+        R"([{"Config":")" + config_name +
+        R"(","RepoTags":["alpine:3.20.3"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]},)"
+        R"({"Config":")" +
+        config_name +
+        R"(","RepoTags":["registry.example.com/team/app:2"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}])";
     DockerSave d = docker_save(m);
     write_tar(dir + "/multi.tar", d.entries, false);
     ArchiveSourceOptions o;
@@ -216,7 +224,8 @@ TEST_CASE("docker save: choosing an image, corrupt layers, hostile names", "[arc
     CHECK(bytes.error().message.find("blob " + sha256_of(d.small_tar) + " digest mismatch") != std::string::npos);
   }
   SECTION("layer names that leave the archive are rejected") {
-    std::string m = R"([{"Config":")" + config_name + R"(","RepoTags":[],"Layers":["../../etc/passwd","bbb/layer.tar","ccc/layer.tar"]}])";
+    std::string m = R"([{"Config":")" + config_name +
+                    R"(","RepoTags":[],"Layers":["../../etc/passwd","bbb/layer.tar","ccc/layer.tar"]}])";
     DockerSave d = docker_save(m);
     write_tar(dir + "/evil.tar", d.entries, false);
     ArchiveSourceOptions o;
@@ -281,12 +290,14 @@ OciLayout oci_layout(bool nested) {
   OciLayout l;
   l.layer_gz = test::read_file(test::testdata("rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz"));
   l.config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + kDiffId + "\"]}}";
-  l.manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-               sha256_of(l.config) + R"(","size":)" + std::to_string(l.config.size()) +
-               R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" + kGzDigest +
-               R"(","size":)" + std::to_string(l.layer_gz.size()) + "}]}";
-  std::string manifest_desc = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + sha256_of(l.manifest) +
-                              R"(","size":)" + std::to_string(l.manifest.size()) + R"(,"platform":{"architecture":"amd64","os":"linux"})";
+  l.manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      sha256_of(l.config) + R"(","size":)" + std::to_string(l.config.size()) +
+      R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" + kGzDigest +
+      R"(","size":)" + std::to_string(l.layer_gz.size()) + "}]}";
+  std::string manifest_desc = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                              sha256_of(l.manifest) + R"(","size":)" + std::to_string(l.manifest.size()) +
+                              R"(,"platform":{"architecture":"amd64","os":"linux"})";
   l.entries = {{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})", ""},
                {"blobs/sha256/" + hex(kGzDigest), l.layer_gz, ""},
                {"blobs/sha256/" + hex(sha256_of(l.config)), l.config, ""},
@@ -294,12 +305,14 @@ OciLayout oci_layout(bool nested) {
   const std::string annotations =
       R"("annotations":{"io.containerd.image.name":"docker.io/library/alpine:3.20.3","org.opencontainers.image.ref.name":"3.20.3"})";
   if (nested) {
-    std::string inner = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" + manifest_desc +
-                        R"(},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" + std::string(64, '1') +
-                        R"(","size":10,"platform":{"architecture":"arm64","os":"linux"}}]})";
+    std::string inner = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+                        manifest_desc +
+                        R"(},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+                        std::string(64, '1') + R"(","size":10,"platform":{"architecture":"arm64","os":"linux"}}]})";
     l.entries.push_back({"blobs/sha256/" + hex(sha256_of(inner)), inner, ""});
-    l.index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" +
-              sha256_of(inner) + R"(","size":)" + std::to_string(inner.size()) + "," + annotations + "}]}";
+    l.index =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" +
+        sha256_of(inner) + R"(","size":)" + std::to_string(inner.size()) + "," + annotations + "}]}";
   } else {
     l.index = R"({"schemaVersion":2,"manifests":[)" + manifest_desc + "," + annotations + "}]}";
   }

@@ -25,7 +25,8 @@ TEST_CASE("config.json auths: base64 auth, Docker Hub key, identity token", "[cr
       "myregistry.azurecr.io": {"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "refresh-abc"},
       "empty.example.com": {}
     }
-  })", "test-config.json");
+  })",
+                                   "test-config.json");
   REQUIRE(store.ok());
   auto hub = store->find("docker.io");
   REQUIRE(hub);
@@ -36,7 +37,7 @@ TEST_CASE("config.json auths: base64 auth, Docker Hub key, identity token", "[cr
   auto ex = store->find("registry.example.com:5000");
   REQUIRE(ex);
   CHECK(ex->username == "bob");
-  CHECK(ex->password == "p:w");  // only the first ':' separates
+  CHECK(ex->password == "p:w");                      // only the first ':' separates
   CHECK_FALSE(store->find("registry.example.com"));  // the port is part of the key
   auto local = store->find("localhost:5000");
   REQUIRE(local);

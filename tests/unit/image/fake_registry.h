@@ -74,10 +74,10 @@ class FakeRegistry {
   Auth auth = Auth::kNone;
   std::string user = "alice", password = "s3cret";
   bool token_requires_credentials = false;
-  std::set<std::string> corrupt_blobs;     // served with one byte flipped
-  std::set<std::string> redirect_blobs;    // served by the storage server through a 307
-  std::set<std::string> flaky_blobs;       // first request drops the connection half-way
-  std::atomic<int> manifest_503s{0};       // answer this many manifest requests with 503 first
+  std::set<std::string> corrupt_blobs;   // served with one byte flipped
+  std::set<std::string> redirect_blobs;  // served by the storage server through a 307
+  std::set<std::string> flaky_blobs;     // first request drops the connection half-way
+  std::atomic<int> manifest_503s{0};     // answer this many manifest requests with 503 first
 
   // Observations.
   std::atomic<int> token_requests{0};
@@ -95,7 +95,8 @@ class FakeRegistry {
       if (got == "Basic " + b64(user + ":" + password)) return true;
       res.status = 401;
       res.set_header("WWW-Authenticate", R"(Basic realm="Registry Realm")");
-      res.set_content(R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})", "application/json");
+      res.set_content(R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
+                      "application/json");
       return false;
     }
     if (got == "Bearer tok-repository:" + repo + ":pull") return true;
@@ -121,7 +122,8 @@ class FakeRegistry {
         res.status = 400;
         return;
       }
-      res.set_content("{\"token\":\"tok-" + req.get_param_value("scope") + "\",\"expires_in\":300}", "application/json");
+      res.set_content("{\"token\":\"tok-" + req.get_param_value("scope") + "\",\"expires_in\":300}",
+                      "application/json");
     });
     svr_.Get(R"(/v2/(.+)/manifests/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       ++manifest_requests;
@@ -137,8 +139,8 @@ class FakeRegistry {
       auto it = manifests_.find(repo + "|" + ref);
       if (it == manifests_.end()) {
         res.status = 404;
-        res.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":")" + ref +
-                            R"("}}]})",
+        res.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":")" +
+                            ref + R"("}}]})",
                         "application/json");
         return;
       }
@@ -155,14 +157,16 @@ class FakeRegistry {
         auto it = blobs_.find(digest);
         if (it == blobs_.end()) {
           res.status = 404;
-          res.set_content(R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})", "application/json");
+          res.set_content(R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})",
+                          "application/json");
           return;
         }
         bytes = it->second;
       }
       if (redirect_blobs.count(digest)) {
         res.status = 307;
-        res.set_header("Location", "http://127.0.0.1:" + std::to_string(storage_port_) + "/storage/" + digest + "?sig=x");
+        res.set_header("Location",
+                       "http://127.0.0.1:" + std::to_string(storage_port_) + "/storage/" + digest + "?sig=x");
         return;
       }
       if (corrupt_blobs.count(digest)) bytes[bytes.size() / 2] ^= 0x01;

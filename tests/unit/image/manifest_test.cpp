@@ -17,21 +17,24 @@ std::string alpine_like_index() {
     const char* arch;
     const char* variant;
   };
-  const P ps[] = {{'1', "amd64", nullptr}, {'2', "arm", "v6"}, {'3', "arm", "v7"},   {'4', "arm64", "v8"},
-                  {'5', "386", nullptr},   {'6', "ppc64le", nullptr}, {'7', "riscv64", nullptr}, {'8', "s390x", nullptr}};
+  const P ps[] = {{'1', "amd64", nullptr},   {'2', "arm", "v6"},     {'3', "arm", "v7"},
+                  {'4', "arm64", "v8"},      {'5', "386", nullptr},  {'6', "ppc64le", nullptr},
+                  {'7', "riscv64", nullptr}, {'8', "s390x", nullptr}};
   std::string out = R"({"manifests":[)";
   bool first = true;
   for (const auto& p : ps) {
     if (!first) out += ",";
     first = false;
-    out += R"({"annotations":{"com.docker.official-images.bashbrew.arch":"x","org.opencontainers.image.base.name":"scratch"},)";
+    out +=
+        R"({"annotations":{"com.docker.official-images.bashbrew.arch":"x","org.opencontainers.image.base.name":"scratch"},)";
     out += R"("digest":")" + d(p.digest) + R"(","mediaType":"application/vnd.oci.image.manifest.v1+json",)";
     out += R"("platform":{"architecture":")" + std::string(p.arch) + R"(","os":"linux")";
     if (p.variant) out += R"(,"variant":")" + std::string(p.variant) + "\"";
     out += R"(},"size":1022},)";
-    out += R"({"annotations":{"vnd.docker.reference.digest":")" + d(p.digest) +
-           R"(","vnd.docker.reference.type":"attestation-manifest"},"digest":")" + att(p.digest) +
-           R"(","mediaType":"application/vnd.oci.image.manifest.v1+json","platform":{"architecture":"unknown","os":"unknown"},"size":839})";
+    out +=
+        R"({"annotations":{"vnd.docker.reference.digest":")" + d(p.digest) +
+        R"(","vnd.docker.reference.type":"attestation-manifest"},"digest":")" + att(p.digest) +
+        R"(","mediaType":"application/vnd.oci.image.manifest.v1+json","platform":{"architecture":"unknown","os":"unknown"},"size":839})";
   }
   out += R"(],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2})";
   return out;
@@ -62,16 +65,16 @@ TEST_CASE("platform selection from a multi-arch index", "[manifest][platform]") 
   CHECK(select_platform(parsed->index, Platform{}, "index")->digest == d('1'));  // default linux/amd64
   CHECK(pick("linux/amd64")->digest == d('1'));
   CHECK(pick("linux/arm64")->digest == d('4'));
-  CHECK(pick("linux/arm64/v8")->digest == d('4'));   // v8 and "no variant" are the same arm64
+  CHECK(pick("linux/arm64/v8")->digest == d('4'));  // v8 and "no variant" are the same arm64
   CHECK(pick("linux/aarch64")->digest == d('4'));
   CHECK(pick("linux/arm/v6")->digest == d('2'));
   CHECK(pick("linux/arm/v7")->digest == d('3'));
-  CHECK(pick("linux/arm")->digest == d('3'));        // arm without variant prefers v7
+  CHECK(pick("linux/arm")->digest == d('3'));  // arm without variant prefers v7
   CHECK(pick("linux/s390x")->digest == d('8'));
   auto none = pick("windows/amd64");
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().kind == ErrorKind::kNotFound);
-  CHECK(none.error().message.find("linux/arm64") != std::string::npos);     // lists what exists
+  CHECK(none.error().message.find("linux/arm64") != std::string::npos);      // lists what exists
   CHECK(none.error().message.find("unknown/unknown") == std::string::npos);  // but not attestations
   auto none_variant = pick("linux/arm/v5");
   REQUIRE_FALSE(none_variant.ok());
@@ -80,9 +83,11 @@ TEST_CASE("platform selection from a multi-arch index", "[manifest][platform]") 
 TEST_CASE("Docker manifest list with arm64 variant v8 and no-variant request", "[manifest][platform]") {
   std::string list = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json",
     "manifests":[
-     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":528,"digest":")" + d('a') + R"(",
+     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":528,"digest":")" +
+                     d('a') + R"(",
       "platform":{"architecture":"arm64","os":"linux","variant":"v8"}},
-     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":528,"digest":")" + d('b') + R"(",
+     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":528,"digest":")" +
+                     d('b') + R"(",
       "platform":{"architecture":"amd64","os":"linux"}}]})";
   auto parsed = parse_manifest(list, "application/vnd.docker.distribution.manifest.list.v2+json", "list");
   REQUIRE(parsed.ok());
@@ -93,11 +98,15 @@ TEST_CASE("Docker manifest list with arm64 variant v8 and no-variant request", "
 
 TEST_CASE("image manifest, config and layer pairing", "[manifest]") {
   std::string m = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
-    "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1472,"digest":")" + d('c') + R"("},
+    "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1472,"digest":")" +
+                  d('c') + R"("},
     "layers":[
-      {"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3623807,"digest":")" + d('e') + R"("},
-      {"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","size":10,"digest":")" + d('f') + R"("},
-      {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","size":99,"digest":")" + d('9') + R"("}]})";
+      {"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3623807,"digest":")" +
+                  d('e') + R"("},
+      {"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","size":10,"digest":")" +
+                  d('f') + R"("},
+      {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","size":99,"digest":")" +
+                  d('9') + R"("}]})";
   auto parsed = parse_manifest(m, "", "manifest");
   REQUIRE(parsed.ok());
   REQUIRE_FALSE(parsed->is_index);
@@ -105,7 +114,8 @@ TEST_CASE("image manifest, config and layer pairing", "[manifest]") {
   CHECK(parsed->image.config.size == 1472);
 
   std::string cfg = R"({"architecture":"amd64","os":"linux","created":"2024-09-06T22:20:07.972381281Z",
-    "rootfs":{"type":"layers","diff_ids":[")" + d('0') + R"(",")" + d('1') + R"(",")" + d('2') + R"("]}})";
+    "rootfs":{"type":"layers","diff_ids":[")" +
+                    d('0') + R"(",")" + d('1') + R"(",")" + d('2') + R"("]}})";
   auto config = parse_image_config(cfg, "config");
   REQUIRE(config.ok());
   CHECK(config->created == "2024-09-06T22:20:07.972381281Z");
@@ -133,9 +143,10 @@ TEST_CASE("rejected manifests: schema 1, artifacts, garbage", "[manifest]") {
   REQUIRE_FALSE(s1.ok());
   CHECK(s1.error().message.find("schema 1") != std::string::npos);
 
-  std::string helm = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":")" +
-                     d('1') + R"(","size":1},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":")" +
-                     d('2') + R"(","size":1}]})";
+  std::string helm =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":")" + d('1') +
+      R"(","size":1},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":")" +
+      d('2') + R"(","size":1}]})";
   auto parsed = parse_manifest(helm, "application/vnd.oci.image.manifest.v1+json", "m");
   REQUIRE(parsed.ok());
   ImageConfig c;
@@ -144,8 +155,9 @@ TEST_CASE("rejected manifests: schema 1, artifacts, garbage", "[manifest]") {
   REQUIRE_FALSE(art.ok());
   CHECK(art.error().message.find("not a container image") != std::string::npos);
 
-  for (const char* bad : {"", "[]", "{", R"({"schemaVersion":2})", R"({"schemaVersion":2,"config":{"digest":"nope"},"layers":[]})",
-                          R"({"schemaVersion":2,"manifests":"x","mediaType":"application/vnd.oci.image.index.v1+json"})"}) {
+  for (const char* bad :
+       {"", "[]", "{", R"({"schemaVersion":2})", R"({"schemaVersion":2,"config":{"digest":"nope"},"layers":[]})",
+        R"({"schemaVersion":2,"manifests":"x","mediaType":"application/vnd.oci.image.index.v1+json"})"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_manifest(bad, "", "m").ok());
   }

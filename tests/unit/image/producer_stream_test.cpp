@@ -32,7 +32,8 @@ TEST_CASE("producer stream delivers every byte in order through a small buffer",
 }
 
 TEST_CASE("an error before start is returned by start_producer_stream", "[producer_stream]") {
-  auto s = start_producer_stream([](ProducerSink&) -> Result<void> { return Error(ErrorKind::kNotFound, "no such blob"); });
+  auto s =
+      start_producer_stream([](ProducerSink&) -> Result<void> { return Error(ErrorKind::kNotFound, "no such blob"); });
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().kind == ErrorKind::kNotFound);
 }
@@ -62,8 +63,7 @@ TEST_CASE("destroying the stream cancels a blocked producer and calls its interr
           sink.set_interrupt([&] { interrupted = true; });
           sink.started();
           std::string chunk(100, 'x');
-          while (sink.write(chunk.data(), chunk.size())) {
-          }
+          while (sink.write(chunk.data(), chunk.size())) {}
           saw_cancel = sink.cancelled();
           sink.set_interrupt(nullptr);
           return Ok();

@@ -31,7 +31,8 @@ TEST_CASE("Docker's TestParseRepositoryInfo: familiar, full, domain and path", "
       {"privatebase", "127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase", "", "127.0.0.1:8000"},
       {"private/moonbase", "example.com/private/moonbase", "example.com/private/moonbase", "", "example.com"},
       {"privatebase", "example.com/privatebase", "example.com/privatebase", "", "example.com"},
-      {"private/moonbase", "example.com:8000/private/moonbase", "example.com:8000/private/moonbase", "", "example.com:8000"},
+      {"private/moonbase", "example.com:8000/private/moonbase", "example.com:8000/private/moonbase", "",
+       "example.com:8000"},
       {"privatebasee", "example.com:8000/privatebasee", "example.com:8000/privatebasee", "", "example.com:8000"},
       {"library/ubuntu-12.04-base", "ubuntu-12.04-base", "docker.io/library/ubuntu-12.04-base",
        "index.docker.io/library/ubuntu-12.04-base", "docker.io"},
@@ -161,14 +162,34 @@ TEST_CASE("Docker's TestReferenceParse: domains, tags, digests, IPv6", "[referen
 
 TEST_CASE("Docker's valid repository names (TestValidateReferenceName/RemoteName)", "[reference]") {
   const char* valid[] = {
-      "docker/docker", "library/debian", "debian", "docker.io/docker/docker", "docker.io/library/debian",
-      "docker.io/debian", "index.docker.io/docker/docker", "index.docker.io/library/debian", "index.docker.io/debian",
-      "127.0.0.1:5000/docker/docker", "127.0.0.1:5000/library/debian", "127.0.0.1:5000/debian", "192.168.0.1",
-      "192.168.0.1:80", "192.168.0.1:8/debian", "192.168.0.2:25000/debian",
-      "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev", "[fc00::1]:5000/docker",
-      "[fc00::1]:5000/docker/docker", "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
-      "docker.io/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a", "Docker/docker",
-      "DOCKER/docker", "docker-rules/docker", "docker---rules/docker", "doc/docker", "d/docker", "jess/t",
+      "docker/docker",
+      "library/debian",
+      "debian",
+      "docker.io/docker/docker",
+      "docker.io/library/debian",
+      "docker.io/debian",
+      "index.docker.io/docker/docker",
+      "index.docker.io/library/debian",
+      "index.docker.io/debian",
+      "127.0.0.1:5000/docker/docker",
+      "127.0.0.1:5000/library/debian",
+      "127.0.0.1:5000/debian",
+      "192.168.0.1",
+      "192.168.0.1:80",
+      "192.168.0.1:8/debian",
+      "192.168.0.2:25000/debian",
+      "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+      "[fc00::1]:5000/docker",
+      "[fc00::1]:5000/docker/docker",
+      "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
+      "docker.io/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+      "Docker/docker",
+      "DOCKER/docker",
+      "docker-rules/docker",
+      "docker---rules/docker",
+      "doc/docker",
+      "d/docker",
+      "jess/t",
       "dock__er/docker",
   };
   for (const char* v : valid) {
@@ -231,8 +252,10 @@ TEST_CASE("error messages say what is wrong", "[reference]") {
   CHECK(parse_reference("docker.io/Library/alpine").error().message.find("must be lowercase") != std::string::npos);
   CHECK(parse_reference("alpine:-bad").error().message.find("tag \"-bad\"") != std::string::npos);
   CHECK(parse_reference("alpine@sha256:abc").error().message.find("64 hex") != std::string::npos);
-  CHECK(parse_reference("alpine@sha256:" + std::string(64, 'F')).error().message.find("lowercase") != std::string::npos);
-  CHECK(parse_reference("alpine@md5:" + std::string(32, 'a')).error().message.find("not supported") != std::string::npos);
+  CHECK(parse_reference("alpine@sha256:" + std::string(64, 'F')).error().message.find("lowercase") !=
+        std::string::npos);
+  CHECK(parse_reference("alpine@md5:" + std::string(32, 'a')).error().message.find("not supported") !=
+        std::string::npos);
   CHECK(parse_reference("").error().message.find("empty") != std::string::npos);
   CHECK(parse_reference("https://ghcr.io/a/b").error().message.find("URL scheme") != std::string::npos);
   CHECK(parse_reference("alpine 3").error().message.find("whitespace") != std::string::npos);

@@ -66,10 +66,12 @@ Image build_image(FakeRegistry& reg, const std::string& repo = "team/app") {
   img.manifest_amd64 = manifest_json(img.config_amd64, img.layer);
   img.manifest_arm64 = manifest_json(img.config_arm64, img.layer);
   img.index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
-              R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + sha256_of(img.manifest_amd64) +
-              R"(","size":)" + std::to_string(img.manifest_amd64.size()) + R"(,"platform":{"architecture":"amd64","os":"linux"}},)"
-              R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + sha256_of(img.manifest_arm64) +
-              R"(","size":)" + std::to_string(img.manifest_arm64.size()) + R"(,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]})";
+              R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+              sha256_of(img.manifest_amd64) + R"(","size":)" + std::to_string(img.manifest_amd64.size()) +
+              R"(,"platform":{"architecture":"amd64","os":"linux"}},)"
+              R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+              sha256_of(img.manifest_arm64) + R"(","size":)" + std::to_string(img.manifest_arm64.size()) +
+              R"(,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]})";
   const std::string oci_manifest = "application/vnd.oci.image.manifest.v1+json";
   reg.add_manifest(repo, "1.0", oci_manifest, img.manifest_amd64);
   reg.add_manifest(repo, sha256_of(img.manifest_amd64), oci_manifest, img.manifest_amd64);
@@ -86,8 +88,10 @@ SourceOptions options(FakeRegistry& reg, const std::string& ref, Sleeps* sleeps 
   o.reference = reg.host() + "/" + ref;
   o.credential_sources = CredentialSources{"", "", ""};  // no config.json from the machine
   o.retry.max_attempts = 3;
-  if (sleeps) o.sleeper = sleeps->sleeper();
-  else o.sleeper = [](milliseconds) {};
+  if (sleeps)
+    o.sleeper = sleeps->sleeper();
+  else
+    o.sleeper = [](milliseconds) {};
   o.connect_timeout = milliseconds(5000);
   o.read_timeout = milliseconds(10000);
   return o;
@@ -162,7 +166,10 @@ TEST_CASE("loopback registry: small stream buffer, streamed without holding the 
   bool ok = true;
   while (true) {
     auto r = (*blob)->read(buf, sizeof buf);
-    if (!r.ok()) { ok = false; break; }
+    if (!r.ok()) {
+      ok = false;
+      break;
+    }
     if (*r == 0) break;
     out.append(buf, *r);
   }
@@ -183,7 +190,7 @@ TEST_CASE("loopback registry: bearer token flow with a cached token", "[registry
   auto bytes = read_all(**blob);
   REQUIRE(bytes.ok());
   CHECK(*bytes == img.layer);
-  CHECK(reg.token_requests == 1);  // manifest, config and layer share one token
+  CHECK(reg.token_requests == 1);    // manifest, config and layer share one token
   CHECK_FALSE(reg.token_saw_basic);  // anonymous
 }
 
@@ -256,7 +263,8 @@ TEST_CASE("loopback registry: basic auth accepted and rejected", "[registry]") {
   auto r = (*open_image_source(bad))->resolve();
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind == ErrorKind::kAuth);
-  CHECK(r.error().message.find("authentication to " + reg.host() + " failed: the registry rejected the credentials for user \"alice\"") !=
+  CHECK(r.error().message.find("authentication to " + reg.host() +
+                               " failed: the registry rejected the credentials for user \"alice\"") !=
         std::string::npos);
   CHECK(r.error().message.find("check --username/--password-stdin or the registry config") != std::string::npos);
 
@@ -377,7 +385,8 @@ TEST_CASE("loopback registry: unknown tag and unknown repository are kNotFound",
   auto r = (*open_image_source(options(reg, "team/app:nope")))->resolve();
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind == ErrorKind::kNotFound);
-  CHECK(r.error().message.find("image " + reg.host() + "/team/app:nope not found in " + reg.host()) != std::string::npos);
+  CHECK(r.error().message.find("image " + reg.host() + "/team/app:nope not found in " + reg.host()) !=
+        std::string::npos);
   CHECK(r.error().message.find("MANIFEST_UNKNOWN") != std::string::npos);
 
   auto r2 = (*open_image_source(options(reg, "other/thing")))->resolve();
@@ -442,8 +451,9 @@ TEST_CASE("loopback registry: pinned digests are verified", "[registry]") {
 
 TEST_CASE("loopback registry: schema 1 manifests are rejected clearly", "[registry]") {
   FakeRegistry reg;
-  reg.add_manifest("old/img", "1", "application/vnd.docker.distribution.manifest.v1+prettyjws",
-                   R"({"schemaVersion":1,"name":"old/img","tag":"1","architecture":"amd64","fsLayers":[],"history":[]})");
+  reg.add_manifest(
+      "old/img", "1", "application/vnd.docker.distribution.manifest.v1+prettyjws",
+      R"({"schemaVersion":1,"name":"old/img","tag":"1","architecture":"amd64","fsLayers":[],"history":[]})");
   auto r = (*open_image_source(options(reg, "old/img:1")))->resolve();
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind == ErrorKind::kFormat);
@@ -469,7 +479,8 @@ TEST_CASE("loopback registry: destroying a stream early cancels the download", "
 TEST_CASE("transport rules: loopback and insecure registries", "[registry]") {
   for (const char* r : {"localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "[::1]"})
     CHECK(is_loopback_registry(r));
-  for (const char* r : {"docker.io", "example.com:5000", "128.0.0.1", "127.0.0.1.nip.io", "10.0.0.1:5000", "localhost.example"})
+  for (const char* r :
+       {"docker.io", "example.com:5000", "128.0.0.1", "127.0.0.1.nip.io", "10.0.0.1:5000", "localhost.example"})
     CHECK_FALSE(is_loopback_registry(r));
   std::vector<std::string> insecure = {"reg.internal", "10.0.0.5:5000", "http://other:8080/"};
   CHECK(is_insecure_registry("reg.internal:443", insecure));

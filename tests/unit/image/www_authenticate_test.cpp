@@ -80,8 +80,8 @@ TEST_CASE("token68 and parameterless schemes", "[www_authenticate]") {
 }
 
 TEST_CASE("malformed headers are errors, not crashes", "[www_authenticate]") {
-  for (const char* bad : {"", "   ", R"(Bearer realm="unterminated)", "=oops", "Bearer realm=\"x\" junk\"",
-                          R"(Bearer realm="a" "b")"}) {
+  for (const char* bad :
+       {"", "   ", R"(Bearer realm="unterminated)", "=oops", "Bearer realm=\"x\" junk\"", R"(Bearer realm="a" "b")"}) {
     CAPTURE(bad);
     auto r = parse_www_authenticate(bad);
     REQUIRE_FALSE(r.ok());

@@ -58,7 +58,8 @@ std::vector<std::string> paths(const Overlay& o) {
 }  // namespace
 
 TEST_CASE("a later layer's file replaces an earlier one", "[overlay]") {
-  std::vector<LayerContents> layers = {layer(0, {reg("etc/os-release", "v1")}), layer(1, {reg("etc/os-release", "v2")})};
+  std::vector<LayerContents> layers = {layer(0, {reg("etc/os-release", "v1")}),
+                                       layer(1, {reg("etc/os-release", "v2")})};
   Overlay o(layers);
   auto f = o.find("etc/os-release");
   REQUIRE(f);
@@ -153,11 +154,12 @@ TEST_CASE("an absolute link to a host path never reads the host", "[overlay][hos
 
 TEST_CASE("symlink loops resolve to nothing quickly", "[overlay][hostile]") {
   std::vector<LayerContents> layers = {
-      layer(0, {sym("a", "b"), sym("b", "a"), sym("self", "self"), sym("dir/x", "../dir/x/y"),
-                sym("chain0", "chain1")}),
+      layer(0,
+            {sym("a", "b"), sym("b", "a"), sym("self", "self"), sym("dir/x", "../dir/x/y"), sym("chain0", "chain1")}),
   };
   // A chain of 45 links: more than 40 hops.
-  for (int i = 1; i < 45; ++i) layers[0].files.push_back(sym("chain" + std::to_string(i), "chain" + std::to_string(i + 1)));
+  for (int i = 1; i < 45; ++i)
+    layers[0].files.push_back(sym("chain" + std::to_string(i), "chain" + std::to_string(i + 1)));
   layers[0].files.push_back(reg("chain45", "end"));
   Overlay o(layers);
   for (const char* p : {"a", "b", "self", "dir/x", "dir/x/y/z", "chain0"}) {
@@ -211,9 +213,9 @@ TEST_CASE("overlay over walked layers with a whiteout across real tar layers", "
   std::vector<LayerContents> layers;
   for (size_t i = 0; i < blobs.size(); ++i) {
     MemoryBlob b(blobs[i]);
-    auto r = walk_layer(b, LayerRef{"sha256:x", "", static_cast<int>(i)},
-                        [](std::string_view p, uint64_t) { return p == "etc/os-release" || p == "lib/apk/db/installed"; },
-                        {});
+    auto r = walk_layer(
+        b, LayerRef{"sha256:x", "", static_cast<int>(i)},
+        [](std::string_view p, uint64_t) { return p == "etc/os-release" || p == "lib/apk/db/installed"; }, {});
     REQUIRE(r.ok());
     layers.push_back(std::move(r.value()));
   }

@@ -39,8 +39,7 @@ TEST_CASE("Alpine minirootfs tarballs walked then analyzed by the os and apk ana
 
     // Independent expectations: GNU tar, gzip and coreutils.
     const std::string installed = run("tar -xzOf '" + path + "' ./lib/apk/db/installed");
-    const std::string diff_id =
-        "sha256:" + run("gzip -dc '" + path + "' | sha256sum").substr(0, 64);
+    const std::string diff_id = "sha256:" + run("gzip -dc '" + path + "' | sha256sum").substr(0, 64);
     const auto uncompressed_size = std::stoull(run("gzip -dc '" + path + "' | wc -c"));
     std::vector<std::pair<std::string, std::string>> expected;  // (name, version) in file order
     {

@@ -21,10 +21,16 @@ struct TarEntry {
   std::string link;     // kSymlink / kHardlink target, as written
 };
 
-inline TarEntry file(std::string name, std::string content) { return {TarEntry::kFile, std::move(name), std::move(content), {}}; }
+inline TarEntry file(std::string name, std::string content) {
+  return {TarEntry::kFile, std::move(name), std::move(content), {}};
+}
 inline TarEntry dir(std::string name) { return {TarEntry::kDir, std::move(name), {}, {}}; }
-inline TarEntry slink(std::string name, std::string target) { return {TarEntry::kSymlink, std::move(name), {}, std::move(target)}; }
-inline TarEntry hlink(std::string name, std::string target) { return {TarEntry::kHardlink, std::move(name), {}, std::move(target)}; }
+inline TarEntry slink(std::string name, std::string target) {
+  return {TarEntry::kSymlink, std::move(name), {}, std::move(target)};
+}
+inline TarEntry hlink(std::string name, std::string target) {
+  return {TarEntry::kHardlink, std::move(name), {}, std::move(target)};
+}
 
 enum class Compression { kNone, kGzip, kZstd };
 

@@ -43,7 +43,11 @@ TEST_CASE("sha256 matches the FIPS 180-2 test vectors", "[walker]") {
 }
 
 TEST_CASE("normalize_entry_path keeps every name inside the image root", "[walker]") {
-  struct Case { const char* in; const char* out; bool escaped; };
+  struct Case {
+    const char* in;
+    const char* out;
+    bool escaped;
+  };
   const Case cases[] = {
       {"./etc/os-release", "etc/os-release", false},
       {"etc/os-release", "etc/os-release", false},
@@ -79,9 +83,13 @@ TEST_CASE("resolve_link_target resolves links inside the image", "[walker]") {
 
 TEST_CASE("walk_layer reads plain gzip and zstd tar streams alike", "[walker]") {
   const std::vector<TarEntry> entries = {
-      dir("./"), dir("./etc/"), file("./etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
-      file("./etc/hostname", "not wanted\n"), dir("./lib/apk/db/"),
-      file("./lib/apk/db/installed", "P:musl\nV:1.2.5-r0\n\n"), slink("./etc/mtab", "../proc/mounts"),
+      dir("./"),
+      dir("./etc/"),
+      file("./etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
+      file("./etc/hostname", "not wanted\n"),
+      dir("./lib/apk/db/"),
+      file("./lib/apk/db/installed", "P:musl\nV:1.2.5-r0\n\n"),
+      slink("./etc/mtab", "../proc/mounts"),
   };
   const std::string plain = build_tar(entries);
   auto want = want_paths({"etc/os-release", "lib/apk/db/installed"});
@@ -237,8 +245,8 @@ TEST_CASE("a wanted file over max_file_bytes is noted and not kept", "[walker]")
 }
 
 TEST_CASE("corrupt truncated and garbage layers give a clear error and never crash", "[walker][hostile]") {
-  const std::string gz = build_tar({file("etc/os-release", std::string(50'000, 'o')), file("b", "b")},
-                                   Compression::kGzip);
+  const std::string gz =
+      build_tar({file("etc/os-release", std::string(50'000, 'o')), file("b", "b")}, Compression::kGzip);
   SECTION("truncated gzip at several points") {
     for (size_t cut : {gz.size() / 2, gz.size() - 12, gz.size() - 4, size_t{30}, size_t{5}}) {
       CAPTURE(cut);

@@ -220,9 +220,11 @@ TEST_CASE("policy: wrong types name the key, the line and what is allowed", "[po
   CHECK(error_of("limits:\n  CRITICAL: -1\n").find("'limits.CRITICAL'") != std::string::npos);
   CHECK(error_of("limits: [CRITICAL]\n") == "policy.yaml:3: key 'limits': expected a map of keys, got a list");
   CHECK(error_of("limits:\n").find("key 'limits': expected a map of keys, got no value") != std::string::npos);
-  CHECK(error_of("minCVSS: 11\n") == "policy.yaml:3: key 'minCVSS': '11' is not allowed; expected a number from 0 to 10");
+  CHECK(error_of("minCVSS: 11\n") ==
+        "policy.yaml:3: key 'minCVSS': '11' is not allowed; expected a number from 0 to 10");
   CHECK(error_of("minCVSS: high\n").find("key 'minCVSS'") != std::string::npos);
-  CHECK(error_of("mode: block\n") == "policy.yaml:3: key 'mode': 'block' is not allowed; allowed: enforce, warn, audit");
+  CHECK(error_of("mode: block\n") ==
+        "policy.yaml:3: key 'mode': 'block' is not allowed; allowed: enforce, warn, audit");
   CHECK(error_of("mode: [warn]\n") == "policy.yaml:3: key 'mode': expected a single value, got a list");
   CHECK(error_of("secrets: {action: block}\n") ==
         "policy.yaml:3: key 'secrets.action': 'block' is not allowed; allowed: deny, warn, ignore");
@@ -231,13 +233,14 @@ TEST_CASE("policy: wrong types name the key, the line and what is allowed", "[po
         "UNKNOWN");
   CHECK(error_of("scan: {onError: warn}\n") ==
         "policy.yaml:3: key 'scan.onError': 'warn' is not allowed; allowed: deny, allow");
-  CHECK(error_of("exemptNamespaces: kube-system\n").find(
-            "policy.yaml:3: key 'exemptNamespaces': expected a list, got a single value") == 0);
+  CHECK(error_of("exemptNamespaces: kube-system\n")
+            .find("policy.yaml:3: key 'exemptNamespaces': expected a list, got a single value") == 0);
   CHECK(error_of("exemptNamespaces:\n  - kube-system\n  - {a: b}\n") ==
         "policy.yaml:5: key 'exemptNamespaces[1]': expected a single value, got a map");
   CHECK(error_of("exemptImages: [\"sha256:abc\"]\n").find("key 'exemptImages[0]': 'sha256:abc' is not a digest") !=
         std::string::npos);
-  CHECK(error_of("exceptions: {id: CVE-1}\n").find("key 'exceptions': expected a list, got a map") != std::string::npos);
+  CHECK(error_of("exceptions: {id: CVE-1}\n").find("key 'exceptions': expected a list, got a map") !=
+        std::string::npos);
   CHECK(error_of("exceptions:\n  - CVE-1\n") ==
         "policy.yaml:4: key 'exceptions[0]': expected a map of keys, got a single value");
   CHECK(error_of("apiVersion2: x\n").find("unknown key") != std::string::npos);

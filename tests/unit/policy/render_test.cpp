@@ -144,8 +144,9 @@ TEST_CASE("render: admission warnings carry expired exceptions and warn-mode vio
 
 TEST_CASE("render: CLI text", "[render][text]") {
   Fixture fx;
-  Verdict v = fx.verdict(pol("exceptions:\n  - {id: CVE-2022-37434, expires: 2026-01-01, reason: old}\n"
-                             "  - {id: CVE-2022-22822, expires: 2027-01-01, reason: \"expat path unused\"}\n"));
+  Verdict v =
+      fx.verdict(pol("exceptions:\n  - {id: CVE-2022-37434, expires: 2026-01-01, reason: old}\n"
+                     "  - {id: CVE-2022-22822, expires: 2027-01-01, reason: \"expat path unused\"}\n"));
   std::string t = render_text(v);
   INFO(t);
   CHECK(t.find("policy: policy.yaml (sha256:") == 0);

@@ -105,8 +105,11 @@ inline std::string scenario_report_json(const std::string& reference, const std:
       {"ArtifactName", reference},
       {"ArtifactType", "container_image"},
       {"Metadata", {{"RepoDigests", {"docker.io/library/python@" + digest}}}},
-      {"Results", {{{"Target", reference + " (alpine 3.14.3)"}, {"Class", "os-pkgs"}, {"Type", "alpine"},
-                    {"Vulnerabilities", vulns}}}},
+      {"Results",
+       {{{"Target", reference + " (alpine 3.14.3)"},
+         {"Class", "os-pkgs"},
+         {"Type", "alpine"},
+         {"Vulnerabilities", vulns}}}},
   };
   return doc.dump(2);
 }

@@ -56,10 +56,10 @@ TEST_CASE("trivy_report: alpine-310 golden gives the findings the JSON holds", "
 }
 
 TEST_CASE("trivy_report: every golden report reads with the counts its JSON holds", "[trivy_report]") {
-  for (const char* name : {"trivy_alpine-310.json.golden", "trivy_alpine-39.json.golden",
-                           "trivy_debian-buster.json.golden", "trivy_debian-buster-ignore-unfixed.json.golden",
-                           "trivy_distroless-python27.json.golden", "trivy_ubuntu-1804.json.golden",
-                           "trivy_secrets.json.golden"}) {
+  for (const char* name :
+       {"trivy_alpine-310.json.golden", "trivy_alpine-39.json.golden", "trivy_debian-buster.json.golden",
+        "trivy_debian-buster-ignore-unfixed.json.golden", "trivy_distroless-python27.json.golden",
+        "trivy_ubuntu-1804.json.golden", "trivy_secrets.json.golden"}) {
     INFO(name);
     std::string text = golden(name);
     auto rep = read_trivy_report(text);

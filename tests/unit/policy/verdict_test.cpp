@@ -53,7 +53,8 @@ std::vector<std::string> critical_ids() {
 
 std::string exception_list(const std::vector<std::string>& ids, const std::string& expires) {
   std::string s = "exceptions:\n";
-  for (const auto& id : ids) s += "  - {id: " + id + ", expires: " + expires + ", reason: \"base image rebuild SEC-1\"}\n";
+  for (const auto& id : ids)
+    s += "  - {id: " + id + ", expires: " + expires + ", reason: \"base image rebuild SEC-1\"}\n";
   return s;
 }
 
@@ -112,8 +113,8 @@ TEST_CASE("verdict: expired exceptions deny and are reported as expired", "[verd
   CHECK(v.applied_exceptions.empty());
   REQUIRE(v.expired_exceptions.size() == 8);
   REQUIRE(v.warnings.size() == 8);
-  CHECK(v.warnings[0] == "exception '" + critical_ids()[0] +
-                             "' (policy.yaml:4) expired on 2026-01-31 and no longer applies");
+  CHECK(v.warnings[0] ==
+        "exception '" + critical_ids()[0] + "' (policy.yaml:4) expired on 2026-01-31 and no longer applies");
 }
 
 TEST_CASE("verdict: an exception stops applying on its expiry date", "[verdict][exceptions][expiry]") {
@@ -182,10 +183,10 @@ TEST_CASE("verdict: exceptions scoped by namespace never match the pipeline", "[
 
 TEST_CASE("verdict: an expired exception next to an active one for the same id", "[verdict][exceptions]") {
   Scenario s;
-  Policy p = pol(
-      "exceptions:\n"
-      "  - {id: CVE-2022-37434, expires: 2025-01-01, reason: old}\n"
-      "  - {id: CVE-2022-37434, expires: 2027-01-01, reason: renewed}\n");
+  Policy p =
+      pol("exceptions:\n"
+          "  - {id: CVE-2022-37434, expires: 2025-01-01, reason: old}\n"
+          "  - {id: CVE-2022-37434, expires: 2027-01-01, reason: renewed}\n");
   Verdict v = decide(p, s.input());
   REQUIRE(v.applied_exceptions.size() == 1);
   CHECK(v.applied_exceptions[0].reason == "renewed");
@@ -204,7 +205,8 @@ TEST_CASE("verdict: limits per severity", "[verdict][limits]") {
   Verdict over = at(8, high - 1);
   CHECK_FALSE(over.allowed);
   REQUIRE(over.reasons.size() == 1);
-  CHECK(over.reasons[0] == std::to_string(high) + " HIGH vulnerabilities; the policy allows " + std::to_string(high - 1));
+  CHECK(over.reasons[0] ==
+        std::to_string(high) + " HIGH vulnerabilities; the policy allows " + std::to_string(high - 1));
   Verdict both = at(7, 0);
   CHECK(both.reasons.size() == 2);
   CHECK(decide(pol("limits: {}\n"), s.input()).allowed);
@@ -216,8 +218,8 @@ TEST_CASE("verdict: ignoreUnfixed leaves out findings without a fix", "[verdict]
   // Trivy's own pair of goldens: the same image with and without --ignore-unfixed.
   auto all = findings_from_trivy_json(
       scangate::test::read_file(scangate::test::testdata("reports/trivy_debian-buster.json.golden")));
-  auto fixed_only = findings_from_trivy_json(scangate::test::read_file(
-      scangate::test::testdata("reports/trivy_debian-buster-ignore-unfixed.json.golden")));
+  auto fixed_only = findings_from_trivy_json(
+      scangate::test::read_file(scangate::test::testdata("reports/trivy_debian-buster-ignore-unfixed.json.golden")));
   REQUIRE(all.ok());
   REQUIRE(fixed_only.ok());
   REQUIRE(all->size() > fixed_only->size());
@@ -260,7 +262,7 @@ TEST_CASE("verdict: minCVSS ignores findings scored below it", "[verdict][minCVS
   CHECK_FALSE(v.allowed);
   std::vector<std::string> order;
   for (const auto& c : v.count(Severity::kCritical).top) order.push_back(c.vuln_id);
-  CHECK(order == std::vector<std::string>{"CVE-A", "CVE-C", "CVE-D"});  // by score, unscored last
+  CHECK(order == std::vector<std::string>{"CVE-A", "CVE-C", "CVE-D"});            // by score, unscored last
   CHECK_FALSE(decide(pol("minCVSS: 7.2\nlimits: {CRITICAL: 2}\n"), in).allowed);  // 7.2 is not below 7.2
   Verdict higher = decide(pol("minCVSS: 7.3\nlimits: {CRITICAL: 2}\n"), in);
   CHECK(higher.allowed);
@@ -302,7 +304,8 @@ TEST_CASE("verdict: secrets action and minSeverity", "[verdict][secrets]") {
   CHECK(ignore.warnings.empty());
 
   Verdict excepted = decide(
-      pol("secrets: {minSeverity: LOW}\nexceptions:\n  - {id: \"aws-*\", expires: 2027-01-01, reason: test key}\n"), in);
+      pol("secrets: {minSeverity: LOW}\nexceptions:\n  - {id: \"aws-*\", expires: 2027-01-01, reason: test key}\n"),
+      in);
   CHECK(excepted.secrets_count == 1);
   CHECK(excepted.secrets.at(0).rule_id == "mysecret");
   CHECK(excepted.applied_exceptions.at(0).matched == std::vector<std::string>{"aws-access-key-id"});
@@ -416,7 +419,8 @@ TEST_CASE("verdict: scan pending and scan errors", "[verdict][scan]") {
   CHECK(deny.reasons == std::vector<std::string>{"the scan did not finish in time and scan.onPending is deny"});
   Verdict allow = decide(pol("scan: {onPending: allow}\n"), in);
   CHECK(allow.allowed);
-  CHECK(allow.warnings == std::vector<std::string>{"the scan did not finish in time; admitted because scan.onPending is allow"});
+  CHECK(allow.warnings ==
+        std::vector<std::string>{"the scan did not finish in time; admitted because scan.onPending is allow"});
 
   in.scan_state = ScanState::kError;
   in.scan_error = "registry returned 401";
@@ -425,7 +429,7 @@ TEST_CASE("verdict: scan pending and scan errors", "[verdict][scan]") {
   CHECK(err.reasons == std::vector<std::string>{"the scan failed (registry returned 401) and scan.onError is deny"});
   CHECK(decide(pol("scan: {onError: allow}\n"), in).allowed);
   CHECK(decide(pol("scan: {onPending: allow}\n"), in).allowed == false);  // onPending says nothing about errors
-  CHECK(decide(pol("mode: warn\n"), in).allowed);  // warn mode never denies
+  CHECK(decide(pol("mode: warn\n"), in).allowed);                         // warn mode never denies
 }
 
 TEST_CASE("verdict: maxAge decides when a verdict is stale", "[verdict][scan]") {
@@ -451,7 +455,8 @@ TEST_CASE("verdict: the listed findings are bounded and sorted", "[verdict]") {
 
 TEST_CASE("verdict: decide is deterministic", "[verdict]") {
   Scenario s;
-  Policy p = pol("limits: {CRITICAL: 0, HIGH: 3}\nexceptions:\n  - {id: \"CVE-2022-2*\", expires: 2027-01-31, reason: r}\n");
+  Policy p =
+      pol("limits: {CRITICAL: 0, HIGH: 3}\nexceptions:\n  - {id: \"CVE-2022-2*\", expires: 2027-01-31, reason: r}\n");
   CHECK(decide(p, s.input("ns")) == decide(p, s.input("ns")));
 }
 
@@ -470,7 +475,8 @@ TEST_CASE("counted_finding, decision_fields: decide() gives the same verdict on 
   // Real reports: Trivy's goldens (fixed and unfixed findings of every severity, CVSS from
   // several sources, long descriptions) and its secrets golden.
   std::optional<std::vector<Finding>> findings{std::in_place};
-  for (const char* name : {"trivy_alpine-39", "trivy_debian-buster", "trivy_distroless-python27", "trivy_ubuntu-1804"}) {
+  for (const char* name :
+       {"trivy_alpine-39", "trivy_debian-buster", "trivy_distroless-python27", "trivy_ubuntu-1804"}) {
     auto part = findings_from_trivy_json(
         scangate::test::read_file(scangate::test::testdata(std::string("reports/") + name + ".json.golden")));
     REQUIRE(part.ok());

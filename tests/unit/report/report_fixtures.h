@@ -149,7 +149,11 @@ inline std::vector<Package> scenario_packages(const std::string& image) {
     if (line.size() < 2 || line[1] != ':') continue;
     std::string v = line.substr(2);
     switch (line[0]) {
-      case 'P': p.type = "apk"; p.name = v; p.file_path = "lib/apk/db/installed"; break;
+      case 'P':
+        p.type = "apk";
+        p.name = v;
+        p.file_path = "lib/apk/db/installed";
+        break;
       case 'V': p.version = v; break;
       case 'A': p.arch = v; break;
       case 'o': p.src_name = v; break;
@@ -194,8 +198,8 @@ inline std::map<std::string, std::vector<int>> scenario_summary(const std::strin
     std::string c;
     while (std::getline(ss, c, '\t')) col.push_back(c);
     if (col.size() < 8 || col[1] != kind) continue;
-    out[col[0]] = {std::stoi(col[2]), std::stoi(col[3]), std::stoi(col[4]), std::stoi(col[5]), std::stoi(col[6]),
-                   std::stoi(col[7])};
+    out[col[0]] = {std::stoi(col[2]), std::stoi(col[3]), std::stoi(col[4]),
+                   std::stoi(col[5]), std::stoi(col[6]), std::stoi(col[7])};
   }
   return out;
 }

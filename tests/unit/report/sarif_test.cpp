@@ -19,16 +19,18 @@ namespace {
 // Property names the SARIF 2.1.0 schema defines (it sets additionalProperties: false) for
 // the objects the writer produces; a subset of each object's list in the spec.
 const std::set<std::string> kLog = {"$schema", "version", "runs", "inlineExternalProperties", "properties"};
-const std::set<std::string> kRun = {"tool", "results", "columnKind", "properties", "invocations", "artifacts",
-                                    "originalUriBaseIds", "automationDetails"};
-const std::set<std::string> kDriver = {"name", "version", "semanticVersion", "informationUri", "rules", "fullName",
-                                       "organization", "properties"};
-const std::set<std::string> kRule = {"id", "name", "shortDescription", "fullDescription", "defaultConfiguration",
-                                     "helpUri", "help", "properties", "messageStrings", "deprecatedIds", "guid"};
-const std::set<std::string> kResult = {"ruleId", "ruleIndex", "rule", "kind", "level", "message", "locations",
-                                       "fingerprints", "partialFingerprints", "properties"};
-const std::set<std::string> kLocation = {"id", "physicalLocation", "logicalLocations", "message", "annotations",
-                                         "relationships", "properties"};
+const std::set<std::string> kRun = {"tool",        "results",   "columnKind",         "properties",
+                                    "invocations", "artifacts", "originalUriBaseIds", "automationDetails"};
+const std::set<std::string> kDriver = {"name",  "version",  "semanticVersion", "informationUri",
+                                       "rules", "fullName", "organization",    "properties"};
+const std::set<std::string> kRule = {"id",      "name", "shortDescription", "fullDescription", "defaultConfiguration",
+                                     "helpUri", "help", "properties",       "messageStrings",  "deprecatedIds",
+                                     "guid"};
+const std::set<std::string> kResult = {
+    "ruleId",       "ruleIndex",           "rule",      "kind", "level", "message", "locations",
+    "fingerprints", "partialFingerprints", "properties"};
+const std::set<std::string> kLocation = {"id",          "physicalLocation", "logicalLocations", "message",
+                                         "annotations", "relationships",    "properties"};
 const std::set<std::string> kLevels = {"none", "note", "warning", "error"};
 
 void keys_within(const json& obj, const std::set<std::string>& allowed, const std::string& what) {

@@ -95,8 +95,9 @@ TEST_CASE("table: a clean target prints its heading and a zero total, without a 
 TEST_CASE("table: rows sorted by package, then severity (highest first) - columns aligned", "[table]") {
   ReportInput in;
   ScanTarget t{"img (alpine 3.20.3)", "os-pkgs", "alpine", {}, {}};
-  t.findings = {make_finding("zlib", "CVE-2022-37434", Severity::kCritical), make_finding("busybox", "CVE-1", Severity::kLow),
-                make_finding("busybox", "CVE-2", Severity::kCritical), make_finding("busybox", "CVE-3", Severity::kMedium)};
+  t.findings = {make_finding("zlib", "CVE-2022-37434", Severity::kCritical),
+                make_finding("busybox", "CVE-1", Severity::kLow), make_finding("busybox", "CVE-2", Severity::kCritical),
+                make_finding("busybox", "CVE-3", Severity::kMedium)};
   in.targets.push_back(t);
   auto lines = lines_of(write_table(in));
   long c2 = find_line(lines, "CVE-2 "), c3 = find_line(lines, "CVE-3 "), c1 = find_line(lines, "CVE-1 ");
@@ -130,7 +131,9 @@ TEST_CASE("table: long titles are cut, control characters never reach the termin
   json golden = load_json("reports/trivy_alpine-310.json.golden");
   ReportInput in = scangate::test::input_from_golden(golden);
   in.targets[0].findings[0].title = std::string(200, 'x');
-  in.targets[0].findings[1].title = "evil \x1b[2J\x1b[31mred\r\nnext \xC2\x9B" "6n";
+  in.targets[0].findings[1].title =
+      "evil \x1b[2J\x1b[31mred\r\nnext \xC2\x9B"
+      "6n";
   std::string out = write_table(in);
   CHECK(out.find('\x1b') == std::string::npos);
   CHECK(out.find('\r') == std::string::npos);

@@ -21,8 +21,8 @@ namespace {
 // Members of Trivy's reports that scangate does not produce (Trivy-internal identities,
 // vendor data its DB does not keep, the layer size).
 const std::set<std::string> kNotProduced = {
-    "Trivy", "ReportID", "ArtifactID", "Size", "EOSL",                       // top level / Metadata
-    "UID", "Fingerprint", "CweIDs", "VendorSeverity", "VendorIDs", "Offset",  // per finding
+    "Trivy", "ReportID",    "ArtifactID", "Size",           "EOSL",                 // top level / Metadata
+    "UID",   "Fingerprint", "CweIDs",     "VendorSeverity", "VendorIDs", "Offset",  // per finding
 };
 
 // The JSON type as Go's encoding/json and a schema see it: integers and floats are "number".
@@ -63,7 +63,8 @@ void check_values(const json& out, const json& golden, const std::string& path) 
   } else if (golden.is_array()) {
     REQUIRE(out.is_array());
     REQUIRE(out.size() == golden.size());
-    for (std::size_t i = 0; i < golden.size(); ++i) check_values(out[i], golden[i], path + "[" + std::to_string(i) + "]");
+    for (std::size_t i = 0; i < golden.size(); ++i)
+      check_values(out[i], golden[i], path + "[" + std::to_string(i) + "]");
   } else {
     CHECK(out == golden);  // nlohmann compares 5 and 5.0 as equal, as JSON does
   }
@@ -76,10 +77,10 @@ json first_vulnerability(const json& doc) { return doc.at("Results").at(0).at("V
 }  // namespace
 
 TEST_CASE("trivy json: reproduces Trivy's golden reports key for key and value for value", "[trivy_json]") {
-  auto file = GENERATE(as<std::string>{}, "trivy_alpine-310.json.golden", "trivy_alpine-39.json.golden",
-                       "trivy_debian-buster.json.golden", "trivy_debian-buster-ignore-unfixed.json.golden",
-                       "trivy_ubuntu-1804.json.golden", "trivy_distroless-python27.json.golden",
-                       "trivy_secrets.json.golden");
+  auto file =
+      GENERATE(as<std::string>{}, "trivy_alpine-310.json.golden", "trivy_alpine-39.json.golden",
+               "trivy_debian-buster.json.golden", "trivy_debian-buster-ignore-unfixed.json.golden",
+               "trivy_ubuntu-1804.json.golden", "trivy_distroless-python27.json.golden", "trivy_secrets.json.golden");
   INFO(file);
   json golden = load_json("reports/" + file);
   json out = run(input_from_golden(golden));
@@ -122,9 +123,9 @@ TEST_CASE("trivy json: every member the issue lists is present when the finding 
   }
   CHECK(r["Class"] == "os-pkgs");
   json v = first_vulnerability(out);
-  for (const char* k : {"VulnerabilityID", "PkgID", "PkgName", "InstalledVersion", "FixedVersion", "Status", "Layer",
-                        "SeveritySource", "PrimaryURL", "Title", "Description", "Severity", "CVSS", "References",
-                        "PublishedDate", "LastModifiedDate"}) {
+  for (const char* k :
+       {"VulnerabilityID", "PkgID", "PkgName", "InstalledVersion", "FixedVersion", "Status", "Layer", "SeveritySource",
+        "PrimaryURL", "Title", "Description", "Severity", "CVSS", "References", "PublishedDate", "LastModifiedDate"}) {
     INFO(k);
     CHECK(v.contains(k));
   }
@@ -197,7 +198,9 @@ TEST_CASE("trivy json: language packages carry PkgPath, their purl and the GHSA 
   in.meta.reference = "python:3.12";
   Finding f;
   f.vuln_id = "GHSA-mq26-g339-26xf";
-  f.pkg = {"pypi", "pip", "21.2.4", "", "", "", {}, "usr/local/lib/python3.9/site-packages/pip-21.2.4.dist-info/METADATA", {}};
+  f.pkg = {"pypi", "pip", "21.2.4", "",
+           "",     "",    {},       "usr/local/lib/python3.9/site-packages/pip-21.2.4.dist-info/METADATA",
+           {}};
   f.fixed_version = "23.3";
   f.status = "fixed";
   f.severity = Severity::kMedium;

@@ -22,7 +22,8 @@ using scangate::test::testdata;
 
 namespace {
 
-using Row = std::tuple<std::string, std::string, std::string, std::string, std::string>;  // pkg, installed, id, fixed, severity
+using Row =
+    std::tuple<std::string, std::string, std::string, std::string, std::string>;  // pkg, installed, id, fixed, severity
 
 std::set<Row> expected_rows(const std::string& image) {
   std::set<Row> rows;
@@ -71,8 +72,8 @@ Inventory inventory_of_rootfs_tarball(const std::string& version) {
   std::string bytes = read_file(testdata("rootfs/alpine-minirootfs-" + version + "-x86_64.tar.gz"));
   MemoryBlob blob(std::move(bytes));
   auto analyzers = AnalyzerRegistry::builtin();
-  auto layer = walk_layer(blob, LayerRef{"", "", 0},
-                          [&](std::string_view p, uint64_t) { return analyzers.any_required(p); }, WalkLimits{});
+  auto layer = walk_layer(
+      blob, LayerRef{"", "", 0}, [&](std::string_view p, uint64_t) { return analyzers.any_required(p); }, WalkLimits{});
   REQUIRE(layer.ok());
   std::vector<LayerContents> layers;
   layers.push_back(std::move(layer.value()));
@@ -111,9 +112,11 @@ TEST_CASE("scenario: the four real Alpine minirootfs images", "[scenario]") {
     CHECK(got == expected);
     if (got != expected) {
       for (const auto& r : expected)
-        if (!got.count(r)) UNSCOPED_INFO("missing: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
+        if (!got.count(r))
+          UNSCOPED_INFO("missing: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
       for (const auto& r : got)
-        if (!expected.count(r)) UNSCOPED_INFO("extra: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
+        if (!expected.count(r))
+          UNSCOPED_INFO("extra: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
     }
   }
 }
@@ -132,9 +135,11 @@ TEST_CASE("scenario: the reconstructed python images", "[scenario]") {
     CHECK(got == expected);
     if (got != expected) {
       for (const auto& r : expected)
-        if (!got.count(r)) UNSCOPED_INFO("missing: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
+        if (!got.count(r))
+          UNSCOPED_INFO("missing: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
       for (const auto& r : got)
-        if (!expected.count(r)) UNSCOPED_INFO("extra: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
+        if (!expected.count(r))
+          UNSCOPED_INFO("extra: " << std::get<0>(r) << " " << std::get<2>(r) << " " << std::get<4>(r));
     }
   }
 }

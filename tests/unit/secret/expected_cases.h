@@ -21,8 +21,8 @@ struct ExpectedFinding {
 
 struct SecretCase {
   std::string name;
-  std::string config;  // basename under secrets/, "" for built-ins only
-  std::string input;   // basename under secrets/
+  std::string config;     // basename under secrets/, "" for built-ins only
+  std::string input;      // basename under secrets/
   std::string scan_path;  // the path Trivy's test passes ("testdata/<input>")
   std::vector<ExpectedFinding> findings;
 };
@@ -48,9 +48,12 @@ inline std::optional<std::string> decode_match(const std::string& raw) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 1 < text.size()) {
       const char c = text[++i];
-      if (c == 'n') out.push_back('\n');
-      else if (c == 't') out.push_back('\t');
-      else out.push_back(c);  // \" and \\ .
+      if (c == 'n')
+        out.push_back('\n');
+      else if (c == 't')
+        out.push_back('\t');
+      else
+        out.push_back(c);  // \" and \\ .
     } else {
       out.push_back(text[i]);
     }

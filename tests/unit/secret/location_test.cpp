@@ -42,7 +42,7 @@ TEST_CASE("describe_location: long lines are cut around the secret", "[secret][l
   describe_location(masked, LineIndex(masked), 6 + 60, 6 + 70, f);
   CHECK(f.match == std::string(30, 'a') + std::string(10, '*') + std::string(20, 'b'));
   REQUIRE(f.code_lines.size() == 3);
-  CHECK(f.code_lines[1].second == f.match);               // the cause line shows the window
+  CHECK(f.code_lines[1].second == f.match);                // the cause line shows the window
   CHECK(f.code_lines[2].second == std::string(100, 'c'));  // other long lines: the first 100 bytes
 
   // Near the line's start or end the window stops at the line.

@@ -148,9 +148,10 @@ TEST_CASE("secret config: regex problems are reported with the rule id", "[secre
   CHECK(s.error().kind == ErrorKind::kInvalidArgument);
   CHECK(s.error().message.find("rule \"broken\" regex") != std::string::npos);
 
-  auto group = parse_secret_config("rules:\n  - id: g\n    regex: 'secret=(?P<value>\\w+)'\n"
-                                   "    secret-group-name: secret\n",
-                                   "t.yaml");
+  auto group = parse_secret_config(
+      "rules:\n  - id: g\n    regex: 'secret=(?P<value>\\w+)'\n"
+      "    secret-group-name: secret\n",
+      "t.yaml");
   REQUIRE(group.ok());
   auto s2 = SecretScanner::create(*group);
   REQUIRE_FALSE(s2.ok());

@@ -62,7 +62,8 @@ std::string compare(const SecretCase& c, const std::vector<SecretFinding>& got) 
   std::ostringstream why;
   if (got.size() != c.findings.size()) {
     why << "expected " << c.findings.size() << " findings, got " << got.size() << ":";
-    for (const auto& g : got) why << " [" << g.rule_id << " L" << g.start_line << " @" << g.offset << " " << g.match << "]";
+    for (const auto& g : got)
+      why << " [" << g.rule_id << " L" << g.start_line << " @" << g.offset << " " << g.match << "]";
     return why.str();
   }
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -181,8 +182,8 @@ TEST_CASE("secret code context: two lines before, one after, cause line shows th
 
 TEST_CASE("secret scanner: CRLF files give the same findings as LF files", "[secret]") {
   const auto cases = cases_with_fixes();
-  const auto it = std::find_if(cases.begin(), cases.end(),
-                               [](const SecretCase& c) { return c.input == "crlf-line-endings.txt"; });
+  const auto it =
+      std::find_if(cases.begin(), cases.end(), [](const SecretCase& c) { return c.input == "crlf-line-endings.txt"; });
   REQUIRE(it != cases.end());
   auto scanner = scanner_for(*it);
   REQUIRE(scanner.ok());
@@ -209,7 +210,11 @@ TEST_CASE("secret scanner skips binary content and oversized files", "[secret]")
   const std::string text = "GITHUB_PAT=" + token + "\n";
   CHECK(scanner->scan("app/env", text).size() == 1);
 
-  std::string binary = std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(8, '\0') + text;
+  std::string binary = std::string(
+                           "\x7f"
+                           "ELF\x02\x01\x01",
+                           7) +
+                       std::string(8, '\0') + text;
   CHECK(scanner->scan("app/bin/tool", binary).empty());
 
   std::vector<std::string> warnings;
@@ -320,10 +325,10 @@ TEST_CASE("secret scanner wants(): size, directories, binary extensions, allow p
   CHECK_FALSE(scanner->wants("app/README.md", 100));                 // markdown
   CHECK_FALSE(scanner->wants("usr/share/doc/curl/copyright", 100));  // usr-dirs
   CHECK_FALSE(scanner->wants("/usr/share/doc/curl/copyright", 100));
-  CHECK_FALSE(scanner->wants("app/package-lock.json", 100));         // package-metadata
+  CHECK_FALSE(scanner->wants("app/package-lock.json", 100));  // package-metadata
   CHECK_FALSE(scanner->wants("lib/apk/db/installed", 100));
-  CHECK_FALSE(scanner->wants("app/tests/fixture.env", 100));          // tests
-  CHECK_FALSE(scanner->wants("app/docs/guide.rst", 100));             // documentation
+  CHECK_FALSE(scanner->wants("app/tests/fixture.env", 100));  // tests
+  CHECK_FALSE(scanner->wants("app/docs/guide.rst", 100));     // documentation
 
   SecretConfig cfg;
   cfg.disable_allow_rules = {"markdown", "tests"};
@@ -365,8 +370,8 @@ TEST_CASE("secret scanner throughput (printed, not asserted)", "[secret][through
     const auto t1 = std::chrono::steady_clock::now();
     const double secs = std::chrono::duration<double>(t1 - t0).count();
     std::cout << "secret scan throughput (" << (dense ? "a finding every 6 lines" : "no findings")
-              << "): " << (static_cast<double>(text.size()) / (1024.0 * 1024.0)) / secs << " MiB/s ("
-              << text.size() << " bytes, " << got.size() << " findings, " << secs * 1000 << " ms)\n";
+              << "): " << (static_cast<double>(text.size()) / (1024.0 * 1024.0)) / secs << " MiB/s (" << text.size()
+              << " bytes, " << got.size() << " findings, " << secs * 1000 << " ms)\n";
     CHECK(got.empty() != dense);
   }
 }

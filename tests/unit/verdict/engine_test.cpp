@@ -133,7 +133,7 @@ TEST_CASE("a scan slower than the deadline is answered in time per onPending; th
   auto t0 = std::chrono::steady_clock::now();
   auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 600ms);
   auto took = std::chrono::steady_clock::now() - t0;
-  CHECK(took < 600ms);  // the API server's own timeout never decides
+  CHECK(took < 600ms);     // the API server's own timeout never decides
   CHECK_FALSE(d.allowed);  // default onPending: deny
   CHECK(d.message.find("scan.onPending") != std::string::npos);
   // The scan goes on; once it lands, the controller's retry is a cache hit with no new scan.

@@ -48,8 +48,10 @@ TEST_CASE("satisfies(kPep440) matches pep440_specifier.tsv", "[version][constrai
 TEST_CASE("satisfies() matches grype_constraints.tsv for apk, deb, pep440 and semantic",
           "[version][constraint][grype]") {
   const std::map<std::string, sv::Scheme> formats = {
-      {"apk", sv::Scheme::kApk},         {"deb", sv::Scheme::kDeb},
-      {"pep440", sv::Scheme::kPep440},   {"semantic", sv::Scheme::kGeneric},
+      {"apk", sv::Scheme::kApk},
+      {"deb", sv::Scheme::kDeb},
+      {"pep440", sv::Scheme::kPep440},
+      {"semantic", sv::Scheme::kGeneric},
       {"generic(mixed)", sv::Scheme::kGeneric},
   };
   // Grype's matchers include pre-releases in ranges ("2.0-beta-3" satisfies ">1.0, <2.0").
@@ -120,8 +122,7 @@ TEST_CASE("satisfies(kSemver) follows the node-semver README examples", "[versio
 
 TEST_CASE("satisfies() reports malformed constraints as format errors", "[version][constraint]") {
   // Trivy's "invalid constraint" rows use "!1.0.0" (trivy_isvulnerable.tsv).
-  for (auto s : {sv::Scheme::kApk, sv::Scheme::kDeb, sv::Scheme::kPep440, sv::Scheme::kSemver,
-                 sv::Scheme::kGeneric}) {
+  for (auto s : {sv::Scheme::kApk, sv::Scheme::kDeb, sv::Scheme::kPep440, sv::Scheme::kSemver, sv::Scheme::kGeneric}) {
     auto got = sv::satisfies(s, "1.2.4", "!1.0.0");
     REQUIRE_FALSE(got.ok());
     CHECK(got.error().kind == scangate::ErrorKind::kFormat);

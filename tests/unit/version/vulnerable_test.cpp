@@ -30,8 +30,7 @@ std::vector<std::string> parse_list(const std::string& field) {
 
 }  // namespace
 
-TEST_CASE("is_vulnerable matches trivy_isvulnerable.tsv for npm, pep440 and generic",
-          "[version][vulnerable]") {
+TEST_CASE("is_vulnerable matches trivy_isvulnerable.tsv for npm, pep440 and generic", "[version][vulnerable]") {
   const std::map<std::string, sv::Scheme> ecosystems = {
       {"npm", sv::Scheme::kSemver},
       {"pep440", sv::Scheme::kPep440},
@@ -49,12 +48,11 @@ TEST_CASE("is_vulnerable matches trivy_isvulnerable.tsv for npm, pep440 and gene
     REQUIRE((row.fields[5] == "true" || row.fields[5] == "false"));
     bool want = row.fields[5] == "true";
     const std::string& name = row.fields[6];
-    auto got = sv::is_vulnerable(it->second, row.fields[1], parse_list(row.fields[2]),
-                                 parse_list(row.fields[3]), parse_list(row.fields[4]));
+    auto got = sv::is_vulnerable(it->second, row.fields[1], parse_list(row.fields[2]), parse_list(row.fields[3]),
+                                 parse_list(row.fields[4]));
     // Trivy logs a parse error and answers "not vulnerable"; only its invalid-input and
     // improper-constraint rows may fail to parse here.
-    bool invalid_row = name.find("invalid") != std::string::npos ||
-                       name.find("improper") != std::string::npos;
+    bool invalid_row = name.find("invalid") != std::string::npos || name.find("improper") != std::string::npos;
     if (!got.ok()) {
       CAPTURE(got.error().message);
       CHECK(invalid_row);

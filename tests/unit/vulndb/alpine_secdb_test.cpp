@@ -51,11 +51,11 @@ const AdvisoryRecord* find(const CollectingSink& sink, const std::string& pkg, c
 }  // namespace
 
 TEST_CASE("every real secdb JSON sample imports exactly its non-\"0\" secfixes") {
-  auto file = GENERATE(as<std::string>{}, "scenario/secdb/v3.10-main.json", "scenario/secdb/v3.14-main.json",
-                       "scenario/secdb/v3.15-main.json", "scenario/secdb/v3.18-main.json",
-                       "scenario/secdb/v3.20-main.json", "vulndb/alpine-secdb/v3.15-main.subset.json",
-                       "vulndb/alpine-secdb/v3.20-main.subset.json",
-                       "vulndb/alpine-secdb/claircore-v3_15_main_truncated.json");
+  auto file =
+      GENERATE(as<std::string>{}, "scenario/secdb/v3.10-main.json", "scenario/secdb/v3.14-main.json",
+               "scenario/secdb/v3.15-main.json", "scenario/secdb/v3.18-main.json", "scenario/secdb/v3.20-main.json",
+               "vulndb/alpine-secdb/v3.15-main.subset.json", "vulndb/alpine-secdb/v3.20-main.subset.json",
+               "vulndb/alpine-secdb/claircore-v3_15_main_truncated.json");
   INFO(file);
   std::size_t zero_ids = 0;
   auto expected = expected_tuples(testdata(file), &zero_ids);

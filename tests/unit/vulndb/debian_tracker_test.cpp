@@ -110,11 +110,14 @@ TEST_CASE("tracker status mapping rules") {
       {{{"status", "resolved"}, {"fixed_version", "0"}, {"urgency", "unimportant"}}, std::nullopt, ""},
       {{{"status", "open"}, {"urgency", "medium"}}, FixStatus::kAffected, ""},
       {{{"status", "open"}, {"urgency", "low"}, {"nodsa", "Minor issue"}, {"nodsa_reason", ""}},
-       FixStatus::kAffected, ""},
+       FixStatus::kAffected,
+       ""},
       {{{"status", "open"}, {"urgency", "low"}, {"nodsa", "Minor issue"}, {"nodsa_reason", "ignored"}},
-       FixStatus::kWillNotFix, ""},
+       FixStatus::kWillNotFix,
+       ""},
       {{{"status", "open"}, {"urgency", "low"}, {"nodsa", "Minor issue"}, {"nodsa_reason", "postponed"}},
-       FixStatus::kFixDeferred, ""},
+       FixStatus::kFixDeferred,
+       ""},
       {{{"status", "undetermined"}, {"urgency", "not yet assigned"}}, std::nullopt, ""},
       {{{"status", "not-affected"}}, std::nullopt, ""},
   };
@@ -152,8 +155,7 @@ TEST_CASE("urgency labels") {
 }
 
 TEST_CASE("unknown codenames are skipped, not guessed") {
-  auto j = nlohmann::json{
-      {"pkg", {{"CVE-2099-0002", {{"releases", {{"experimental", {{"status", "open"}}}}}}}}}};
+  auto j = nlohmann::json{{"pkg", {{"CVE-2099-0002", {{"releases", {{"experimental", {{"status", "open"}}}}}}}}}};
   CollectingSink sink;
   auto r = import_debian_tracker_text(j.dump(), "json", sink);
   REQUIRE(r.ok());
@@ -175,7 +177,8 @@ TEST_CASE("malformed tracker JSON names file and position") {
     auto r = import_debian_tracker_text(j.dump(), "tracker.json", sink);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
-          "tracker.json: [\"txt2man\"][\"CVE-2013-1444\"].releases[\"buster\"].fixed_version: expected string, got number");
+          "tracker.json: [\"txt2man\"][\"CVE-2013-1444\"].releases[\"buster\"].fixed_version: expected string, got "
+          "number");
   }
   SECTION("unknown status") {
     auto j = nlohmann::json::parse(text);

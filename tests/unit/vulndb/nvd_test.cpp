@@ -134,8 +134,9 @@ TEST_CASE("malformed NVD pages name file and position") {
     j["vulnerabilities"][0]["cve"]["metrics"]["cvssMetricV31"][0]["cvssData"]["baseScore"] = "7.5";
     auto r = import_nvd_text(j.dump(), "page-0.json", sink);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().message ==
-          "page-0.json: vulnerabilities[0].cve.metrics.cvssMetricV31[0].cvssData.baseScore: expected number, got string");
+    CHECK(
+        r.error().message ==
+        "page-0.json: vulnerabilities[0].cve.metrics.cvssMetricV31[0].cvssData.baseScore: expected number, got string");
   }
   SECTION("not an NVD document") {
     auto r = import_nvd_text("{\"hello\": 1}", "x.json", sink);

@@ -5,9 +5,9 @@
 using namespace scangate::vulndb;
 
 TEST_CASE("Debian codenames map to major releases") {
-  const std::pair<const char*, const char*> table[] = {{"buster", "10"},  {"bullseye", "11"}, {"bookworm", "12"},
-                                                       {"trixie", "13"},  {"forky", "14"},    {"sid", "unstable"},
-                                                       {"stretch", "9"},  {"jessie", "8"}};
+  const std::pair<const char*, const char*> table[] = {{"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"},
+                                                       {"trixie", "13"}, {"forky", "14"},    {"sid", "unstable"},
+                                                       {"stretch", "9"}, {"jessie", "8"}};
   for (auto [name, rel] : table) CHECK(debian_release_for_codename(name) == std::optional<std::string>(rel));
   CHECK_FALSE(debian_release_for_codename("experimental"));
   CHECK(debian_release_for_version("12.5") == "12");

@@ -137,9 +137,9 @@ TEST_CASE("NVD rule: Primary over first entry, V31 over V30 over V2, V2 by score
     CHECK(r.basis == "cvssMetricV30 nvd@nist.gov Primary 7.5");
   }
   SECTION("V2 by score: < 4 LOW, < 7 MEDIUM, else HIGH") {
-    for (auto [score, sev] : {std::pair{3.9, Severity::kLow}, std::pair{4.0, Severity::kMedium},
-                              std::pair{6.9, Severity::kMedium}, std::pair{7.0, Severity::kHigh},
-                              std::pair{10.0, Severity::kHigh}}) {
+    for (auto [score, sev] :
+         {std::pair{3.9, Severity::kLow}, std::pair{4.0, Severity::kMedium}, std::pair{6.9, Severity::kMedium},
+          std::pair{7.0, Severity::kHigh}, std::pair{10.0, Severity::kHigh}}) {
       NvdMetrics m;
       m.v2 = {metric("nvd@nist.gov", "Primary", score, "")};
       CHECK(resolve_nvd_severity(m).severity == sev);

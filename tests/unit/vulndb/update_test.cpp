@@ -27,10 +27,12 @@ class FeedServer {
     for (const char* rel : {"v3.14", "v3.20"})
       files_[std::string("/alpine/") + rel + "/main.json"] =
           read_file(testdata(std::string("scenario/secdb/") + rel + "-main.json"));
-    files_["/debian/tracker/data/json"] = read_file(testdata("vulndb/debian-tracker/vunnel-debian-tracker-sample.json"));
+    files_["/debian/tracker/data/json"] =
+        read_file(testdata("vulndb/debian-tracker/vunnel-debian-tracker-sample.json"));
     std::string zip = workdir + "/pypi.zip";
-    scangate::test::write_zip(zip, {{"GHSA-r9hx-vwmv-q579.json", read_file(testdata("vulndb/osv-pypi/GHSA-r9hx-vwmv-q579.json"))},
-                                    {"GHSA-mq26-g339-26xf.json", read_file(testdata("vulndb/osv-pypi/GHSA-mq26-g339-26xf.json"))}});
+    scangate::test::write_zip(
+        zip, {{"GHSA-r9hx-vwmv-q579.json", read_file(testdata("vulndb/osv-pypi/GHSA-r9hx-vwmv-q579.json"))},
+              {"GHSA-mq26-g339-26xf.json", read_file(testdata("vulndb/osv-pypi/GHSA-mq26-g339-26xf.json"))}});
     files_["/osv/PyPI/all.zip"] = read_file(zip);
     nvd_ = nlohmann::json::parse(read_file(testdata("scenario/nvd/nvdcve-2.0-scenario.json")));
 

@@ -81,8 +81,7 @@ TEST_CASE("a built DB answers look-ups with what the feeds say") {
     CHECK(a->severity_source == "nvd");
     CHECK(a->severity_basis == "cvssMetricV31 nvd@nist.gov Primary 9.8");
     // ordered by vuln_id
-    for (std::size_t i = 1; i < list.value().size(); ++i)
-      CHECK(list.value()[i - 1].vuln_id <= list.value()[i].vuln_id);
+    for (std::size_t i = 1; i < list.value().size(); ++i) CHECK(list.value()[i - 1].vuln_id <= list.value()[i].vuln_id);
   }
   SECTION("alpine: the \"0\" key is not there, other releases are separate") {
     auto list = db.value()->advisories("alpine", "3.14", "busybox");
@@ -116,8 +115,8 @@ TEST_CASE("a built DB answers look-ups with what the feeds say") {
     REQUIRE(a);
     CHECK(a->ranges.size() == 1);
     CHECK(a->ranges[0].type == "ECOSYSTEM");
-    CHECK(a->ranges[0].events == std::vector<OsvEvent>{{OsvEvent::Type::kIntroduced, "0"},
-                                                       {OsvEvent::Type::kFixed, "65.5.1"}});
+    CHECK(a->ranges[0].events ==
+          std::vector<OsvEvent>{{OsvEvent::Type::kIntroduced, "0"}, {OsvEvent::Type::kFixed, "65.5.1"}});
     CHECK(a->severity == Severity::kHigh);
     CHECK(a->severity_source == "ghsa");
     CHECK(a->cve_id == "CVE-2022-40897");
@@ -236,7 +235,8 @@ TEST_CASE("revision: same content same revision, any change a new one") {
   auto w = VulnDbWriter::create(dir.file("c.db"));
   REQUIRE(w.ok());
   REQUIRE(import_alpine_secdb_file(testdata("scenario/secdb/v3.14-main.json"), *w.value()).ok());
-  REQUIRE(import_debian_tracker_file(testdata("vulndb/debian-tracker/vunnel-debian-tracker-sample.json"), *w.value()).ok());
+  REQUIRE(
+      import_debian_tracker_file(testdata("vulndb/debian-tracker/vunnel-debian-tracker-sample.json"), *w.value()).ok());
   REQUIRE(import_osv_path(testdata("vulndb/osv-pypi"), *w.value()).ok());
   REQUIRE(import_osv_path(testdata("vulndb/osv-npm"), *w.value()).ok());
   // Without the NVD page: severities differ, so content differs.

@@ -12,8 +12,8 @@ using namespace scangate::webhook;
 
 TEST_CASE("defaults and flags", "[config]") {
   auto r = parse_webhook_args({"--tls-cert-file", "/tls/tls.crt", "--tls-private-key-file=/tls/tls.key",
-                               "--insecure-registry", "reg1:5000", "--insecure-registry", "reg2",
-                               "--cspm-label", "team=platform", "--cache-ttl", "90m", "--threads", "4"});
+                               "--insecure-registry", "reg1:5000", "--insecure-registry", "reg2", "--cspm-label",
+                               "team=platform", "--cache-ttl", "90m", "--threads", "4"});
   REQUIRE(r.ok());
   const auto& c = r->config;
   CHECK_FALSE(r->help);
@@ -78,7 +78,8 @@ TEST_CASE("YAML config errors name the key and the line", "[config]") {
   WebhookConfig c;
   auto unknown = apply_config_yaml("listen: \":8443\"\nscan-wrokers: 4\n", "cfg.yaml", {}, c);
   REQUIRE_FALSE(unknown.ok());
-  CHECK_THAT(unknown.error().message, Catch::StartsWith("cfg.yaml line 2: unknown key \"scan-wrokers\" (known keys: listen,"));
+  CHECK_THAT(unknown.error().message,
+             Catch::StartsWith("cfg.yaml line 2: unknown key \"scan-wrokers\" (known keys: listen,"));
   auto wrong_type = apply_config_yaml("\nscan-workers: [1, 2]\n", "cfg.yaml", {}, c);
   REQUIRE_FALSE(wrong_type.ok());
   CHECK(wrong_type.error().message == "cfg.yaml line 2: key \"scan-workers\" must be a single value");
@@ -94,10 +95,10 @@ TEST_CASE("YAML config errors name the key and the line", "[config]") {
 
 TEST_CASE("help documents every flag", "[config]") {
   auto help = webhook_help();
-  for (const char* flag : {"--listen", "--tls-cert-file", "--tls-private-key-file", "--metrics-listen", "--db",
-                           "--policy", "--registry-config", "--insecure-registry", "--scan-workers", "--cache-size",
-                           "--cache-ttl", "--cspm-url", "--cspm-tenant-id", "--cspm-label", "--cspm-token-file",
-                           "--spool-dir", "--config", "--threads", "--help"}) {
+  for (const char* flag :
+       {"--listen", "--tls-cert-file", "--tls-private-key-file", "--metrics-listen", "--db", "--policy",
+        "--registry-config", "--insecure-registry", "--scan-workers", "--cache-size", "--cache-ttl", "--cspm-url",
+        "--cspm-tenant-id", "--cspm-label", "--cspm-token-file", "--spool-dir", "--config", "--threads", "--help"}) {
     INFO(flag);
     CHECK_THAT(help, Catch::Contains(flag));
   }

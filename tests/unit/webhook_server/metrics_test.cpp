@@ -33,8 +33,10 @@ TEST_CASE("admission_request keeps one child per label set", "[metrics]") {
   m.admission_request("UPDATE", long_kind, false).Increment();
   a->Increment();
   auto text = m.render();
-  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="allowed",kind="Pod",operation="CREATE"} 1)"));
-  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 0)"));
+  CHECK_THAT(text, Catch::Contains(
+                       R"(scangate_admission_requests_total{decision="allowed",kind="Pod",operation="CREATE"} 1)"));
+  CHECK_THAT(
+      text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 0)"));
   CHECK_THAT(text, Catch::Contains("scangate_admission_requests_total{decision=\"denied\",kind=\"" + long_kind +
                                    "\",operation=\"UPDATE\"} 2"));
 }

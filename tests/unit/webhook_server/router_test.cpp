@@ -83,7 +83,8 @@ TEST_CASE("/validate decodes, asks the decider and renders its decision", "[rout
   REQUIRE(seen_ctx->timeout.has_value());
   CHECK(*seen_ctx->timeout == std::chrono::seconds(30));
   auto text = metrics.render();
-  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 1)"));
+  CHECK_THAT(
+      text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 1)"));
   CHECK_THAT(text, Catch::Contains(R"(scangate_admission_duration_seconds_count{cache="miss"} 1)"));
 }
 

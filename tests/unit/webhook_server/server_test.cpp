@@ -142,7 +142,8 @@ TEST_CASE("POST /validate over TLS, two requests on one keep-alive connection", 
   CHECK(reply["response"]["allowed"] == true);
 
   // Same connection: a Deployment whose image the decider denies.
-  json review = {{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"},
+  json review = {{"apiVersion", "admission.k8s.io/v1"},
+                 {"kind", "AdmissionReview"},
                  {"request", json::parse(sample("03-deployment-create.request.json"))}};
   review["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/nginx:1";
   auto r2 = c->request("POST", "/validate", review.dump(), "application/json; charset=utf-8");
@@ -155,8 +156,11 @@ TEST_CASE("POST /validate over TLS, two requests on one keep-alive connection", 
 
   // The decisions are counted.
   auto text = f.metrics_text();
-  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="allowed",kind="Pod",operation="CREATE"} 1)"));
-  CHECK_THAT(text, Catch::Contains(R"(scangate_admission_requests_total{decision="denied",kind="Deployment",operation="CREATE"} 1)"));
+  CHECK_THAT(text, Catch::Contains(
+                       R"(scangate_admission_requests_total{decision="allowed",kind="Pod",operation="CREATE"} 1)"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 R"(scangate_admission_requests_total{decision="denied",kind="Deployment",operation="CREATE"} 1)"));
 }
 
 TEST_CASE("the API server's ?timeout= reaches the decider", "[server]") {
@@ -165,7 +169,8 @@ TEST_CASE("the API server's ?timeout= reaches the decider", "[server]") {
     seen.set_value(ctx.timeout);
     deny_evil(std::move(req), ctx, std::move(done));
   });
-  auto r = f.client()->request("POST", "/validate?timeout=7s", sample("02-pod-create-unprivileged.admissionreview.json"));
+  auto r =
+      f.client()->request("POST", "/validate?timeout=7s", sample("02-pod-create-unprivileged.admissionreview.json"));
   CHECK(r.status == 200);
   auto t = seen.get_future().get();
   REQUIRE(t.has_value());
@@ -238,8 +243,10 @@ TEST_CASE("a chunked body over the limit gets 413", "[server][limits]") {
             [](ServerOptions& o) { o.body_limit = 1024; });
   auto c = f.client();
   std::string chunk(800, 'x');
-  c->send_raw("POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n320\r\n" + chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
+  c->send_raw(
+      "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n320\r\n" +
+      chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
   CHECK(c->read_reply().status == 413);
 }
 
@@ -247,7 +254,7 @@ TEST_CASE("a client that sends its header slowly is cut off while others are ser
   Fixture f;
   auto slow = f.client();
   slow->send_raw("POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and nothing more
-  still_serving(f);  // while the slow one waits
+  still_serving(f);                                                  // while the slow one waits
   auto t0 = std::chrono::steady_clock::now();
   CHECK(slow->closed_within(3s));
   auto waited = std::chrono::steady_clock::now() - t0;
@@ -265,13 +272,13 @@ TEST_CASE("a client that sends its header slowly is cut off while others are ser
 TEST_CASE("plain HTTP to the TLS port gets a plain 400 saying the port speaks HTTPS", "[server][tls]") {
   Fixture f;
   bool closed = false;
-  auto out = scangate::test::tcp_exchange(f.server->port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 3s, &closed);
+  auto out =
+      scangate::test::tcp_exchange(f.server->port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 3s, &closed);
   CHECK_THAT(out, Catch::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
   CHECK_THAT(out, Catch::Contains("this port speaks HTTPS"));
   CHECK(closed);
-  CHECK(eventually([&] {
-    return f.metrics_text().find("scangate_plain_http_requests_on_tls_port_total 1") != std::string::npos;
-  }));
+  CHECK(eventually(
+      [&] { return f.metrics_text().find("scangate_plain_http_requests_on_tls_port_total 1") != std::string::npos; }));
   still_serving(f);
 }
 
@@ -282,12 +289,11 @@ TEST_CASE("TLS 1.1 clients are refused and TLS 1.2 clients are served", "[server
   std::string error;
   try {
     HttpsClient c(f.server->port(), old);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  } catch (const std::exception& e) { error = e.what(); }
   CHECK_THAT(error, Catch::Contains("protocol version"));  // the server's protocol_version alert
   // The server counts the refusal right after sending its alert.
-  CHECK(eventually([&] { return f.metrics_text().find("scangate_tls_handshake_errors_total 1") != std::string::npos; }));
+  CHECK(
+      eventually([&] { return f.metrics_text().find("scangate_tls_handshake_errors_total 1") != std::string::npos; }));
 
   TlsClientOptions v12 = f.tls();
   v12.max_tls_version = TLS1_2_VERSION;
@@ -295,7 +301,8 @@ TEST_CASE("TLS 1.1 clients are refused and TLS 1.2 clients are served", "[server
   CHECK(c12.request("GET", "/healthz").status == 200);
 }
 
-TEST_CASE("certificate rotation: new connections get the new certificate while open ones keep working", "[server][tls]") {
+TEST_CASE("certificate rotation: new connections get the new certificate while open ones keep working",
+          "[server][tls]") {
   Fixture f;
   auto old_conn = f.client();
   CHECK(old_conn->peer_serial() == 1001);
@@ -316,9 +323,9 @@ TEST_CASE("certificate rotation: new connections get the new certificate while o
 
   SECTION("a broken pair keeps the current certificate and is counted") {
     f.publish("-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n", key);
-    CHECK(eventually([&] {
-      return f.metrics_text().find(R"(scangate_tls_reloads_total{result="error"} 1)") != std::string::npos;
-    }, 5s));
+    CHECK(eventually(
+        [&] { return f.metrics_text().find(R"(scangate_tls_reloads_total{result="error"} 1)") != std::string::npos; },
+        5s));
     CHECK(f.client()->peer_serial() == 2002);
   }
 }
@@ -365,14 +372,15 @@ TEST_CASE("graceful stop: the in-flight request completes, then the server exits
   auto r = busy->read_reply();
   CHECK(r.status == 200);
   CHECK(json::parse(r.body)["response"]["allowed"] == true);
-  CHECK_FALSE(r.keep_alive);        // Connection: close while stopping
-  CHECK(idle->closed_within(2s));   // idle keep-alive connections are closed
-  f.server->wait();                 // the workers exit
+  CHECK_FALSE(r.keep_alive);       // Connection: close while stopping
+  CHECK(idle->closed_within(2s));  // idle keep-alive connections are closed
+  f.server->wait();                // the workers exit
   bool closed = false;
   CHECK_THROWS(scangate::test::tcp_exchange(f.server->port(), "", 500ms, &closed));  // no longer accepting
 }
 
-TEST_CASE("a handler that never answers gets a 500 at the handler timeout; a late answer is dropped", "[server][limits]") {
+TEST_CASE("a handler that never answers gets a 500 at the handler timeout; a late answer is dropped",
+          "[server][limits]") {
   std::mutex mu;
   std::vector<DecisionCallback> parked;
   Fixture f(
@@ -450,8 +458,10 @@ TEST_CASE("Expect: 100-continue is answered before the body", "[server]") {
   Fixture f;
   auto c = f.client();
   std::string body = sample("01-pod-create-privileged.admissionreview.json");
-  c->send_raw("POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  c->send_raw(
+      "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   CHECK(c->read_reply().status == 100);
   c->send_raw(body);
   CHECK(c->read_reply().status == 200);

@@ -19,8 +19,8 @@ struct HttpReply {
 };
 
 struct TlsClientOptions {
-  std::string ca_pem;             // trust anchor
-  int max_tls_version = 0;        // e.g. TLS1_1_VERSION; 0: library default (1.2 and 1.3)
+  std::string ca_pem;       // trust anchor
+  int max_tls_version = 0;  // e.g. TLS1_1_VERSION; 0: library default (1.2 and 1.3)
   std::chrono::milliseconds timeout{5000};
 };
 

@@ -35,8 +35,10 @@ TEST_CASE("bad pairs are rejected with a reason", "[tls]") {
   test::TestCa ca;
   auto [cert, key] = ca.issue(7);
   auto [cert2, key2] = ca.issue(8);
-  CHECK_THAT(make_server_tls_context("garbage", key).error().message, Catch::StartsWith("TLS certificate is not a PEM"));
-  CHECK_THAT(make_server_tls_context(cert, "garbage").error().message, Catch::StartsWith("TLS private key is not a PEM"));
+  CHECK_THAT(make_server_tls_context("garbage", key).error().message,
+             Catch::StartsWith("TLS certificate is not a PEM"));
+  CHECK_THAT(make_server_tls_context(cert, "garbage").error().message,
+             Catch::StartsWith("TLS private key is not a PEM"));
   CHECK(make_server_tls_context(cert, key2).error().message == "TLS private key does not match the certificate");
 }
 
