@@ -138,13 +138,15 @@ la_ssize_t inner_read(struct archive* a, void* ud, const void** out) {
   return n;
 }
 
+// Built by appends, not `" " + x` temporaries: GCC 12 at -O3 reports those as overlapping
+// memcpy (-Wrestrict false positive, GCC bug 105329), which broke Release builds with -Werror.
 std::string layer_label(const LayerRef& l) {
   std::string s = "layer";
-  if (l.index >= 0) s += " " + std::to_string(l.index);
+  if (l.index >= 0) s.append(" ").append(std::to_string(l.index));
   if (!l.digest.empty()) {
-    s += " (" + l.digest + ")";
+    s.append(" (").append(l.digest).append(")");
   } else if (!l.diff_id.empty()) {
-    s += " (diffID " + l.diff_id + ")";
+    s.append(" (diffID ").append(l.diff_id).append(")");
   }
   return s;
 }
