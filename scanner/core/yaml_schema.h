@@ -164,6 +164,22 @@ struct ListRules {
 // Each item is checked by `item` at path "list[i]".
 Type list(Type item, ListRules rules = {});
 
+// A list of records: each item is read into a fresh T by `read` (which checks it, usually with a
+// mapping(), and reports what else is wrong with it), and appended to `out` only when reading it
+// reported no problem.
+template <class T>
+Type list_into(std::vector<T>& out, std::function<void(T&, const YAML::Node&, const Where&, Checker&)> read,
+               ListRules rules = {}) {
+  Type item{Shape::kAny, "a map of keys",
+            [&out, read = std::move(read)](const YAML::Node& n, const Where& w, Checker& c) {
+              T value{};
+              const std::size_t before = c.count();
+              read(value, n, w, c);
+              if (c.count() == before) out.push_back(std::move(value));
+            }};
+  return list(std::move(item), std::move(rules));
+}
+
 struct Field {
   std::string key;
   Type type;

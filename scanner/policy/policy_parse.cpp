@@ -98,6 +98,8 @@ ys::Type secrets(std::function<void(SecretAction)> action, std::function<void(Se
   return ys::mapping({{"action", secret_action(std::move(action))}, {"minSeverity", severity(std::move(min))}});
 }
 
+const ys::ListRules kItems{.hint = "start each item with `- `"};
+
 constexpr std::int64_t kMaxAgeLimit = std::int64_t{10} * 365 * 86400;
 
 // maxAge is counted in whole seconds, from one second to ten years.
@@ -107,21 +109,8 @@ std::optional<std::string> check_max_age(std::chrono::nanoseconds d, const std::
   return std::nullopt;
 }
 
-// A list item that is read into a T of its own and kept only when it has no problem.
-template <class T>
-ys::Type each(std::vector<T>& out, std::function<void(T&, const YAML::Node&, const ys::Where&, ys::Checker&)> read) {
-  ys::Type item{ys::Shape::kMap, "a map of keys",
-                [&out, read = std::move(read)](const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
-                  T value;
-                  value.line = w.line;
-                  const std::size_t before = c.count();
-                  read(value, n, w, c);
-                  if (c.count() == before) out.push_back(std::move(value));
-                }};
-  return ys::list(std::move(item), {.hint = "start each item with `- `"});
-}
-
 void read_exception(Exception& x, const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
+  x.line = w.line;
   auto set = [](std::string& field) { return [&field](std::string s) { field = std::move(s); }; };
   ys::mapping({
       {"id", ys::string(set(x.id), {.if_empty = "write a vulnerability id, a secret rule id or a glob such as GHSA-*"}),
@@ -136,6 +125,7 @@ void read_exception(Exception& x, const YAML::Node& n, const ys::Where& w, ys::C
 }
 
 void read_override(Override& o, const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
+  o.line = w.line;
   ys::Type namespaces = names(o.namespaces);
   ys::Type at_least_one{ys::Shape::kList, namespaces.expected,
                         [namespaces](const YAML::Node& v, const ys::Where& vw, ys::Checker& vc) {
@@ -184,8 +174,8 @@ ys::Type policy_schema(Policy& p) {
                })},
       {"exemptNamespaces", names(p.exempt_namespaces)},
       {"exemptImages", names(p.exempt_images, check_image_pattern)},
-      {"exceptions", each<Exception>(p.exceptions, read_exception)},
-      {"overrides", each<Override>(p.overrides, read_override)},
+      {"exceptions", ys::list_into<Exception>(p.exceptions, read_exception, kItems)},
+      {"overrides", ys::list_into<Override>(p.overrides, read_override, kItems)},
   });
 }
 

@@ -1,14 +1,13 @@
 #include "webhook/server/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <sstream>
 
-#include "webhook/server/target.h"
+#include "scanner/core/duration.h"
+#include "scanner/core/yaml_schema.h"
 
 namespace scangate::webhook {
 
@@ -32,12 +31,17 @@ Result<std::uint64_t> to_unsigned(const std::string& v, const char* name) {
   return out;
 }
 
+// The one duration grammar (scanner/core/duration.h), so `7d` is a duration here as in the policy.
+// A TTL cannot be negative.
 Result<std::chrono::milliseconds> to_duration(const std::string& v, const char* name) {
-  auto d = parse_go_duration(v);
-  if (!d)
+  auto d = try_parse_duration(v);
+  if (std::holds_alternative<DurationError>(d))
     return Error(ErrorKind::kInvalidArgument,
                  std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  const auto ns = std::get<std::chrono::nanoseconds>(d);
+  if (ns < ns.zero())
+    return Error(ErrorKind::kInvalidArgument, std::string(name) + " must not be negative, got \"" + v + "\"");
+  return std::chrono::duration_cast<std::chrono::milliseconds>(ns);
 }
 
 const std::vector<Key>& keys() {
@@ -99,7 +103,7 @@ const std::vector<Key>& keys() {
          c.cache_size = *n;
          return Ok();
        }},
-      {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime (default 24h)",
+      {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime, e.g. 30m, 24h or 7d (default 24h)",
        [](const std::string& v, WebhookConfig& c) -> Result<void> {
          auto d = to_duration(v, "cache-ttl");
          if (!d) return d.error();
@@ -152,17 +156,44 @@ const Key* find_key(std::string_view name) {
   return nullptr;
 }
 
-std::string known_keys() {
-  std::string out;
+namespace ys = yaml_schema;
+
+// The config file's schema: every flag is a key; a key set by a flag is known but not read.
+ys::Type config_schema(const std::vector<std::string>& set_by_flags, WebhookConfig& config) {
+  std::vector<ys::Field> fields;
   for (const auto& k : keys()) {
-    if (!out.empty()) out += ", ";
-    out += k.name;
+    if (std::find(set_by_flags.begin(), set_by_flags.end(), k.name) != set_by_flags.end()) {
+      fields.push_back({k.name, ys::ignored()});
+      continue;
+    }
+    ys::Type one = ys::scalar([&k, &config](const std::string& v) { return k.set(v, config); });
+    if (k.kind == Kind::kList) {
+      fields.push_back({k.name, ys::any_of({one, ys::list(one)}, "a string or a list of strings")});
+    } else if (k.kind == Kind::kLabels) {
+      ys::Type pairs = ys::free_map(nullptr, [&k, &config](const std::string& key) {
+        return ys::scalar([&k, &config, key](const std::string& v) { return k.set(key + "=" + v, config); });
+      });
+      fields.push_back({k.name, ys::any_of({one, ys::list(one), pairs}, "a map or a list of KEY=VALUE")});
+    } else {
+      fields.push_back({k.name, one});
+    }
   }
-  return out;
+  return ys::mapping(std::move(fields));
 }
 
-std::string at_line(const std::string& source, const YAML::Node& n) {
-  return source + " line " + std::to_string(n.Mark().line + 1);
+// "config.yaml line 3: unknown key ..."
+std::string render(const std::string& source, const ys::Problem& p) {
+  const std::string at = source + (p.line > 0 ? " line " + std::to_string(p.line) : "") + ": ";
+  switch (p.kind) {
+    case ys::ProblemKind::kSyntax: return at + "not valid YAML: " + p.message;
+    case ys::ProblemKind::kUnknownKey:
+      return at + "unknown key \"" + p.path + "\" (known keys: " + ys::join(p.allowed) + ")";
+    case ys::ProblemKind::kType:
+      if (p.path.empty()) return at + "expected a mapping of settings at the top level, got " + p.found;
+      return at + "key \"" + p.path + "\" " + (p.found == "no value" ? "has no value" : "must be " + p.expected);
+    case ys::ProblemKind::kValue: return at + p.message;  // the setters name their key
+    default: return at + "key \"" + p.path + "\" " + ys::describe(p);
+  }
 }
 
 }  // namespace
@@ -195,54 +226,13 @@ Result<ListenAddress> parse_listen_address(const std::string& text) {
 
 Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& source,
                                const std::vector<std::string>& set_by_flags, WebhookConfig& config) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorKind::kFormat,
-                 source + " line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
-  }
-  if (root.IsNull()) return Ok();
-  if (!root.IsMap()) return Error(ErrorKind::kFormat, source + ": expected a mapping of settings at the top level");
-  for (const auto& kv : root) {
-    if (!kv.first.IsScalar()) return Error(ErrorKind::kFormat, at_line(source, kv.first) + ": keys must be strings");
-    const std::string name = kv.first.Scalar();
-    const Key* key = find_key(name);
-    if (key == nullptr || name == "config")
-      return Error(ErrorKind::kInvalidArgument,
-                   at_line(source, kv.first) + ": unknown key \"" + name + "\" (known keys: " + known_keys() + ")");
-    if (std::find(set_by_flags.begin(), set_by_flags.end(), name) != set_by_flags.end()) continue;
-    const YAML::Node& v = kv.second;
-    auto apply = [&](const std::string& value, const YAML::Node& where) -> Result<void> {
-      auto r = key->set(value, config);
-      if (!r) return r.error().wrap(at_line(source, where));
-      return Ok();
-    };
-    if (v.IsScalar()) {
-      SG_TRY(apply(v.Scalar(), v));
-    } else if (v.IsSequence() && (key->kind == Kind::kList || key->kind == Kind::kLabels)) {
-      for (const auto& item : v) {
-        if (!item.IsScalar())
-          return Error(ErrorKind::kInvalidArgument, at_line(source, item) + ": " + name + " entries must be strings");
-        SG_TRY(apply(item.Scalar(), item));
-      }
-    } else if (v.IsMap() && key->kind == Kind::kLabels) {
-      for (const auto& item : v) {
-        if (!item.first.IsScalar() || !item.second.IsScalar())
-          return Error(ErrorKind::kInvalidArgument,
-                       at_line(source, item.first) + ": " + name + " must map strings to strings");
-        SG_TRY(apply(item.first.Scalar() + "=" + item.second.Scalar(), item.first));
-      }
-    } else if (v.IsNull()) {
-      return Error(ErrorKind::kInvalidArgument, at_line(source, kv.first) + ": key \"" + name + "\" has no value");
-    } else {
-      const char* want = key->kind == Kind::kList     ? "a string or a list of strings"
-                         : key->kind == Kind::kLabels ? "a map or a list of KEY=VALUE"
-                                                      : "a single value";
-      return Error(ErrorKind::kInvalidArgument, at_line(source, v) + ": key \"" + name + "\" must be " + want);
-    }
-  }
-  return Ok();
+  ys::Checker c;
+  auto docs = ys::load_all(yaml_text, c);
+  if (docs && !docs->empty() && !(*docs)[0].IsNull()) ys::check((*docs)[0], config_schema(set_by_flags, config), c);
+  if (c.ok()) return Ok();
+  const bool syntax = c.problems().front().kind == ys::ProblemKind::kSyntax;
+  return Error(syntax ? ErrorKind::kFormat : ErrorKind::kInvalidArgument,
+               c.render([&](const ys::Problem& p) { return render(source, p); }));
 }
 
 Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args) {
