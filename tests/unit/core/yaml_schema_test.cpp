@@ -61,7 +61,7 @@ ys::Type schema(Config& c) {
                                       ys::mapping({
                                           {"name", ys::string([&p](std::string s) { p.name = std::move(s); }), true,
                                            "a peer needs a name"},
-                                          {"port", ys::integer(1, 65535, [&p](int64_t n) { p.port = n; })},
+                                          {"port", ys::integer(1, 65535, [&p](int64_t port) { p.port = port; })},
                                       })(n, w, ck);
                                       if (n.IsMap() && p.port == 1) ck.value_error(w, "port 1 is reserved");
                                     })},
