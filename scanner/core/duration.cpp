@@ -3,37 +3,13 @@
 #include <cstdint>
 #include <limits>
 
+#include "scanner/core/utf8.h"
+
 namespace scangate {
 
 namespace {
 
 constexpr std::uint64_t kBit63 = std::uint64_t{1} << 63;  // |min int64|; one more than the largest value
-
-// The length of the valid UTF-8 sequence at s[i], or 0 when the byte starts none.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
-}
 
 struct Unit {
   std::string_view name;
@@ -76,7 +52,7 @@ std::string quote_for_message(std::string_view text) {
   for (; i < text.size() && i < kMax;) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      if (std::size_t n = utf8_length(text, i)) {
+      if (std::size_t n = utf8_sequence_length(text, i)) {
         out.append(text.substr(i, n));
         i += n;
         continue;

@@ -24,6 +24,16 @@ Where at(const Where& parent, std::string path, const YAML::Node& node) {
   return w;
 }
 
+Problem problem(ProblemKind kind, const Where& w, std::string message = {}) {
+  Problem p;
+  p.kind = kind;
+  p.line = w.line;
+  p.column = w.column;
+  p.path = w.path;
+  p.message = std::move(message);
+  return p;
+}
+
 bool same_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -46,12 +56,7 @@ void each_key(const YAML::Node& map, const Where& w, Checker& c,
     const std::string key = it->first.Scalar();
     const Where kw = w.key(key, it->first);
     if (!seen.insert(key).second) {
-      Problem p;
-      p.kind = ProblemKind::kDuplicateKey;
-      p.line = kw.line;
-      p.column = kw.column;
-      p.path = kw.path;
-      c.add(std::move(p));
+      c.add(problem(ProblemKind::kDuplicateKey, kw));
       continue;
     }
     visit(key, kw, it->second);
@@ -126,11 +131,7 @@ Where Where::item(std::size_t index, const YAML::Node& item_node) const {
 
 void Checker::type_error(const Where& w, const YAML::Node& found, const std::string& expected,
                          const std::string& hint) {
-  Problem p;
-  p.kind = ProblemKind::kType;
-  p.line = w.line;
-  p.column = w.column;
-  p.path = w.path;
+  Problem p = problem(ProblemKind::kType, w);
   p.expected = expected;
   p.found = kind_of(found);
   p.hint = hint;
@@ -138,24 +139,13 @@ void Checker::type_error(const Where& w, const YAML::Node& found, const std::str
 }
 
 void Checker::value_error(const Where& w, std::string message, std::vector<std::string> allowed) {
-  Problem p;
-  p.kind = ProblemKind::kValue;
-  p.line = w.line;
-  p.column = w.column;
-  p.path = w.path;
-  p.message = std::move(message);
+  Problem p = problem(ProblemKind::kValue, w, std::move(message));
   p.allowed = std::move(allowed);
   add(std::move(p));
 }
 
 void Checker::missing(const Where& w, std::string message) {
-  Problem p;
-  p.kind = ProblemKind::kMissing;
-  p.line = w.line;
-  p.column = w.column;
-  p.path = w.path;
-  p.message = std::move(message);
-  add(std::move(p));
+  add(problem(ProblemKind::kMissing, w, std::move(message)));
 }
 
 std::string Checker::render(const std::function<std::string(const Problem&)>& one) const {
@@ -302,11 +292,7 @@ Type mapping(std::vector<Field> fields, MapRules rules) {
                     if (f.type.check) f.type(value, kw, c);
                     return;
                   }
-                  Problem p;
-                  p.kind = ProblemKind::kUnknownKey;
-                  p.line = kw.line;
-                  p.column = kw.column;
-                  p.path = kw.path;
+                  Problem p = problem(ProblemKind::kUnknownKey, kw);
                   for (const auto& f : *fields) p.allowed.push_back(f.key);
                   c.add(std::move(p));
                 });
@@ -328,13 +314,7 @@ Type free_map(std::function<std::optional<std::string>(const std::string& key)> 
                 each_key(n, w, c, [&](const std::string& key, const Where& kw, const YAML::Node& value) {
                   if (key_check) {
                     if (auto why = key_check(key)) {
-                      Problem p;
-                      p.kind = ProblemKind::kUnknownKey;
-                      p.line = kw.line;
-                      p.column = kw.column;
-                      p.path = kw.path;
-                      p.message = *why;
-                      c.add(std::move(p));
+                      c.add(problem(ProblemKind::kUnknownKey, kw, *why));
                       return;
                     }
                   }

@@ -7,25 +7,22 @@
 
 namespace scangate::policy {
 
-const char* to_string(Mode m) {
-  switch (m) {
-    case Mode::kEnforce: return "enforce";
-    case Mode::kWarn: return "warn";
-    case Mode::kAudit: return "audit";
-  }
-  return "enforce";
-}
+// The names the file uses, in the enums' order.
+namespace {
+constexpr const char* kModeNames[] = {"enforce", "warn", "audit"};
+constexpr const char* kSecretActionNames[] = {"deny", "warn", "ignore"};
+constexpr const char* kScanFailureActionNames[] = {"deny", "allow"};
 
-const char* to_string(SecretAction a) {
-  switch (a) {
-    case SecretAction::kDeny: return "deny";
-    case SecretAction::kWarn: return "warn";
-    case SecretAction::kIgnore: return "ignore";
-  }
-  return "deny";
+template <class E, std::size_t N>
+const char* name_of(E value, const char* const (&names)[N]) {
+  const auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : names[0];
 }
+}  // namespace
 
-const char* to_string(ScanFailureAction a) { return a == ScanFailureAction::kAllow ? "allow" : "deny"; }
+const char* to_string(Mode m) { return name_of(m, kModeNames); }
+const char* to_string(SecretAction a) { return name_of(a, kSecretActionNames); }
+const char* to_string(ScanFailureAction a) { return name_of(a, kScanFailureActionNames); }
 
 bool Limits::empty() const {
   for (const auto& l : by_severity)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <set>
 
@@ -36,18 +37,25 @@ ys::Type severity(std::function<void(Severity)> set) {
                     {.ignore_case = true, .rejection = "is not a severity"});
 }
 
+// One of an enum's values, by the names to_string() gives them (the enums count from 0).
+template <class E>
+ys::Type enum_of(std::initializer_list<E> values, std::function<void(E)> set) {
+  std::vector<std::string> names;
+  for (E v : values) names.push_back(to_string(v));
+  return ys::one_of(std::move(names), [set = std::move(set)](std::size_t i) { set(static_cast<E>(i)); });
+}
+
 ys::Type mode(std::function<void(Mode)> set) {
-  return ys::one_of({"enforce", "warn", "audit"}, [set = std::move(set)](std::size_t i) { set(static_cast<Mode>(i)); });
+  return enum_of({Mode::kEnforce, Mode::kWarn, Mode::kAudit}, std::move(set));
 }
 
 ys::Type secret_action(std::function<void(SecretAction)> set) {
-  return ys::one_of({"deny", "warn", "ignore"},
-                    [set = std::move(set)](std::size_t i) { set(static_cast<SecretAction>(i)); });
+  return enum_of({SecretAction::kDeny, SecretAction::kWarn, SecretAction::kIgnore}, std::move(set));
 }
 
 ys::Type scan_action(ScanFailureAction& out) {
-  return ys::one_of({"deny", "allow"},
-                    [&out](std::size_t i) { out = i == 0 ? ScanFailureAction::kDeny : ScanFailureAction::kAllow; });
+  return enum_of<ScanFailureAction>({ScanFailureAction::kDeny, ScanFailureAction::kAllow},
+                                    [&out](ScanFailureAction a) { out = a; });
 }
 
 std::optional<std::string> check_image_pattern(const std::string& s) {
