@@ -104,8 +104,8 @@ const std::vector<Refusal> kGoRefuses = {
     {"+.s", R"("+.s")"},
     {"1d", R"("1d")"},  // Go's units only: see the `d` cases below
     {"\x85\x85", R"("\x85\x85")"},
-    {"\xff" "ff", R"("\xffff")"},
-    {"hello \xff" "ff world", R"("hello \xffff world")"},
+    {"\377ff", R"("\xffff")"},  // octal: "\xffff" would be one hex escape in C++
+    {"hello \377ff world", R"("hello \xffff world")"},
     // overflow
     {"9223372036854775810ns", R"("9223372036854775810ns")"},
     {"9223372036854775808ns", R"("9223372036854775808ns")"},
