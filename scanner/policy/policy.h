@@ -4,7 +4,9 @@
 //
 // Parsing is strict: unknown keys, wrong types, values outside their set, dates that are not
 // dates and durations without a unit are errors that name the file, the line and the key, and
-// say what is allowed. All errors of a file are reported together.
+// say what is allowed. All errors of a file are reported together. The grammar is declared on
+// scanner/core/yaml_schema.h in policy_parse.cpp; this file's other half (policy.cpp) is the
+// model, its canonical JSON and its revision.
 #pragma once
 
 #include <array>
@@ -14,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scanner/core/duration.h"
 #include "scanner/core/result.h"
 #include "scanner/match/finding.h"
 
@@ -121,7 +124,9 @@ std::string canonical_json(const Policy& p);
 // keeps the revision; changing any value changes it.
 std::string policy_revision(const Policy& p);
 
-// "24h", "30m", "90s", "7d", or groups such as "1h30m"; positive, at most 10 years.
+// scan.maxAge in seconds. The grammar is scangate's one duration grammar (scanner/core/duration.h:
+// Go's time.ParseDuration plus d): "24h", "30m", "90s", "7d", "1h30m", "1.5h". The policy takes
+// whole seconds from 1s to 10 years; zero, negative and sub-second values are errors.
 Result<int64_t> parse_duration(std::string_view s);
 // Seconds back to the largest units: 86400 -> "1d", 5400 -> "1h30m".
 std::string format_duration(int64_t seconds);

@@ -1,236 +1,106 @@
 #include "scanner/secret/secret_config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "scanner/core/yaml_schema.h"
+
 namespace scangate {
 
 namespace {
 
-const char* kind_of(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null: return "no value";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return "a single value";
-    default: return "nothing";
-  }
+namespace ys = yaml_schema;
+
+// Trivy's format reads `key:` with no value as empty, for strings, lists and maps alike.
+ys::Type text(std::string& out) {
+  return ys::string([&out](std::string s) { out = std::move(s); }, {.null_is_empty = true});
 }
 
-// Walks the YAML tree; the first problem found becomes the Error.
-class Parser {
- public:
-  explicit Parser(std::string source) : source_(std::move(source)) {}
+ys::Type texts(std::vector<std::string>& out) {
+  return ys::list(ys::string([&out](std::string s) { out.push_back(std::move(s)); }, {.null_is_empty = true}),
+                  {.null_is_empty = true});
+}
 
-  Result<SecretConfig> run(const YAML::Node& root) {
-    SecretConfig cfg;
-    cfg.source = source_;
-    if (root.IsNull()) return cfg;  // an empty file: built-in rules only
-    if (!root.IsMap()) return fail(root, "the top level", std::string("must be a map, found ") + kind_of(root));
-    for (const auto& kv : root) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
-      if (key == "rules") {
-        if (!list(v, key)) return error_;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          SecretRuleSpec r;
-          if (!rule(v[i], "rules[" + std::to_string(i) + "]", r)) return error_;
-          cfg.rules.push_back(std::move(r));
-        }
-      } else if (key == "allow-rules") {
-        if (!allow_rules(v, key, cfg.allow_rules)) return error_;
-      } else if (key == "exclude-block") {
-        if (!exclude_block(v, key, cfg.exclude_block)) return error_;
-      } else if (key == "enable-builtin-rules") {
-        if (!strings(v, key, cfg.enable_builtin_rules)) return error_;
-      } else if (key == "disable-rules") {
-        if (!strings(v, key, cfg.disable_rules)) return error_;
-      } else if (key == "disable-allow-rules") {
-        if (!strings(v, key, cfg.disable_allow_rules)) return error_;
-      } else {
-        return fail(kv.first, "key \"" + key + "\"",
-                    "is not a secret config key (expected rules, allow-rules, exclude-block, "
-                    "enable-builtin-rules, disable-rules, disable-allow-rules)");
-      }
-    }
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
-      if (!seen.insert(cfg.rules[i].id).second) {
-        return Error(ErrorKind::kFormat, "secret config " + source_ + ": rules[" + std::to_string(i) + "]: rule id \"" +
-                                             cfg.rules[i].id + "\" is used twice; give each custom rule its own id");
-      }
-    }
-    return cfg;
-  }
+ys::Type exclude_block(SecretExcludeBlockSpec& out) {
+  return ys::mapping({{"description", text(out.description)}, {"regexes", texts(out.regexes)}},
+                     {.null_is_empty = true});
+}
 
-  Error fail(const YAML::Node& at, const std::string& what, const std::string& why) {
-    std::string where;
-    const YAML::Mark m = at.Mark();
-    if (m.line >= 0) where = " line " + std::to_string(m.line + 1) + " column " + std::to_string(m.column + 1);
-    error_ = Error(ErrorKind::kFormat, "secret config " + source_ + where + ": " + what + " " + why);
-    return error_;
-  }
+void read_allow_rule(SecretAllowRuleSpec& a, const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
+  ys::mapping(
+      {{"id", text(a.id)}, {"description", text(a.description)}, {"regex", text(a.regex)}, {"path", text(a.path)}})(
+      n, w, c);
+  if (n.IsMap() && a.regex.empty() && a.path.empty()) c.value_error(w, "needs a regex or a path, or it allows nothing");
+}
 
- private:
-  bool list(const YAML::Node& v, const std::string& path) {
-    if (v.IsNull() || v.IsSequence()) return true;
-    fail(v, path, std::string("must be a list, found ") + kind_of(v));
-    return false;
-  }
+ys::Type allow_rules(std::vector<SecretAllowRuleSpec>& out) {
+  return ys::list_into<SecretAllowRuleSpec>(out, read_allow_rule, {.null_is_empty = true});
+}
 
-  bool scalar(const YAML::Node& v, const std::string& path, std::string& out) {
-    if (v.IsNull()) {
-      out.clear();
-      return true;
-    }
-    if (!v.IsScalar()) {
-      fail(v, path, std::string("must be a single value, found ") + kind_of(v));
-      return false;
-    }
-    out = v.Scalar();
-    return true;
-  }
+void read_rule(SecretRuleSpec& r, const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
+  ys::mapping({
+      {"id", text(r.id)},
+      {"category", text(r.category)},
+      {"title", text(r.title)},
+      {"severity", text(r.severity)},
+      {"regex", text(r.regex)},
+      {"keywords", texts(r.keywords)},
+      {"path", text(r.path)},
+      {"allow-rules", allow_rules(r.allow_rules)},
+      {"exclude-block", exclude_block(r.exclude_block)},
+      {"secret-group-name", text(r.secret_group_name)},
+  })(n, w, c);
+  if (!n.IsMap()) return;
+  if (r.id.empty())
+    c.value_error(w, "has no id; every rule needs one (findings and disable-rules use it)");
+  else if (r.regex.empty())
+    c.value_error(w, "rule \"" + r.id + "\" has no regex; a rule without one finds nothing");
+}
 
-  bool strings(const YAML::Node& v, const std::string& path, std::vector<std::string>& out) {
-    if (!list(v, path)) return false;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      std::string s;
-      if (!scalar(v[i], path + "[" + std::to_string(i) + "]", s)) return false;
-      out.push_back(std::move(s));
-    }
-    return true;
-  }
+ys::Type schema(SecretConfig& cfg, std::set<std::string>& rule_ids) {
+  auto read_unique_rule = [&rule_ids](SecretRuleSpec& r, const YAML::Node& n, const ys::Where& w, ys::Checker& c) {
+    const std::size_t before = c.count();
+    read_rule(r, n, w, c);
+    if (c.count() == before && !rule_ids.insert(r.id).second)
+      c.value_error(w, "rule id \"" + r.id + "\" is used twice; give each custom rule its own id");
+  };
+  return ys::mapping({
+      {"rules", ys::list_into<SecretRuleSpec>(cfg.rules, read_unique_rule, {.null_is_empty = true})},
+      {"allow-rules", allow_rules(cfg.allow_rules)},
+      {"exclude-block", exclude_block(cfg.exclude_block)},
+      {"enable-builtin-rules", texts(cfg.enable_builtin_rules)},
+      {"disable-rules", texts(cfg.disable_rules)},
+      {"disable-allow-rules", texts(cfg.disable_allow_rules)},
+  });
+}
 
-  bool map(const YAML::Node& v, const std::string& path) {
-    if (v.IsMap()) return true;
-    fail(v, path, std::string("must be a map, found ") + kind_of(v));
-    return false;
-  }
-
-  bool allow_rule(const YAML::Node& v, const std::string& path, SecretAllowRuleSpec& out) {
-    if (!map(v, path)) return false;
-    for (const auto& kv : v) {
-      const std::string key = kv.first.as<std::string>();
-      const std::string p = path + "." + key;
-      bool ok = true;
-      if (key == "id")
-        ok = scalar(kv.second, p, out.id);
-      else if (key == "description")
-        ok = scalar(kv.second, p, out.description);
-      else if (key == "regex")
-        ok = scalar(kv.second, p, out.regex);
-      else if (key == "path")
-        ok = scalar(kv.second, p, out.path);
-      else {
-        fail(kv.first, "key \"" + p + "\"", "is not an allow-rule key (expected id, description, regex, path)");
-        return false;
-      }
-      if (!ok) return false;
-    }
-    if (out.regex.empty() && out.path.empty()) {
-      fail(v, path, "needs a regex or a path, or it allows nothing");
-      return false;
-    }
-    return true;
-  }
-
-  bool allow_rules(const YAML::Node& v, const std::string& path, std::vector<SecretAllowRuleSpec>& out) {
-    if (!list(v, path)) return false;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      SecretAllowRuleSpec a;
-      if (!allow_rule(v[i], path + "[" + std::to_string(i) + "]", a)) return false;
-      out.push_back(std::move(a));
-    }
-    return true;
-  }
-
-  bool exclude_block(const YAML::Node& v, const std::string& path, SecretExcludeBlockSpec& out) {
-    if (v.IsNull()) return true;
-    if (!map(v, path)) return false;
-    for (const auto& kv : v) {
-      const std::string key = kv.first.as<std::string>();
-      const std::string p = path + "." + key;
-      bool ok = true;
-      if (key == "description")
-        ok = scalar(kv.second, p, out.description);
-      else if (key == "regexes")
-        ok = strings(kv.second, p, out.regexes);
-      else {
-        fail(kv.first, "key \"" + p + "\"", "is not an exclude-block key (expected description, regexes)");
-        return false;
-      }
-      if (!ok) return false;
-    }
-    return true;
-  }
-
-  bool rule(const YAML::Node& v, const std::string& path, SecretRuleSpec& out) {
-    if (!map(v, path)) return false;
-    for (const auto& kv : v) {
-      const std::string key = kv.first.as<std::string>();
-      const std::string p = path + "." + key;
-      bool ok = true;
-      if (key == "id")
-        ok = scalar(kv.second, p, out.id);
-      else if (key == "category")
-        ok = scalar(kv.second, p, out.category);
-      else if (key == "title")
-        ok = scalar(kv.second, p, out.title);
-      else if (key == "severity")
-        ok = scalar(kv.second, p, out.severity);
-      else if (key == "regex")
-        ok = scalar(kv.second, p, out.regex);
-      else if (key == "keywords")
-        ok = strings(kv.second, p, out.keywords);
-      else if (key == "path")
-        ok = scalar(kv.second, p, out.path);
-      else if (key == "allow-rules")
-        ok = allow_rules(kv.second, p, out.allow_rules);
-      else if (key == "exclude-block")
-        ok = exclude_block(kv.second, p, out.exclude_block);
-      else if (key == "secret-group-name")
-        ok = scalar(kv.second, p, out.secret_group_name);
-      else {
-        fail(kv.first, "key \"" + p + "\"",
-             "is not a rule key (expected id, category, title, severity, regex, keywords, path, "
-             "allow-rules, exclude-block, secret-group-name)");
-        return false;
-      }
-      if (!ok) return false;
-    }
-    if (out.id.empty()) {
-      fail(v, path, "has no id; every rule needs one (findings and disable-rules use it)");
-      return false;
-    }
-    if (out.regex.empty()) {
-      fail(v, path, "(rule \"" + out.id + "\") has no regex; a rule without one finds nothing");
-      return false;
-    }
-    return true;
-  }
-
-  std::string source_;
-  Error error_;
-};
+// "secret config t.yaml line 4 column 5: rules[0].keywords must be a list, found a single value"
+std::string render(const std::string& source, const ys::Problem& p) {
+  std::string out = "secret config " + source;
+  if (p.line > 0) out += " line " + std::to_string(p.line);
+  if (p.line > 0 && p.column > 0) out += " column " + std::to_string(p.column);
+  out += ": ";
+  if (p.kind == ys::ProblemKind::kSyntax) return out + "not valid YAML: " + p.message;
+  const std::string subject = p.path.empty() ? "the top level" : p.path;
+  if (p.kind == ys::ProblemKind::kType) return out + subject + " must be " + p.expected + ", found " + p.found;
+  return out + subject + ": " + ys::describe(p);
+}
 
 }  // namespace
 
 Result<SecretConfig> parse_secret_config(std::string_view yaml, const std::string& source) {
-  Parser parser(source);
-  try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    return parser.run(root);
-  } catch (const YAML::Exception& e) {
-    std::string where;
-    if (e.mark.line >= 0) {
-      where = " line " + std::to_string(e.mark.line + 1) + " column " + std::to_string(e.mark.column + 1);
-    }
-    return Error(ErrorKind::kFormat, "secret config " + source + where + ": not valid YAML: " + e.msg);
+  SecretConfig cfg;
+  cfg.source = source;
+  ys::Checker c;
+  auto docs = ys::load_all(yaml, c);
+  if (docs && !docs->empty() && !(*docs)[0].IsNull()) {  // an empty file: built-in rules only
+    std::set<std::string> rule_ids;
+    ys::check((*docs)[0], schema(cfg, rule_ids), c);
   }
+  if (!c.ok()) return Error(ErrorKind::kFormat, c.render([&](const ys::Problem& p) { return render(source, p); }));
+  return cfg;
 }
 
 Result<SecretConfig> load_secret_config(const std::string& path) {

@@ -18,8 +18,9 @@
 //   allow-rules: [...]                   # global: a path or a whole-match regex
 //   exclude-block: {...}                 # global
 //
-// Loading checks structure (types, unknown keys, required keys) and reports the line and
-// column; SecretScanner::create compiles the regexes and reports the rule id.
+// Loading checks structure (types, unknown keys, keys given twice, required keys) on
+// scanner/core/yaml_schema.h and reports every problem with its line and column;
+// SecretScanner::create compiles the regexes and reports the rule id.
 #pragma once
 
 #include <string>

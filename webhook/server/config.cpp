@@ -1,14 +1,14 @@
 #include "webhook/server/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
-#include "webhook/server/target.h"
+#include "scanner/core/duration.h"
+#include "scanner/core/yaml_schema.h"
 
 namespace scangate::webhook {
 
@@ -16,108 +16,95 @@ namespace {
 
 enum class Kind { kString, kUnsigned, kDuration, kList, kLabels, kPath };
 
+// Checks a flag's text and stores it; `name` is the flag, for messages.
+using Setter = std::function<Result<void>(const char* name, const std::string& text, WebhookConfig&)>;
+
 struct Key {
   const char* name;  // flag without dashes, and the YAML key
   Kind kind;
   const char* value_name;
   const char* help;
-  std::function<Result<void>(const std::string&, WebhookConfig&)> set;
+  Setter set;
 };
 
-Result<std::uint64_t> to_unsigned(const std::string& v, const char* name) {
-  std::uint64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
-    return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be a non-negative integer, got \"" + v + "\"");
-  return out;
+// The text as is.
+Setter text(std::string WebhookConfig::*field) {
+  return [field](const char*, const std::string& v, WebhookConfig& c) -> Result<void> {
+    c.*field = v;
+    return Ok();
+  };
 }
 
-Result<std::chrono::milliseconds> to_duration(const std::string& v, const char* name) {
-  auto d = parse_go_duration(v);
-  if (!d)
-    return Error(ErrorKind::kInvalidArgument,
-                 std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+Setter listen_address(std::string WebhookConfig::*field) {
+  return [field](const char*, const std::string& v, WebhookConfig& c) -> Result<void> {
+    SG_TRY(parse_listen_address(v));
+    c.*field = v;
+    return Ok();
+  };
+}
+
+// A whole number from lo to hi.
+template <class T>
+Setter whole_number(T WebhookConfig::*field, std::uint64_t lo, std::uint64_t hi) {
+  return [field, lo, hi](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+      return Error(ErrorKind::kInvalidArgument,
+                   std::string(name) + " must be a non-negative integer, got \"" + v + "\"");
+    if (n < lo || n > hi)
+      return Error(ErrorKind::kInvalidArgument,
+                   std::string(name) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    c.*field = static_cast<T>(n);
+    return Ok();
+  };
+}
+
+// The one duration grammar (scanner/core/duration.h), so `7d` is a duration here as in the policy.
+// A TTL cannot be negative.
+Setter ttl(std::chrono::milliseconds WebhookConfig::*field) {
+  return [field](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
+    auto d = try_parse_duration(v);
+    if (std::holds_alternative<DurationError>(d))
+      return Error(ErrorKind::kInvalidArgument,
+                   std::string(name) + " must be a duration such as 30s, 10m or 24h, got \"" + v + "\"");
+    const auto ns = std::get<std::chrono::nanoseconds>(d);
+    if (ns < ns.zero())
+      return Error(ErrorKind::kInvalidArgument, std::string(name) + " must not be negative, got \"" + v + "\"");
+    c.*field = std::chrono::duration_cast<std::chrono::milliseconds>(ns);
+    return Ok();
+  };
 }
 
 const std::vector<Key>& keys() {
+  using C = WebhookConfig;
   static const std::vector<Key> k = {
-      {"listen", Kind::kString, "ADDR:PORT", "HTTPS listen address (default :8443)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         SG_TRY(parse_listen_address(v));
-         c.listen = v;
-         return Ok();
-       }},
+      {"listen", Kind::kString, "ADDR:PORT", "HTTPS listen address (default :8443)", listen_address(&C::listen)},
       {"tls-cert-file", Kind::kPath, "FILE", "PEM certificate chain; reloaded when it changes (required)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.tls_cert_file = v;
-         return Ok();
-       }},
+       text(&C::tls_cert_file)},
       {"tls-private-key-file", Kind::kPath, "FILE", "PEM private key; reloaded when it changes (required)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.tls_private_key_file = v;
-         return Ok();
-       }},
+       text(&C::tls_private_key_file)},
       {"metrics-listen", Kind::kString, "ADDR:PORT", "plain-HTTP Prometheus /metrics address (default :9090)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         SG_TRY(parse_listen_address(v));
-         c.metrics_listen = v;
-         return Ok();
-       }},
-      {"db", Kind::kPath, "FILE", "vulnerability DB built by `scangate db build`",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.db = v;
-         return Ok();
-       }},
-      {"policy", Kind::kPath, "FILE", "gate policy (the same file the CLI gate uses)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.policy = v;
-         return Ok();
-       }},
+       listen_address(&C::metrics_listen)},
+      {"db", Kind::kPath, "FILE", "vulnerability DB built by `scangate db build`", text(&C::db)},
+      {"policy", Kind::kPath, "FILE", "gate policy (the same file the CLI gate uses)", text(&C::policy)},
       {"registry-config", Kind::kPath, "FILE", "registry credentials (docker config.json format)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.registry_config = v;
-         return Ok();
-       }},
+       text(&C::registry_config)},
       {"insecure-registry", Kind::kList, "HOST[:PORT]", "registry reached over plain HTTP (repeatable)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+       [](const char*, const std::string& v, WebhookConfig& c) -> Result<void> {
          c.insecure_registries.push_back(v);
          return Ok();
        }},
       {"scan-workers", Kind::kUnsigned, "N", "concurrent image scans (default 2)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         auto n = to_unsigned(v, "scan-workers");
-         if (!n) return n.error();
-         if (*n == 0 || *n > 256) return Error(ErrorKind::kInvalidArgument, "scan-workers must be between 1 and 256");
-         c.scan_workers = static_cast<unsigned>(*n);
-         return Ok();
-       }},
+       whole_number(&C::scan_workers, 1, 256)},
       {"cache-size", Kind::kUnsigned, "N", "verdict cache entries (default 10000)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         auto n = to_unsigned(v, "cache-size");
-         if (!n) return n.error();
-         c.cache_size = *n;
-         return Ok();
-       }},
-      {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime (default 24h)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         auto d = to_duration(v, "cache-ttl");
-         if (!d) return d.error();
-         c.cache_ttl = *d;
-         return Ok();
-       }},
-      {"cspm-url", Kind::kString, "URL", "CSPM endpoint that receives scan reports",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.cspm_url = v;
-         return Ok();
-       }},
-      {"cspm-tenant-id", Kind::kString, "ID", "CSPM tenant",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.cspm_tenant_id = v;
-         return Ok();
-       }},
+       whole_number(&C::cache_size, 0, std::numeric_limits<std::uint64_t>::max())},
+      {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime, e.g. 30m, 24h or 7d (default 24h)",
+       ttl(&C::cache_ttl)},
+      {"cspm-url", Kind::kString, "URL", "CSPM endpoint that receives scan reports", text(&C::cspm_url)},
+      {"cspm-tenant-id", Kind::kString, "ID", "CSPM tenant", text(&C::cspm_tenant_id)},
       {"cspm-label", Kind::kLabels, "KEY=VALUE", "label attached to uploads (repeatable)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
+       [](const char*, const std::string& v, WebhookConfig& c) -> Result<void> {
          auto eq = v.find('=');
          if (eq == std::string::npos || eq == 0)
            return Error(ErrorKind::kInvalidArgument, "cspm-label must be KEY=VALUE, got \"" + v + "\"");
@@ -125,23 +112,9 @@ const std::vector<Key>& keys() {
          return Ok();
        }},
       {"cspm-token-file", Kind::kPath, "FILE", "file holding the CSPM API token (never logged)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.cspm_token_file = v;
-         return Ok();
-       }},
-      {"spool-dir", Kind::kPath, "DIR", "durable spool for reports while CSPM is unreachable",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         c.spool_dir = v;
-         return Ok();
-       }},
-      {"threads", Kind::kUnsigned, "N", "HTTPS worker threads (default 2)",
-       [](const std::string& v, WebhookConfig& c) -> Result<void> {
-         auto n = to_unsigned(v, "threads");
-         if (!n) return n.error();
-         if (*n == 0 || *n > 256) return Error(ErrorKind::kInvalidArgument, "threads must be between 1 and 256");
-         c.threads = static_cast<unsigned>(*n);
-         return Ok();
-       }},
+       text(&C::cspm_token_file)},
+      {"spool-dir", Kind::kPath, "DIR", "durable spool for reports while CSPM is unreachable", text(&C::spool_dir)},
+      {"threads", Kind::kUnsigned, "N", "HTTPS worker threads (default 2)", whole_number(&C::threads, 1, 256)},
   };
   return k;
 }
@@ -152,17 +125,44 @@ const Key* find_key(std::string_view name) {
   return nullptr;
 }
 
-std::string known_keys() {
-  std::string out;
+namespace ys = yaml_schema;
+
+// The config file's schema: every flag is a key; a key set by a flag is known but not read.
+ys::Type config_schema(const std::vector<std::string>& set_by_flags, WebhookConfig& config) {
+  std::vector<ys::Field> fields;
   for (const auto& k : keys()) {
-    if (!out.empty()) out += ", ";
-    out += k.name;
+    if (std::find(set_by_flags.begin(), set_by_flags.end(), k.name) != set_by_flags.end()) {
+      fields.push_back({k.name, ys::ignored()});
+      continue;
+    }
+    ys::Type one = ys::scalar([&k, &config](const std::string& v) { return k.set(k.name, v, config); });
+    if (k.kind == Kind::kList) {
+      fields.push_back({k.name, ys::any_of({one, ys::list(one)}, "a string or a list of strings")});
+    } else if (k.kind == Kind::kLabels) {
+      ys::Type pairs = ys::free_map(nullptr, [&k, &config](const std::string& key) {
+        return ys::scalar([&k, &config, key](const std::string& v) { return k.set(k.name, key + "=" + v, config); });
+      });
+      fields.push_back({k.name, ys::any_of({one, ys::list(one), pairs}, "a map or a list of KEY=VALUE")});
+    } else {
+      fields.push_back({k.name, one});
+    }
   }
-  return out;
+  return ys::mapping(std::move(fields));
 }
 
-std::string at_line(const std::string& source, const YAML::Node& n) {
-  return source + " line " + std::to_string(n.Mark().line + 1);
+// "config.yaml line 3: unknown key ..."
+std::string render(const std::string& source, const ys::Problem& p) {
+  const std::string at = source + (p.line > 0 ? " line " + std::to_string(p.line) : "") + ": ";
+  switch (p.kind) {
+    case ys::ProblemKind::kSyntax: return at + "not valid YAML: " + p.message;
+    case ys::ProblemKind::kUnknownKey:
+      return at + "unknown key \"" + p.path + "\" (known keys: " + ys::join(p.allowed) + ")";
+    case ys::ProblemKind::kType:
+      if (p.path.empty()) return at + "expected a mapping of settings at the top level, got " + p.found;
+      return at + "key \"" + p.path + "\" " + (p.found == "no value" ? "has no value" : "must be " + p.expected);
+    case ys::ProblemKind::kValue: return at + p.message;  // the setters name their key
+    default: return at + "key \"" + p.path + "\" " + ys::describe(p);
+  }
 }
 
 }  // namespace
@@ -195,54 +195,13 @@ Result<ListenAddress> parse_listen_address(const std::string& text) {
 
 Result<void> apply_config_yaml(const std::string& yaml_text, const std::string& source,
                                const std::vector<std::string>& set_by_flags, WebhookConfig& config) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorKind::kFormat,
-                 source + " line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
-  }
-  if (root.IsNull()) return Ok();
-  if (!root.IsMap()) return Error(ErrorKind::kFormat, source + ": expected a mapping of settings at the top level");
-  for (const auto& kv : root) {
-    if (!kv.first.IsScalar()) return Error(ErrorKind::kFormat, at_line(source, kv.first) + ": keys must be strings");
-    const std::string name = kv.first.Scalar();
-    const Key* key = find_key(name);
-    if (key == nullptr || name == "config")
-      return Error(ErrorKind::kInvalidArgument,
-                   at_line(source, kv.first) + ": unknown key \"" + name + "\" (known keys: " + known_keys() + ")");
-    if (std::find(set_by_flags.begin(), set_by_flags.end(), name) != set_by_flags.end()) continue;
-    const YAML::Node& v = kv.second;
-    auto apply = [&](const std::string& value, const YAML::Node& where) -> Result<void> {
-      auto r = key->set(value, config);
-      if (!r) return r.error().wrap(at_line(source, where));
-      return Ok();
-    };
-    if (v.IsScalar()) {
-      SG_TRY(apply(v.Scalar(), v));
-    } else if (v.IsSequence() && (key->kind == Kind::kList || key->kind == Kind::kLabels)) {
-      for (const auto& item : v) {
-        if (!item.IsScalar())
-          return Error(ErrorKind::kInvalidArgument, at_line(source, item) + ": " + name + " entries must be strings");
-        SG_TRY(apply(item.Scalar(), item));
-      }
-    } else if (v.IsMap() && key->kind == Kind::kLabels) {
-      for (const auto& item : v) {
-        if (!item.first.IsScalar() || !item.second.IsScalar())
-          return Error(ErrorKind::kInvalidArgument,
-                       at_line(source, item.first) + ": " + name + " must map strings to strings");
-        SG_TRY(apply(item.first.Scalar() + "=" + item.second.Scalar(), item.first));
-      }
-    } else if (v.IsNull()) {
-      return Error(ErrorKind::kInvalidArgument, at_line(source, kv.first) + ": key \"" + name + "\" has no value");
-    } else {
-      const char* want = key->kind == Kind::kList     ? "a string or a list of strings"
-                         : key->kind == Kind::kLabels ? "a map or a list of KEY=VALUE"
-                                                      : "a single value";
-      return Error(ErrorKind::kInvalidArgument, at_line(source, v) + ": key \"" + name + "\" must be " + want);
-    }
-  }
-  return Ok();
+  ys::Checker c;
+  auto docs = ys::load_all(yaml_text, c);
+  if (docs && !docs->empty() && !(*docs)[0].IsNull()) ys::check((*docs)[0], config_schema(set_by_flags, config), c);
+  if (c.ok()) return Ok();
+  const bool syntax = c.problems().front().kind == ys::ProblemKind::kSyntax;
+  return Error(syntax ? ErrorKind::kFormat : ErrorKind::kInvalidArgument,
+               c.render([&](const ys::Problem& p) { return render(source, p); }));
 }
 
 Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args) {
@@ -274,7 +233,7 @@ Result<ParsedArgs> parse_webhook_args(const std::vector<std::string>& args) {
     }
     const Key* key = find_key(name);
     if (key == nullptr) return Error(ErrorKind::kInvalidArgument, "unknown flag --" + name + " (see --help)");
-    auto r = key->set(value, out.config);
+    auto r = key->set(key->name, value, out.config);
     if (!r) return r.error().wrap("flag --" + name);
     set_by_flags.push_back(name);
   }

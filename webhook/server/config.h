@@ -1,5 +1,7 @@
 // The webhook's configuration: command-line flags and an optional YAML file with the same
-// keys (flags win). Unknown or wrongly typed keys are errors that name the key and its line.
+// keys (flags win). The file is checked on scanner/core/yaml_schema.h: unknown keys, keys given
+// twice and wrongly typed values are errors that name the key and its line, all of them at once.
+// Durations (cache-ttl) follow scanner/core/duration.h: Go's grammar plus d, never negative.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 #include "webhook/server/target.h"
 
-#include <cmath>
+#include "scanner/core/duration.h"
 
 namespace scangate::webhook {
 
@@ -50,56 +50,10 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 }
 
 std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return std::nullopt;
-  if (s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return std::nullopt;
-  constexpr double kMaxNs = 86400.0 * 1e9;
-  double total = 0;
-  while (!s.empty()) {
-    // number: digits, optional fraction
-    std::size_t i = 0;
-    double whole = 0, frac = 0, scale = 1;
-    bool digits = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      whole = whole * 10 + (s[i] - '0');
-      digits = true;
-      ++i;
-      if (whole > kMaxNs) return std::nullopt;
-    }
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        scale /= 10;
-        frac += (s[i] - '0') * scale;
-        digits = true;
-        ++i;
-      }
-    }
-    if (!digits) return std::nullopt;
-    std::size_t u = i;
-    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
-    std::string_view unit = s.substr(i, u - i);
-    double mult;
-    if (unit == "ns")
-      mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
-      mult = 1e3;
-    else if (unit == "ms")
-      mult = 1e6;
-    else if (unit == "s")
-      mult = 1e9;
-    else if (unit == "m")
-      mult = 60e9;
-    else if (unit == "h")
-      mult = 3600e9;
-    else
-      return std::nullopt;
-    total += (whole + frac) * mult;
-    if (total > kMaxNs) return std::nullopt;
-    s.remove_prefix(u);
-  }
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(total)));
+  auto r = try_parse_duration(s, DurationUnits::kGo);
+  const auto* d = std::get_if<std::chrono::nanoseconds>(&r);
+  if (d == nullptr || *d < d->zero() || *d > std::chrono::hours(24)) return std::nullopt;
+  return *d;
 }
 
 std::optional<std::chrono::nanoseconds> request_timeout(std::string_view query) {

@@ -13,7 +13,10 @@ namespace scangate::webhook {
 std::optional<std::string> query_param(std::string_view query, std::string_view key);
 
 // Parses a Go time.Duration string as the API server writes it ("10s", "1m30s", "500ms",
-// "1.5h", "0"). nullopt for anything else, negative values, or values above a day.
+// "1.5h", "0"): scanner/core/duration.h's grammar with Go's units only. `d` is refused here: the
+// API server formats the timeout with time.Duration.String(), which never writes it, so a value
+// Go itself could not parse did not come from the API server. nullopt for anything the grammar
+// refuses, for negative values, and for values above a day (the API server caps it at 30s).
 std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text);
 
 // The admission deadline the API server asked for: ?timeout=<duration> on the webhook URL.

@@ -364,3 +364,25 @@ TEST_CASE("policy: load_policy_file reads a file and names it in errors", "[poli
   std::remove(bad.c_str());
   std::remove(dir.c_str());
 }
+
+TEST_CASE("policy: maxAge follows the one duration grammar (Go's plus d)", "[policy][duration]") {
+  // Newly accepted: Go's fractions and compound forms, with d.
+  CHECK(parsed("scan: {maxAge: 1.5h}\n").scan.max_age_seconds == 5400);
+  CHECK(parsed("scan: {maxAge: 1d12h}\n").scan.max_age_seconds == 36 * 3600);
+  CHECK(parsed("scan: {maxAge: .5m}\n").scan.max_age_seconds == 30);
+  CHECK(parsed("scan: {maxAge: 1500000ms}\n").scan.max_age_seconds == 1500);
+  CHECK(parsed("scan: {maxAge: 3650d}\n").scan.max_age_seconds == 3650 * 86400);
+  CHECK(*parse_duration("+2h") == 7200);
+  // The grammar's refusals, worded with the reason and the units.
+  CHECK(error_of("scan: {maxAge: 7x}\n") ==
+        "policy.yaml:3: key 'scan.maxAge': '7x' is not a duration (unknown unit \"x\"; use ns, us, ms, s, m, h or d)");
+  CHECK(error_of("scan: {maxAge: 1w}\n").find("unknown unit \"w\"") != std::string::npos);
+  // What the grammar allows but a maxAge cannot be: zero, negative, sub-second, over ten years.
+  for (const char* bad : {"0", "0s", "-1h", "500ms", "1.5s", "3651d"}) {
+    INFO(bad);
+    CHECK(error_of(std::string("scan: {maxAge: ") + bad + "}\n") ==
+          "policy.yaml:3: key 'scan.maxAge': '" + std::string(bad) +
+              "' is not allowed; expected whole seconds from 1s to 3650d (10 years)");
+    CHECK_FALSE(parse_duration(bad).ok());
+  }
+}

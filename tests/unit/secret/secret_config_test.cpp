@@ -163,3 +163,28 @@ TEST_CASE("secret config: regex problems are reported with the rule id", "[secre
   REQUIRE_FALSE(s3.ok());
   CHECK(s3.error().message.find("allow rule \"x\" path") != std::string::npos);
 }
+
+TEST_CASE("secret config: keys given twice are errors, and every problem is reported", "[secret][config]") {
+  // yaml-cpp keeps the last of two equal keys; Trivy's YAML reader refuses them, and so do we.
+  auto dup = parse_secret_config("disable-rules: [a]\ndisable-rules: [b]\n", "t.yaml");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().message ==
+        "secret config t.yaml line 2 column 1: disable-rules: appears twice; give each key once");
+
+  auto many = parse_secret_config(
+      "rules:\n  - id: a\n    regex: x\n    severty: HIGH\n  - regex: y\nallow-rules:\n  - id: nothing\n", "t.yaml");
+  REQUIRE_FALSE(many.ok());
+  CHECK(many.error().message ==
+        "secret config t.yaml line 4 column 5: rules[0].severty: unknown key; allowed: id, category, title, severity, "
+        "regex, keywords, path, allow-rules, exclude-block, secret-group-name\n"
+        "secret config t.yaml line 5 column 5: rules[1]: has no id; every rule needs one (findings and disable-rules "
+        "use it)\n"
+        "secret config t.yaml line 7 column 5: allow-rules[0]: needs a regex or a path, or it allows nothing");
+
+  // Empty values still read as empty, as in Trivy.
+  auto empty =
+      parse_secret_config("rules:\n  - id: a\n    regex: x\n    title:\n    keywords:\nexclude-block:\n", "t.yaml");
+  REQUIRE(empty.ok());
+  CHECK(empty->rules[0].title.empty());
+  CHECK(empty->rules[0].keywords.empty());
+}

@@ -103,3 +103,50 @@ TEST_CASE("help documents every flag", "[config]") {
     CHECK_THAT(help, Catch::Contains(flag));
   }
 }
+
+TEST_CASE("cache-ttl takes the one duration grammar: d and Go's forms, never negative", "[config]") {
+  WebhookConfig c;
+  REQUIRE(apply_config_yaml("cache-ttl: 7d\n", "cfg.yaml", {}, c).ok());
+  CHECK(c.cache_ttl == std::chrono::hours(7 * 24));
+  REQUIRE(apply_config_yaml("cache-ttl: 1.5h\n", "cfg.yaml", {}, c).ok());
+  CHECK(c.cache_ttl == 90min);
+  REQUIRE(apply_config_yaml("cache-ttl: 48h\n", "cfg.yaml", {}, c).ok());  // above a day: refused before
+  CHECK(c.cache_ttl == 48h);
+  auto flag = parse_webhook_args({"--cache-ttl", "2d12h"});
+  REQUIRE(flag.ok());
+  CHECK(flag->config.cache_ttl == 60h);
+
+  auto negative = apply_config_yaml("cache-ttl: -1h\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(negative.ok());
+  CHECK(negative.error().message == "cfg.yaml line 1: cache-ttl must not be negative, got \"-1h\"");
+  CHECK(parse_webhook_args({"--cache-ttl", "-5m"}).error().message ==
+        "flag --cache-ttl: cache-ttl must not be negative, got \"-5m\"");
+  auto unit = apply_config_yaml("cache-ttl: 1w\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(unit.ok());
+  CHECK(unit.error().message == "cfg.yaml line 1: cache-ttl must be a duration such as 30s, 10m or 24h, got \"1w\"");
+}
+
+TEST_CASE("YAML config: keys given twice, no value, and all problems at once", "[config]") {
+  WebhookConfig c;
+  auto dup = apply_config_yaml("threads: 2\nthreads: 3\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().message == "cfg.yaml line 2: key \"threads\" appears twice; give each key once");
+  auto none = apply_config_yaml("db:\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().message == "cfg.yaml line 1: key \"db\" has no value");
+  auto labels = apply_config_yaml("cspm-label: {env: [a]}\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(labels.ok());
+  CHECK(labels.error().message == "cfg.yaml line 1: key \"cspm-label.env\" must be a single value");
+  auto many = apply_config_yaml("threads: 0\nbogus: 1\ninsecure-registry: {a: b}\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(many.ok());
+  CHECK_THAT(many.error().message, Catch::StartsWith("cfg.yaml line 1: threads must be between 1 and 256\n"
+                                                     "cfg.yaml line 2: unknown key \"bogus\" (known keys: listen,"));
+  CHECK_THAT(many.error().message,
+             Catch::EndsWith("\ncfg.yaml line 3: key \"insecure-registry\" must be a string or a list of strings"));
+  // A key a flag set is skipped, whatever its value.
+  WebhookConfig flags;
+  CHECK(apply_config_yaml("threads: [not, read]\n", "cfg.yaml", {"threads"}, flags).ok());
+  auto top = apply_config_yaml("- a\n", "cfg.yaml", {}, c);
+  REQUIRE_FALSE(top.ok());
+  CHECK(top.error().message == "cfg.yaml line 1: expected a mapping of settings at the top level, got a list");
+}

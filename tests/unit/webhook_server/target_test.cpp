@@ -42,3 +42,22 @@ TEST_CASE("request_timeout reads ?timeout=", "[target]") {
   CHECK_FALSE(request_timeout("timeout=soon").has_value());
   CHECK_FALSE(request_timeout("").has_value());
 }
+
+TEST_CASE("parse_go_duration is the one grammar with Go's units: d is not Go's", "[target]") {
+  // Forms Go accepts that the old hand-written parser did or did not: the grammar decides now.
+  CHECK(parse_go_duration(".5s") == std::chrono::nanoseconds(500ms));
+  CHECK(parse_go_duration("5.s") == std::chrono::nanoseconds(5s));
+  CHECK(parse_go_duration("1h2m3s4ms5us6ns") ==
+        std::chrono::nanoseconds(1h + 2min + 3s + 4ms + std::chrono::microseconds(5) + std::chrono::nanoseconds(6)));
+  CHECK(parse_go_duration("1\xCE\xBCs") == std::chrono::nanoseconds(1000));  // U+03BC
+  CHECK(parse_go_duration("-0") == std::chrono::nanoseconds(0));
+  CHECK(parse_go_duration("24h") == std::chrono::nanoseconds(24h));
+  // The API server writes time.Duration.String(), which has no d: "1d" did not come from it.
+  CHECK_FALSE(parse_go_duration("1d").has_value());
+  CHECK_FALSE(request_timeout("timeout=1d").has_value());
+  // Beyond a day, negative, or past int64: refused.
+  for (const char* bad : {"24h1ns", "-1ns", "9223372036854775808ns", "3000000h"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_go_duration(bad).has_value());
+  }
+}
