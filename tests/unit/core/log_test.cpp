@@ -235,7 +235,7 @@ TEST_CASE("log: one event is always exactly one text line, and it reads back to 
   }
 }
 
-TEST_CASE("log: json lines parse one by one; invalid UTF-8 is replaced, never passed through", "[log]") {
+TEST_CASE("log: json lines parse one by one, and invalid UTF-8 is replaced, never passed through", "[log]") {
   std::vector<std::string> values = nasty_values();
   std::mt19937 rng(7);
   for (int n = 0; n < 500; ++n) {
