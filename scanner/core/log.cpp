@@ -490,7 +490,51 @@ void set_level(Level lvl) { state().level.store(static_cast<int>(lvl)); }
 Level level() { return static_cast<Level>(state().level.load()); }
 void set_format(Format f) { state().format.store(static_cast<int>(f)); }
 Format format() { return static_cast<Format>(state().format.load()); }
-void set_sink(Sink sink) { exchange_sink(std::move(sink)); }
+Sink set_sink(Sink sink) { return exchange_sink(std::move(sink)); }
+
+std::optional<std::string> take_flags(std::vector<std::string>& args) {
+  std::optional<Format> fmt;
+  std::optional<Level> lvl;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    std::string name = a, value;
+    bool inline_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos && a.rfind("--", 0) == 0) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      inline_value = true;
+    }
+    if (name != "--log-format" && name != "--log-level") {
+      rest.push_back(a);
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return "flag " + name + " needs a value";
+      value = args[++i];
+    }
+    if (name == "--log-format") {
+      fmt = parse_format(value);
+      if (!fmt) return "--log-format must be text or json, not '" + value + "'";
+    } else {
+      lvl = parse_level(value);
+      if (!lvl) return "--log-level must be debug, info, warn or error, not '" + value + "'";
+    }
+  }
+  args = std::move(rest);
+  if (fmt) set_format(*fmt);
+  if (lvl) set_level(*lvl);
+  return std::nullopt;
+}
+
+std::string flags_help() {
+  return "  --log-format text|json        log lines as logfmt text or as JSON objects, one per line [default: text]\n"
+         "  --log-level LEVEL             least severe level logged: debug, info, warn, error [default: info]\n";
+}
 
 void add_secret(std::string_view secret) {
   if (secret.size() < kMinSecret) return;

@@ -85,9 +85,17 @@ Level level();
 void set_format(Format format);  // default text
 Format format();
 // Where finished lines go (each with its trailing '\n'); called under the logger's lock, one call
-// per line, so it must not log itself. An empty Sink restores stderr.
+// per line, so it must not log itself. An empty Sink restores stderr. Returns the sink it replaced.
 using Sink = std::function<void(std::string_view line)>;
-void set_sink(Sink sink);
+Sink set_sink(Sink sink);
+
+// The flags both binaries take, anywhere on the command line before a `--`:
+//   --log-format text|json   --log-level debug|info|warn|error   (`--flag VALUE` or `--flag=VALUE`)
+// Removes them from `args` and applies them (set_format, set_level). Returns an error message
+// naming the flag when a value is missing or unknown (then nothing is applied).
+std::optional<std::string> take_flags(std::vector<std::string>& args);
+// Their --help lines.
+std::string flags_help();
 
 // Registers a secret (a token read from a file, a password): from now on it is replaced by
 // [REDACTED] wherever it appears in a message or field. Values shorter than 4 bytes are ignored:
