@@ -461,3 +461,29 @@ TEST_CASE("log: without a sink, lines go to standard error", "[log]") {
   CHECK(got.find("level=error component=webhook msg=\"to stderr\" code=500\n") != std::string::npos);
   CHECK(std::count(got.begin(), got.end(), '\n') == 1);
 }
+
+TEST_CASE("log: take_flags removes and applies --log-format and --log-level, before `--` only", "[log]") {
+  const log::Format format_before = log::format();
+  const log::Level level_before = log::level();
+  std::vector<std::string> args = {"upload",      "--log-format", "json",        "--quiet", "--log-level=warn",
+                                   "report.json", "--",           "--log-level", "debug"};
+  CHECK_FALSE(log::take_flags(args));
+  CHECK(args == std::vector<std::string>{"upload", "--quiet", "report.json", "--", "--log-level", "debug"});
+  CHECK(log::format() == log::Format::kJson);
+  CHECK(log::level() == log::Level::kWarn);
+
+  log::set_format(log::Format::kText);
+  std::vector<std::string> bad = {"--log-format=xml", "--log-level", "debug"};
+  auto e = log::take_flags(bad);
+  REQUIRE(e);
+  CHECK(*e == "--log-format must be text or json, not 'xml'");
+  CHECK(bad.size() == 3);                      // untouched on error
+  CHECK(log::format() == log::Format::kText);  // and nothing applied
+  CHECK(log::level() == log::Level::kWarn);
+  std::vector<std::string> missing = {"--log-level"};
+  CHECK(log::take_flags(missing) == std::optional<std::string>("flag --log-level needs a value"));
+  std::vector<std::string> loud = {"--log-level", "LOUD"};
+  CHECK(log::take_flags(loud)->find("debug, info, warn or error") != std::string::npos);
+  log::set_format(format_before);
+  log::set_level(level_before);
+}
