@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "scanner/core/log.h"
+
 namespace scangate::cli {
 
 std::optional<std::string> Args::get(const std::string& name) const {
@@ -92,6 +94,7 @@ std::string render_help(const std::string& usage, const std::string& summary, co
     if (!s.default_text.empty()) os << " [default: " << s.default_text << "]";
     os << "\n";
   }
+  os << "\nGlobal flags (every command):\n" << log::flags_help();
   return os.str();
 }
 

@@ -6,6 +6,7 @@
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
 #include "scanner/cli/scan_flags.h"
+#include "scanner/core/log.h"
 #include "scanner/vulndb/build.h"
 #include "scanner/vulndb/db_info.h"
 #include "scanner/vulndb/vuln_db.h"
@@ -99,10 +100,7 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
     return kExitError;
   }
   vulndb::ProgressFn progress;
-  if (!args->has("quiet")) {
-    std::ostream* err = &io.err;
-    progress = [err](std::string_view msg) { *err << msg << "\n"; };
-  }
+  if (!args->has("quiet")) progress = [lg = log::Logger("db")](std::string_view msg) { lg.info(msg); };
   vulndb::FetchOptions fetch;
   fetch.ca_file = args->get_or("cacert", "");
   vulndb::NvdApiOptions nvd_api;
@@ -117,6 +115,7 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
     std::fclose(f);
     std::string key(buf, n);
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    log::add_secret(key);
     nvd_api.api_key = key;
   }
 

@@ -5,8 +5,6 @@
 
 #include <charconv>
 #include <iostream>
-#include <memory>
-#include <mutex>
 
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
@@ -34,7 +32,7 @@ std::vector<FlagSpec> receiver_flags() {
       {"tls-cert-file", true, false, "FILE", "serve HTTPS with this certificate chain (PEM)"},
       {"tls-private-key-file", true, false, "FILE", "the certificate's private key (PEM)"},
       {"max-body-mb", true, false, "N", "largest accepted request", "64"},
-      {"quiet", false, false, "", "log only errors"},
+      {"quiet", false, false, "", "log only errors (as --log-level error)"},
   };
 }
 
@@ -108,27 +106,21 @@ int cmd_cspm_receiver(const std::vector<std::string>& argv, Io io) {
       return usage_error("--max-body-mb must be 1-4096");
     o.max_body_bytes = static_cast<size_t>(n) << 20;
   }
-  const bool quiet = args->has("quiet");
-  auto err_mu = std::make_shared<std::mutex>();
-  std::ostream* err = &io.err;
-  // Handlers log from the server's worker threads: one line at a time, never the token.
-  o.log = cspm::redacting(
-      [err, err_mu, quiet](cspm::LogLevel level, const std::string& msg) {
-        if (quiet && level != cspm::LogLevel::kError) return;
-        std::lock_guard<std::mutex> lock(*err_mu);
-        *err << "scangate cspm-receiver: " << msg << std::endl;
-      },
-      {o.token});
-  cspm::Logger log = o.log;
+  // Handlers log from the server's worker threads through the core logger: whole lines, escaped
+  // (a client's tenant id cannot start a line of its own), and never the token (registered as a
+  // secret when it was read, and by Receiver::create).
+  log::add_secret(o.token);
+  o.log = log::Logger("receiver").at_least(args->has("quiet") ? log::Level::kError : log::Level::kDebug);
+  const log::Logger& log = o.log;
 
   auto receiver = cspm::Receiver::create(o);
   if (!receiver.ok()) {
-    io.err << "scangate cspm-receiver: " << cspm::redact(receiver.error().message, {o.token}) << "\n";
+    log.error(receiver.error().message);
     return kExitError;
   }
   auto bound = (*receiver)->bind(listen->host, listen->port);
   if (!bound.ok()) {
-    io.err << "scangate cspm-receiver: " << bound.error().message << "\n";
+    log.error(bound.error().message);
     return kExitError;
   }
 
@@ -141,30 +133,30 @@ int cmd_cspm_receiver(const std::vector<std::string>& argv, Io io) {
   auto started = (*receiver)->start();
   if (!started.ok()) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    io.err << "scangate cspm-receiver: " << started.error().message << "\n";
+    log.error(started.error().message);
     return kExitError;
   }
-  {
-    std::lock_guard<std::mutex> lock(*err_mu);
-    io.out << "listening on " << (*receiver)->url() << std::endl;
-  }
+  // On standard output, for scripts (and tests) that wait for the address.
+  io.out << "listening on " << (*receiver)->url() << std::endl;
+  log.info("listening", {{"url", (*receiver)->url()}, {"dir", o.dir}});
   int code = kExitOk;
   for (;;) {
     timespec tick{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
-      log(cspm::LogLevel::kInfo, std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+      log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
       break;
     }
     if (!(*receiver)->running()) {
-      log(cspm::LogLevel::kError, "the server stopped unexpectedly");
+      log.error("the server stopped unexpectedly");
       code = kExitError;
       break;
     }
   }
   (*receiver)->stop();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  log(cspm::LogLevel::kInfo, "stopped; " + std::to_string((*receiver)->stored_count()) + " file(s) in " + o.dir);
+  log.info("stopped; " + std::to_string((*receiver)->stored_count()) + " file(s) in " + o.dir,
+           {{"stored", (*receiver)->stored_count()}});
   return code;
 }
 

@@ -12,6 +12,7 @@
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
 #include "scanner/cli/scan_flags.h"
+#include "scanner/core/log.h"
 #include "scanner/image/open_source.h"
 #include "scanner/scan/scan.h"
 
@@ -97,10 +98,10 @@ int cmd_image(const std::vector<std::string>& argv, Io io) {
   }
   so.ca_file = args->get_or("cacert", "");
   so.insecure_registries = args->all("insecure-registry");
-  bool quiet = settings->quiet;
-  so.warn = [&io, quiet](const std::string& w) {
-    if (!quiet) io.err << "warning: " << w << "\n";
-  };
+  // The image source's warnings (registry retries, odd archives) go through the core logger.
+  // --quiet keeps them off standard error, as before.
+  so.warn = [lg = log::Logger("image").at_least(settings->quiet ? log::Level::kError : log::Level::kDebug)](
+                const std::string& w) { lg.warn(w); };
 
   auto source = open_image_source(so);
   if (!source.ok()) {

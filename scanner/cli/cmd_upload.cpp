@@ -155,9 +155,9 @@ int cmd_upload(const std::vector<std::string>& argv, Io io) {
   if (drain_only) {
     auto d = cspm::drain_spool(*sink, o);
     if (!d.ok()) return fail(scrub(d.error().message), kExitError);
-    log(cspm::LogLevel::kInfo, "spool " + o.spool_dir + ": " + std::to_string(d->delivered) + " delivered, " +
-                                   std::to_string(d->dead_lettered) + " dead-lettered, " + std::to_string(d->pending) +
-                                   " still pending");
+    log.info("spool " + o.spool_dir + ": " + std::to_string(d->delivered) + " delivered, " +
+                 std::to_string(d->dead_lettered) + " dead-lettered, " + std::to_string(d->pending) + " still pending",
+             {{"delivered", d->delivered}, {"dead_lettered", d->dead_lettered}, {"pending", d->pending}});
     if (d->pending > 0 || d->dead_lettered > 0)
       return fail("not every spooled report was delivered", kExitUploadFailed);
     return kExitOk;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <memory>
-#include <mutex>
 #include <ostream>
 
 #include "scanner/cli/commands.h"
@@ -57,28 +55,22 @@ Result<UploadTuning> parse_upload_tuning(const Args& args, const cspm::EnvLookup
   return t;
 }
 
-cspm::Logger stderr_logger(std::ostream& err, std::string prefix, cspm::LogLevel min_level) {
-  auto mu = std::make_shared<std::mutex>();
-  std::ostream* out = &err;
-  return [out, mu, min_level, prefix = std::move(prefix)](cspm::LogLevel level, const std::string& msg) {
-    if (static_cast<int>(level) < static_cast<int>(min_level)) return;
-    std::lock_guard<std::mutex> lock(*mu);
-    *out << prefix << ": " << (level == cspm::LogLevel::kInfo ? "" : std::string(cspm::to_string(level)) + ": ") << msg
-         << "\n";
-  };
+cspm::Logger stderr_logger(std::ostream& /*err*/, std::string prefix, cspm::LogLevel min_level) {
+  if (prefix.rfind("scangate ", 0) == 0) prefix.erase(0, 9);
+  return cspm::Logger(prefix).at_least(min_level);
 }
 
 int upload_failure(const cspm::Logger& log, const std::string& message, int code, bool soft_fail) {
-  cspm::log_to(log, cspm::LogLevel::kError, message);
+  log.error(message);
   if (!soft_fail) return code;
-  cspm::log_to(log, cspm::LogLevel::kWarn, "continuing because of --upload-soft-fail");
+  log.warn("continuing because of --upload-soft-fail");
   return kExitOk;
 }
 
 int report_upload_outcome(const cspm::UploadReport& r, const std::string& what, const std::string& destination,
                           const std::string& spool_dir, bool soft_fail, const cspm::Logger& log) {
   if (r.delivered()) {
-    cspm::log_to(log, cspm::LogLevel::kInfo, "uploaded " + what + " to " + destination + " (report id " + r.id + ")");
+    log.info("uploaded " + what + " to " + destination + " (report id " + r.id + ")", {{"report", r.id}});
     return kExitOk;
   }
   // The uploader logged the details of each attempt; this is the one-line verdict.

@@ -1,5 +1,5 @@
 // What `scangate upload` and `scangate image|rootfs --upload` share: the delivery tuning flags,
-// the redacting stderr logger, and the one-line outcome of an upload with its exit code.
+// the upload's logger, and the one-line outcome of an upload with its exit code.
 #pragma once
 
 #include <chrono>
@@ -26,7 +26,9 @@ struct UploadTuning {
 };
 Result<UploadTuning> parse_upload_tuning(const Args& args, const cspm::EnvLookup& env);
 
-// Writes "PREFIX: [warn: |error: ]message" lines to `err`, from `min_level` up.
+// The core logger for the command named `prefix` ("scangate upload" -> component "upload"), from
+// `min_level` up. Its lines reach `err` because run() points the logger at the command's error
+// stream; the parameter stays for the callers' sake.
 cspm::Logger stderr_logger(std::ostream& err, std::string prefix, cspm::LogLevel min_level);
 
 // Logs `message` as an error and returns `code`, or, with `soft_fail`, warns that it continues

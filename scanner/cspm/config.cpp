@@ -68,6 +68,7 @@ Result<Sourced> resolve_token(const std::optional<std::string>& token_file, cons
     return Error(ErrorKind::kAuth, "no API token: give --" + file_flag + " FILE or set " + names);
   }
   SG_TRY(check_token(t.value, t.source));
+  log::add_secret(t.value);
   return t;
 }
 
@@ -129,7 +130,9 @@ Result<std::string> read_token_file(const std::string& path) {
       return Error(ErrorKind::kInvalidArgument, "token file " + path + " is too large to be a token");
     return Error(r.error().kind, "cannot read token file " + path + " (check its permissions)");
   }
-  return trim(*r);
+  std::string token = trim(*r);
+  log::add_secret(token);
+  return token;
 }
 
 Result<std::string> normalize_data_type(const std::string& value) {
@@ -215,22 +218,12 @@ Result<DefectDojoConfig> resolve_defectdojo_config(const DefectDojoFlags& flags,
 }
 
 std::string redact(std::string_view text, const std::vector<std::string>& secrets) {
-  std::string out(text);
-  for (const auto& s : secrets) {
-    if (s.empty()) continue;
-    size_t pos = 0;
-    while ((pos = out.find(s, pos)) != std::string::npos) {
-      out.replace(pos, s.size(), "[REDACTED]");
-      pos += 10;
-    }
-  }
-  return out;
+  return log::redact(text, secrets);
 }
 
 Logger redacting(Logger inner, std::vector<std::string> secrets) {
-  return [inner = std::move(inner), secrets = std::move(secrets)](LogLevel level, const std::string& msg) {
-    if (inner) inner(level, redact(msg, secrets));
-  };
+  for (const auto& s : secrets) log::add_secret(s);
+  return inner;
 }
 
 std::string url_encode(std::string_view value) {

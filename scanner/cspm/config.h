@@ -82,9 +82,11 @@ Result<std::string> normalize_data_type(const std::string& value);
 // SBOM for a CycloneDX JSON document ("bomFormat": "CycloneDX"), TR otherwise.
 std::string detect_data_type(const std::string& report_bytes);
 
-// Replaces every occurrence of each non-empty secret with "[REDACTED]".
+// Replaces every occurrence of each non-empty secret with "[REDACTED]", and whatever else the
+// logger redacts (log::redact: bearer tokens, passwords, registered secrets).
 std::string redact(std::string_view text, const std::vector<std::string>& secrets);
-// A logger that redacts the secrets before passing messages on.
+// Registers the secrets with the logger (log::add_secret: from now on no line anywhere carries
+// them) and returns `inner`.
 Logger redacting(Logger inner, std::vector<std::string> secrets);
 
 // Percent-encoding for a query-string value (RFC 3986 unreserved characters stay).

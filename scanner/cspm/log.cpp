@@ -2,13 +2,6 @@
 
 namespace scangate::cspm {
 
-const char* to_string(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warning";
-    case LogLevel::kError: return "error";
-  }
-  return "unknown";
-}
+const char* to_string(LogLevel level) { return level == LogLevel::kWarn ? "warning" : log::to_string(level); }
 
 }  // namespace scangate::cspm

@@ -1,21 +1,22 @@
-// The logging seam for the CSPM room: callers inject where messages go (stderr, a test
-// buffer, the webhook's logger). Messages never carry a token: see redact() in config.h.
+// The CSPM room logs through the core logger (scanner/core/log.h); these names remain so that code
+// written against the older seam keeps compiling.
 #pragma once
 
 #include <functional>
 #include <string>
 
+#include "scanner/core/log.h"
+
 namespace scangate::cspm {
 
-enum class LogLevel { kInfo, kWarn, kError };
+using Logger = log::Logger;
+using LogLevel = log::Level;
 
+// "debug", "info", "warning", "error".
 const char* to_string(LogLevel level);
 
-using Logger = std::function<void(LogLevel, const std::string&)>;
-
-// Calls `log` when it is set; a missing logger drops the message.
-inline void log_to(const Logger& log, LogLevel level, const std::string& message) {
-  if (log) log(level, message);
-}
+// The callback type of the older seam; only the deprecated upload_report() overload still takes
+// one (webhook/verdict/decider.cpp), and does not call it: every line goes through the core logger.
+using LegacyLogHook = std::function<void(LogLevel, const std::string&)>;
 
 }  // namespace scangate::cspm

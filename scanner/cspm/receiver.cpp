@@ -131,7 +131,7 @@ struct Receiver::Impl {
     std::string auth = req.get_header_value("Authorization");
     if (auth.empty()) return reply(res, 401, "Authentication credentials were not provided.");
     if (auth.rfind("Bearer ", 0) != 0 || !token_matches(auth.substr(7), options.token)) {
-      log_to(options.log, LogLevel::kWarn, "receiver: refused an upload from " + req.remote_addr + ": invalid token");
+      options.log.warn("refused an upload: invalid token", {{"remote_addr", req.remote_addr}});
       return reply(res, 401, "Invalid token.");
     }
     // 2. For which tenant.
@@ -177,7 +177,7 @@ struct Receiver::Impl {
       std::snprintf(buf, sizeof buf, "noid-%08x%08x", static_cast<unsigned>(rd()), static_cast<unsigned>(rd()));
       id = buf;
     } else if (seen_ids.count(id)) {
-      log_to(options.log, LogLevel::kInfo, "receiver: report " + id + " was stored before; not storing it again");
+      options.log.info("report " + id + " was stored before; not storing it again", {{"report", id}});
       res.set_header("X-Scangate-Duplicate", "true");
       return reply(res, 200, kReceived);
     }
@@ -190,15 +190,17 @@ struct Receiver::Impl {
     auto f = m.ok() ? fs::write_file_atomic(tmp + ".json", options.dir + "/" + base + ".json", file.content) : m;
     if (!f.ok()) {
       (void)fs::remove_file(options.dir + "/" + base + ".meta.json");
-      log_to(options.log, LogLevel::kError, "receiver: cannot store report " + id + ": " + f.error().message);
+      options.log.error("cannot store report " + id, {{"report", id}, {"error", f.error().message}});
       return reply(res, 500, "the receiver could not store the file");
     }
     ++next_seq;
     ++stored;
     seen_ids.insert(id);
-    log_to(options.log, LogLevel::kInfo,
-           "receiver: stored " + base + ".json (" + std::to_string(file.content.size()) + " bytes, data_type " +
-               req.get_param_value("data_type") + (tenant.empty() ? "" : ", tenant " + tenant) + ")");
+    // What the client chose (tenant, data type) goes into fields: escaped, it can never start a line.
+    log::Fields fields = {
+        {"file", base + ".json"}, {"bytes", file.content.size()}, {"data_type", req.get_param_value("data_type")}};
+    if (!tenant.empty()) fields.emplace_back("tenant", tenant);
+    options.log.info("stored " + base + ".json", fields);
     reply(res, 200, kReceived);
   }
 };
@@ -213,6 +215,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     return Error(ErrorKind::kInvalidArgument, "the receiver needs the token it accepts (--token-file or --token)");
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
     return Error(ErrorKind::kInvalidArgument, "give both --tls-cert-file and --tls-private-key-file, or neither");
+  log::add_secret(options.token);
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   auto& o = impl->options;
@@ -244,7 +247,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     reply(res, res.status, detail);
   });
   svr.set_exception_handler([self](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    log_to(self->options.log, LogLevel::kError, "receiver: a request handler failed unexpectedly");
+    self->options.log.error("a request handler failed unexpectedly");
     reply(res, 500, "internal error");
   });
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
@@ -284,7 +287,7 @@ Result<void> Receiver::start() {
   if (impl_->thread.joinable()) return Ok();
   impl_->thread = std::thread([this] {
     auto r = serve();
-    if (!r.ok()) log_to(impl_->options.log, LogLevel::kError, "receiver: " + r.error().message);
+    if (!r.ok()) impl_->options.log.error(r.error().message);
   });
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!impl_->server->is_running()) {

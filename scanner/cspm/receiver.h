@@ -30,7 +30,7 @@ struct ReceiverOptions {
   std::string tenant_id;  // optional: accept only this tenant
   size_t max_body_bytes = 64u << 20;
   std::string tls_cert_file, tls_key_file;  // both for HTTPS, neither for HTTP
-  Logger log;
+  Logger log{"receiver"};                   // the token is registered as a secret with the logger
 };
 
 class Receiver {

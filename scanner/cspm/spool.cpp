@@ -101,7 +101,7 @@ Result<void> Spool::recover() {
   if (!tmp.ok()) return tmp.error();
   for (const auto& name : *tmp) {
     SG_TRY(fs::remove_file(dir_ + "/tmp/" + name));
-    log_to(options_.log, LogLevel::kWarn, "spool: removed an incomplete write left by a crash: tmp/" + name);
+    log_.warn("spool: removed an incomplete write left by a crash: tmp/" + name, {{"spool", dir_}});
   }
   auto names = fs::list_dir(dir_ + "/pending");
   if (!names.ok()) return names.error();
@@ -110,7 +110,7 @@ Result<void> Spool::recover() {
     std::string id = name.substr(0, name.size() - std::string(kMetaSuffix).size());
     if (!fs::exists(pending_path(id, kReportSuffix))) {
       SG_TRY(fs::remove_file(dir_ + "/pending/" + name));
-      log_to(options_.log, LogLevel::kWarn, "spool: removed metadata without a report: pending/" + name);
+      log_.warn("spool: removed metadata without a report: pending/" + name, {{"spool", dir_}});
     }
   }
   return Ok();
@@ -138,7 +138,7 @@ Result<EnqueueResult> Spool::enqueue(const std::string& bytes, Metadata metadata
            std::to_string(options_.max_entries) + " reports, " + std::to_string(options_.max_bytes) + " bytes";
   };
   if (!fits() && options_.overflow == OverflowPolicy::kRejectNew) {
-    log_to(options_.log, LogLevel::kError, "spool full (" + cap_text() + "): the new report was not stored");
+    log_.error("spool full (" + cap_text() + "): the new report was not stored", {{"spool", dir_}});
     return Error(ErrorKind::kLimit, "the upload spool " + dir_ + " is full (" + cap_text() +
                                         "); deliver the backlog (scangate upload --drain) or raise the cap");
   }
@@ -153,9 +153,9 @@ Result<EnqueueResult> Spool::enqueue(const std::string& bytes, Metadata metadata
     total -= victim.size;
     ++dropped_;
     result.dropped.push_back(victim.id);
-    log_to(options_.log, LogLevel::kWarn,
-           "spool full: dropped the oldest pending report " + victim.id + " (" + std::to_string(victim.size) +
-               " bytes) to make room; dropped so far: " + std::to_string(dropped_));
+    log_.warn("spool full: dropped the oldest pending report " + victim.id + " (" + std::to_string(victim.size) +
+                  " bytes) to make room; dropped so far: " + std::to_string(dropped_),
+              {{"spool", dir_}, {"report", victim.id}, {"dropped_total", dropped_}});
   }
   if (!fits())
     return Error(ErrorKind::kLimit, "the upload spool " + dir_ + " is full (" + cap_text() +
@@ -227,8 +227,8 @@ Result<SpoolEntry> Spool::load(const std::string& id) const {
   if (meta.ok()) {
     e.metadata = parse_metadata(*meta);
   } else {
-    log_to(options_.log, LogLevel::kWarn,
-           "spool: entry " + id + " has no readable metadata; sending it as a report (TR)");
+    log_.warn("spool: entry " + id + " has no readable metadata; sending it as a report (TR)",
+              {{"spool", dir_}, {"report", id}});
   }
   return e;
 }

@@ -55,7 +55,7 @@ struct SpoolOptions {
   size_t max_entries = 1000;
   uint64_t max_bytes = 1ull << 30;  // 1 GiB of pending reports
   OverflowPolicy overflow = OverflowPolicy::kDropOldest;
-  Logger log;
+  std::optional<Logger> log;  // none: the uploader's logger, else component "cspm"
 };
 
 struct SpoolEntry {
@@ -117,12 +117,14 @@ class Spool {
   static bool valid_id(const std::string& id);
 
  private:
-  Spool(std::string dir, SpoolOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
+  Spool(std::string dir, SpoolOptions options)
+      : dir_(std::move(dir)), options_(std::move(options)), log_(options_.log.value_or(Logger("cspm"))) {}
   Result<void> recover();
   std::string pending_path(const std::string& id, const char* suffix) const;
 
   std::string dir_;
   SpoolOptions options_;
+  Logger log_;
   uint64_t dropped_ = 0;
   uint64_t seq_ = 0;
 };

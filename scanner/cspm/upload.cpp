@@ -21,7 +21,7 @@ namespace {
 
 Result<Spool> open_spool(const UploadOptions& options) {
   SpoolOptions so = options.spool;
-  if (!so.log) so.log = options.deps.log;
+  if (!so.log) so.log = options.deps.log;  // the uploader's component and fields
   std::string dir = options.spool_dir.empty() ? default_spool_dir(process_environment()) : options.spool_dir;
   return Spool::open(dir, std::move(so));
 }
@@ -49,7 +49,7 @@ Result<UploadReport> upload_with_sink(Sink& sink, const std::string& report_byte
   UploadReport report;
   report.id = queued->id;
   report.dropped = queued->dropped.size();
-  log_to(options.deps.log, LogLevel::kInfo, "spooled report " + report.id + " in " + spool->dir());
+  options.deps.log.info("spooled report " + report.id + " in " + spool->dir(), {{"report", report.id}});
 
   Uploader up(*spool, sink, options.retry, options.deps);
   auto drained = up.drain(report.id);
@@ -76,11 +76,7 @@ Result<UploadReport> upload_with_sink(Sink& sink, const std::string& report_byte
 
 Result<UploadReport> upload_report(const CspmConfig& config, const std::string& report_bytes, UploadOptions options) {
   if (options.data_type.empty()) options.data_type = config.data_type;
-  options.deps.log = redacting(std::move(options.deps.log), {config.token});
-  if (!options.spool.log)
-    options.spool.log = options.deps.log;
-  else
-    options.spool.log = redacting(std::move(options.spool.log), {config.token});
+  log::add_secret(config.token);  // no log line, from here or elsewhere, carries it
   auto sink = make_accuknox_sink(config);
   auto r = upload_with_sink(*sink, report_bytes, options);
   if (!r.ok()) return Error(r.error().kind, redact(r.error().message, {config.token}));
@@ -94,6 +90,15 @@ Result<UploadReport> upload_report(const CspmConfig& config, std::string report_
   o.spool_dir = std::move(spool_dir);
   o.data_type = std::move(data_type);
   o.deps = real_uploader_deps(std::move(log));
+  return upload_report(config, report_bytes, std::move(o));
+}
+
+Result<UploadReport> upload_report(const CspmConfig& config, std::string report_bytes, std::string data_type,
+                                   std::string spool_dir, const LegacyLogHook&) {
+  UploadOptions o;
+  o.spool_dir = std::move(spool_dir);
+  o.data_type = std::move(data_type);
+  o.deps = real_uploader_deps(Logger("cspm"));
   return upload_report(config, report_bytes, std::move(o));
 }
 

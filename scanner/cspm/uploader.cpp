@@ -60,7 +60,7 @@ Uploader::Uploader(Spool& spool, Sink& sink, RetryPolicy policy, UploaderDeps de
     : spool_(spool), sink_(sink), policy_(policy), deps_(std::move(deps)) {
   if (!deps_.now) deps_.now = [] { return std::chrono::steady_clock::now(); };
   if (!deps_.sleep) deps_.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
-  if (!deps_.random) deps_.random = real_uploader_deps(nullptr).random;
+  if (!deps_.random) deps_.random = real_uploader_deps().random;
   policy_.max_attempts = std::max(1, policy_.max_attempts);
 }
 
@@ -90,6 +90,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
     return r;
   }
   const std::string what = "report " + id + " to " + sink_.describe();
+  const Logger lg = deps_.log.with({{"report", id}});
 
   for (int attempt = 1;; ++attempt) {
     r.attempts = attempt;
@@ -97,7 +98,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
     if (!sent.ok()) {
       r.kind = sent.error().kind;
       r.message = "uploading " + what + ": " + sent.error().message;
-      log_to(deps_.log, LogLevel::kError, r.message);
+      lg.error(r.message, {{"attempt", attempt}});
       return r;
     }
     const SendOutcome& o = *sent;
@@ -106,11 +107,10 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
       case SendStatus::kDelivered: {
         r.state = EntryState::kDelivered;
         r.message = "delivered " + what + " (" + o.detail + ")";
-        log_to(deps_.log, LogLevel::kInfo, r.message);
+        lg.info(r.message, {{"attempt", attempt}, {"http_status", o.http_status}});
         if (auto a = spool_.ack(id); !a.ok())
-          log_to(deps_.log, LogLevel::kError,
-                 "delivered " + what +
-                     " but could not remove it from the spool (it may be sent again): " + a.error().message);
+          lg.error("delivered " + what +
+                   " but could not remove it from the spool (it may be sent again): " + a.error().message);
         return r;
       }
       case SendStatus::kPermanentAuth:
@@ -125,7 +125,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
         } else {
           r.message += " (but moving it failed: " + d.error().message + ")";
         }
-        log_to(deps_.log, LogLevel::kError, r.message);
+        lg.error(r.message, {{"attempt", attempt}, {"http_status", o.http_status}});
         return r;
       }
       case SendStatus::kRetryable: break;
@@ -134,7 +134,7 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
     if (attempt >= policy_.max_attempts) {
       r.message = "uploading " + what + " failed after " + std::to_string(attempt) + " attempts: " + o.detail +
                   "; it stays in the spool " + spool_.dir() + " for the next run";
-      log_to(deps_.log, LogLevel::kError, r.message);
+      lg.error(r.message, {{"attempt", attempt}, {"http_status", o.http_status}});
       return r;
     }
     auto delay = backoff_delay(policy_, attempt, o.retry_after, deps_.random());
@@ -144,12 +144,12 @@ EntryResult Uploader::send_with_retries(const std::string& id, std::chrono::stea
                   " attempts (" +
                   (o.retry_after ? "the server asked to wait " + seconds_text(*o.retry_after) + ", " : std::string()) +
                   "beyond the time budget); it stays in the spool " + spool_.dir() + " for the next run";
-      log_to(deps_.log, LogLevel::kError, r.message);
+      lg.error(r.message, {{"attempt", attempt}, {"http_status", o.http_status}});
       return r;
     }
-    log_to(deps_.log, LogLevel::kWarn,
-           "uploading " + what + ": attempt " + std::to_string(attempt) + "/" + std::to_string(policy_.max_attempts) +
-               " failed: " + o.detail + "; retrying in " + seconds_text(delay));
+    lg.warn("uploading " + what + ": attempt " + std::to_string(attempt) + "/" + std::to_string(policy_.max_attempts) +
+                " failed: " + o.detail + "; retrying in " + seconds_text(delay),
+            {{"attempt", attempt}, {"http_status", o.http_status}, {"retry_in_ms", delay.count()}});
     deps_.sleep(delay);
   }
 }
@@ -178,8 +178,8 @@ Result<DrainResult> Uploader::drain(const std::optional<std::string>& first) {
       out.stopped_early = true;
       size_t left = order.size() - i - 1;
       out.pending += left;
-      log_to(deps_.log, LogLevel::kWarn,
-             "not sending the other " + std::to_string(left) + " spooled report(s) now; they stay in " + spool_.dir());
+      deps_.log.warn("not sending the other " + std::to_string(left) + " spooled report(s) now; they stay in " +
+                     spool_.dir());
       break;
     }
   }

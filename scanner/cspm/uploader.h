@@ -39,11 +39,11 @@ struct UploaderDeps {
   std::function<std::chrono::steady_clock::time_point()> now;
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<double()> random;  // uniform in [0, 1)
-  Logger log;
+  Logger log{"cspm"};
 };
 
 // The real clock, sleeping and a private PRNG; `log` as given.
-UploaderDeps real_uploader_deps(Logger log);
+UploaderDeps real_uploader_deps(Logger log = Logger("cspm"));
 
 // Full jitter: unit_random * min(max_delay, initial_delay * 2^(retry-1)), retry counting from 1;
 // a server's Retry-After raises the delay to at least that long.

@@ -1,10 +1,12 @@
 // scangate-webhook: parses the configuration, wires the decider into the routes and runs the
-// HTTPS server until SIGTERM/SIGINT.
+// HTTPS server until SIGTERM/SIGINT. Every line it writes goes through the core logger
+// (--log-format text|json, --log-level).
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "scanner/core/log.h"
 #include "webhook/server/config.h"
 #include "webhook/server/metrics.h"
 #include "webhook/server/router.h"
@@ -20,25 +22,34 @@ namespace {
 using namespace scangate;
 using namespace scangate::webhook;
 
-int run(const std::vector<std::string>& args) {
+int run(std::vector<std::string> args) {
+  // The log flags first, so that even a configuration error is a line in the chosen format.
+  // They are command-line only: the --config file does not know them.
+  if (auto bad = log::take_flags(args)) {
+    std::fprintf(stderr, "scangate-webhook: %s\n", bad->c_str());
+    return 2;
+  }
+  const log::Logger lg("webhook");
   auto parsed = parse_webhook_args(args);
   if (!parsed) {
-    std::fprintf(stderr, "scangate-webhook: %s\n", parsed.error().message.c_str());
+    lg.error(parsed.error().message);
     return 2;
   }
   if (parsed->help) {
-    std::fputs(webhook_help().c_str(), stdout);
+    std::string help = webhook_help();
+    help += "\nLogging (command line only):\n" + log::flags_help();
+    std::fputs(help.c_str(), stdout);
     return 0;
   }
   const WebhookConfig& cfg = parsed->config;
   if (cfg.tls_cert_file.empty() || cfg.tls_private_key_file.empty()) {
-    std::fprintf(stderr, "scangate-webhook: --tls-cert-file and --tls-private-key-file are required (HTTPS only)\n");
+    lg.error("--tls-cert-file and --tls-private-key-file are required (HTTPS only)");
     return 2;
   }
   auto listen = parse_listen_address(cfg.listen);
   auto metrics_listen = parse_listen_address(cfg.metrics_listen);
   if (!listen || !metrics_listen) {
-    std::fprintf(stderr, "scangate-webhook: %s\n", (!listen ? listen : metrics_listen).error().message.c_str());
+    lg.error((!listen ? listen : metrics_listen).error().message);
     return 2;
   }
 
@@ -54,6 +65,7 @@ int run(const std::vector<std::string>& args) {
   opts.key_file = cfg.tls_private_key_file;
   opts.threads = cfg.threads;
   opts.handle_signals = true;
+  opts.log = lg;
 
   RouterOptions routes;
   routes.ready = &ready;
@@ -73,18 +85,18 @@ int run(const std::vector<std::string>& args) {
 
   auto server = Server::create(opts, make_router(std::move(routes)), metrics);
   if (!server) {
-    std::fprintf(stderr, "scangate-webhook: %s\n", server.error().message.c_str());
+    lg.error(server.error().message);
     return 1;
   }
   (*server)->start();
-  std::fprintf(stderr, "level=info msg=\"listening\" https_port=%u metrics_port=%u version=%s\n",
-               static_cast<unsigned>((*server)->port()), static_cast<unsigned>((*server)->metrics_port()),
-               SCANGATE_VERSION);
+  lg.info(
+      "listening",
+      {{"https_port", (*server)->port()}, {"metrics_port", (*server)->metrics_port()}, {"version", SCANGATE_VERSION}});
   // The verdict engine: DB, policy (hot-reloaded), scanner, CSPM spool. A configuration error is
   // fatal at start-up, with the flag named.
   auto runtime = verdict::make_engine_runtime(cfg, metrics);
   if (!runtime) {
-    std::fprintf(stderr, "scangate-webhook: %s\n", runtime.error().message.c_str());
+    lg.error(runtime.error().message);
     (*server)->stop();
     (*server)->wait();
     return 2;
@@ -93,13 +105,10 @@ int run(const std::vector<std::string>& args) {
   ready.store(true);
   (*server)->wait();
   *decider = nullptr;
-  std::fprintf(stderr, "level=info msg=\"stopped\"\n");
+  lg.info("stopped");
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  return run(args);
-}
+int main(int argc, char** argv) { return run(std::vector<std::string>(argv + 1, argv + argc)); }

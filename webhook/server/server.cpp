@@ -65,12 +65,6 @@ struct Shared {
   // locked map look-up; the children live as long as the family).
   std::array<std::atomic<prometheus::Counter*>, 600> status_counters{};
 
-  void log(const std::string& line) const {
-    if (opts.log)
-      opts.log(line);
-    else
-      std::fprintf(stderr, "%s\n", line.c_str());
-  }
   void count_status(unsigned code) {
     if (metrics == nullptr) return;
     if (code >= status_counters.size()) {
@@ -354,7 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       (*handler_)(std::move(req), std::move(respond));
     } catch (const std::exception& e) {
-      sh_->log(std::string("level=error msg=\"request handler failed\" error=\"") + e.what() + "\"");
+      sh_->opts.log.error("request handler failed", {{"error", e.what()}});
       if (!inline_) inline_.emplace(text_response(500, "internal error while handling the request"));
     }
     t_inline_request = outer;
@@ -575,7 +569,7 @@ struct Server::Impl {
       if (ec == net::error::operation_aborted || !a.is_open() || self->sh->stopping.load()) return;
       if (ec) {
         // Out of descriptors or similar: log and retry shortly instead of spinning.
-        self->sh->log("level=warn msg=\"accept failed\" error=\"" + ec.message() + "\"");
+        self->sh->opts.log.warn("accept failed", {{"error", ec.message()}});
         self->accept_retry_timer.expires_after(std::chrono::milliseconds(100));
         self->accept_retry_timer.async_wait([self, &a, tls](beast::error_code e) {
           if (!e) self->accept(a, tls);
@@ -618,8 +612,8 @@ struct Server::Impl {
         self->sh->reloader->check(true);
         return self->wait_signal();
       }
-      self->sh->log(std::string("level=info msg=\"received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                    "; stopping gracefully\"");
+      self->sh->opts.log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                              "; stopping gracefully");
       self->begin_stop();
     });
   }
@@ -640,7 +634,7 @@ struct Server::Impl {
   void drain_tick() {
     const int left = sh->active.load();
     if (left == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
-      if (left > 0) sh->log("level=warn msg=\"shutdown grace expired\" open_connections=" + std::to_string(left));
+      if (left > 0) sh->opts.log.warn("shutdown grace expired", {{"open_connections", left}});
       sweep_timer.cancel();
       ioc->stop();
       return;
@@ -668,10 +662,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, Handler ha
   }
   sh->metrics_handler = make_metrics_handler(metrics);
   sh->metrics = &metrics;
-  auto logger = [weak = std::weak_ptr<Shared>(sh)](const std::string& line) {
-    if (auto s = weak.lock()) s->log(line);
-  };
-  auto reloader = CertReloader::create(sh->opts.cert_file, sh->opts.key_file, &metrics, logger);
+  auto reloader = CertReloader::create(sh->opts.cert_file, sh->opts.key_file, &metrics, log::Logger("tls"));
   if (!reloader) return reloader.error();
   sh->reloader = std::move(*reloader);
   impl->sh = sh;
@@ -707,9 +698,7 @@ void Server::start() {
     beast::error_code ec;
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
       im.signals.add(sig, ec);
-      if (ec)
-        im.sh->log("level=warn msg=\"cannot handle signal " + std::to_string(sig) + "\" error=\"" + ec.message() +
-                   "\"");
+      if (ec) im.sh->opts.log.warn("cannot handle signal " + std::to_string(sig), {{"error", ec.message()}});
     }
   }
   net::dispatch(im.ctl, [self = impl_.get()] {
@@ -725,9 +714,7 @@ void Server::start() {
         try {
           ioc->run();
           return;
-        } catch (const std::exception& e) {
-          sh->log(std::string("level=error msg=\"worker caught an exception\" error=\"") + e.what() + "\"");
-        }
+        } catch (const std::exception& e) { sh->opts.log.error("worker caught an exception", {{"error", e.what()}}); }
       }
     });
   }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "scanner/core/log.h"
 #include "scanner/core/result.h"
 #include "webhook/server/http_types.h"
 
@@ -39,7 +40,7 @@ struct ServerOptions {
   unsigned threads = 2;                               // worker threads running the io_context
   bool handle_signals = false;                        // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
 
-  std::function<void(const std::string&)> log;  // one line per event; default: stderr
+  log::Logger log{"webhook"};  // server events; the certificate reloader logs as component "tls"
 };
 
 class Server {

@@ -81,12 +81,13 @@ std::optional<std::int64_t> certificate_not_after(ssl::context& ctx) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-CertReloader::CertReloader(std::string cert_file, std::string key_file, WebhookMetrics* metrics, Log log)
-    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)), metrics_(metrics), log_(std::move(log)) {}
+CertReloader::CertReloader(std::string cert_file, std::string key_file, WebhookMetrics* metrics, log::Logger logger)
+    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)), metrics_(metrics), log_(std::move(logger)) {}
 
 Result<std::unique_ptr<CertReloader>> CertReloader::create(std::string cert_file, std::string key_file,
-                                                           WebhookMetrics* metrics, Log log) {
-  std::unique_ptr<CertReloader> r(new CertReloader(std::move(cert_file), std::move(key_file), metrics, std::move(log)));
+                                                           WebhookMetrics* metrics, log::Logger logger) {
+  std::unique_ptr<CertReloader> r(
+      new CertReloader(std::move(cert_file), std::move(key_file), metrics, std::move(logger)));
   auto first = r->try_reload(true);
   if (!first) return first.error();
   return r;
@@ -121,14 +122,12 @@ bool CertReloader::check(bool force) {
   auto r = try_reload(force);
   if (!r) {
     if (metrics_ != nullptr) metrics_->tls_reloads.Add({{"result", "error"}}).Increment();
-    if (log_)
-      log_("level=error msg=\"TLS reload failed; keeping the current certificate\" error=\"" + r.error().message +
-           "\"");
+    log_.error("TLS reload failed; keeping the current certificate", {{"error", r.error().message}});
     return false;
   }
   if (*r) {
     if (metrics_ != nullptr) metrics_->tls_reloads.Add({{"result", "ok"}}).Increment();
-    if (log_) log_("level=info msg=\"TLS certificate reloaded\" cert=\"" + cert_file_ + "\"");
+    log_.info("TLS certificate reloaded", {{"cert", cert_file_}});
   }
   return *r;
 }

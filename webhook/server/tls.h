@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "scanner/core/log.h"
 #include "scanner/core/result.h"
 
 namespace scangate::webhook {
@@ -28,11 +29,9 @@ std::optional<std::int64_t> certificate_not_after(boost::asio::ssl::context& ctx
 
 class CertReloader {
  public:
-  using Log = std::function<void(const std::string&)>;
-
   // Loads the pair once; an unreadable or bad pair at start-up is an error.
   static Result<std::unique_ptr<CertReloader>> create(std::string cert_file, std::string key_file,
-                                                      WebhookMetrics* metrics, Log log);
+                                                      WebhookMetrics* metrics, log::Logger logger = log::Logger("tls"));
 
   // The context for the next connection.
   std::shared_ptr<boost::asio::ssl::context> current() const;
@@ -43,12 +42,12 @@ class CertReloader {
   bool check(bool force = false);
 
  private:
-  CertReloader(std::string cert_file, std::string key_file, WebhookMetrics* metrics, Log log);
+  CertReloader(std::string cert_file, std::string key_file, WebhookMetrics* metrics, log::Logger logger);
   Result<bool> try_reload(bool force);
 
   std::string cert_file_, key_file_;
   WebhookMetrics* metrics_;
-  Log log_;
+  log::Logger log_;
   std::mutex check_mu_;  // one check at a time
   std::array<unsigned char, 32> last_digest_{};
   mutable std::mutex mu_;

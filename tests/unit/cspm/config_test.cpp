@@ -169,7 +169,7 @@ TEST_CASE("config: redact scrubs every occurrence, and the redacting logger uses
   CHECK(redact("nothing here", {"", "zzz"}) == "nothing here");
   ct::CapturedLog log;
   Logger l = redacting(log.logger(), {"s3cr3t"});
-  l(LogLevel::kError, "the server said: invalid token s3cr3t");
+  l.error("the server said: invalid token s3cr3t");
   CHECK(log.all() == "error: the server said: invalid token [REDACTED]\n");
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "support/process.h"
@@ -116,16 +117,15 @@ size_t ScriptedServer::count() const {
   return seen_.size();
 }
 
-Logger CapturedLog::logger() {
-  return [this](LogLevel level, const std::string& msg) {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(std::string(to_string(level)) + ": " + msg);
-  };
-}
-
 std::vector<std::string> CapturedLog::lines() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return lines_;
+  std::vector<std::string> out;
+  for (const auto& line : capture_.lines()) {
+    auto j = nlohmann::json::parse(line);
+    auto level = log::parse_level(j.at("level").get<std::string>());
+    if (!level) throw std::runtime_error("a log line without a level: " + line);
+    out.push_back(std::string(cspm::to_string(*level)) + ": " + j.at("msg").get<std::string>());
+  }
+  return out;
 }
 
 std::string CapturedLog::all() const {

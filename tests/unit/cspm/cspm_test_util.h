@@ -59,16 +59,17 @@ class ScriptedServer {
   std::vector<SeenRequest> seen_;
 };
 
-// Collects log lines ("level: message").
+// While alive, collects what the core logger writes (every component), as "level: message" lines
+// (levels as cspm::to_string names them); raw() has the JSON lines as written.
 class CapturedLog {
  public:
-  Logger logger();
+  Logger logger() const { return Logger("cspm"); }
   std::vector<std::string> lines() const;
   std::string all() const;
+  std::vector<std::string> raw() const { return capture_.lines(); }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<std::string> lines_;
+  log::Capture capture_{log::Format::kJson};
 };
 
 // A clock that only moves when the uploader sleeps; records each sleep.

@@ -268,3 +268,61 @@ TEST_CASE("receiver: configuration errors", "[receiver]") {
   o = options("");
   CHECK_FALSE(Receiver::create(o).ok());
 }
+
+TEST_CASE("receiver: a %0A in tenant_id or data_type cannot forge a log line", "[receiver][log]") {
+  // Before the core logger, "tenant 167\nlevel=error ..." reached stderr as two lines.
+  const std::string forged = "level=error component=receiver msg=\"forged\"";
+  const std::string tenant = "167\n" + forged;
+  const std::string target =
+      "/api/v1/artifact/?tenant_id=167%0Alevel%3Derror%20component%3Dreceiver%20msg%3D%22forged%22"
+      "&data_type=TR%0D%0Aevil%3D1&label_id=prod";
+  for (auto fmt : {log::Format::kText, log::Format::kJson}) {
+    auto dir = scangate::test::make_temp_dir("sg-receiver");
+    auto rcv = start_receiver(options(dir));
+    log::Capture cap(fmt);
+    httplib::Client cli(rcv->url());
+    auto res =
+        cli.Post(target, httplib::Headers{{"Authorization", std::string("Bearer ") + kToken}}, file_item("{\"n\":1}"));
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    auto meta = json::parse(scangate::test::read_file(dir + "/" + ct::files_in(dir)[2]));
+    REQUIRE(meta["query"]["tenant_id"] == tenant);  // the server really decoded the line break
+
+    std::string text = cap.text();
+    auto lines = cap.lines();
+    CAPTURE(text);
+    REQUIRE(lines.size() == 1);  // one event, one line
+    CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+    CHECK(text.find('\r') == std::string::npos);
+    if (fmt == log::Format::kText) {
+      CHECK(lines[0].rfind("time=", 0) == 0);
+      CHECK(lines[0].find(" level=info component=receiver msg=\"stored 000001-") != std::string::npos);
+      CHECK(lines[0].find(" tenant=\"167\\nlevel=error component=receiver msg=\\\"forged\\\"\"") != std::string::npos);
+      CHECK(lines[0].find(" data_type=\"TR\\r\\nevil=1\"") != std::string::npos);
+    } else {
+      auto j = json::parse(lines[0]);
+      CHECK(j["level"] == "info");
+      CHECK(j["component"] == "receiver");
+      CHECK(j["tenant"] == tenant);
+      CHECK(j["data_type"] == "TR\r\nevil=1");
+    }
+  }
+}
+
+TEST_CASE("receiver: a wrong token is logged as refused, without the token", "[receiver][log]") {
+  auto dir = scangate::test::make_temp_dir("sg-receiver");
+  auto rcv = start_receiver(options(dir));
+  log::Capture cap(log::Format::kJson);
+  httplib::Client cli(rcv->url());
+  const std::string wrong = std::string(kToken) + "-wrong";
+  auto res = cli.Post(kTarget, auth_headers(wrong), file_item("{}"));
+  REQUIRE(res);
+  CHECK(res->status == 401);
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 1);
+  auto j = json::parse(lines[0]);
+  CHECK(j["level"] == "warn");
+  CHECK(j["msg"] == "refused an upload: invalid token");
+  CHECK(j["remote_addr"] == "127.0.0.1");
+  CHECK(cap.text().find(kToken) == std::string::npos);
+}

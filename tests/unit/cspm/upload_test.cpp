@@ -271,7 +271,7 @@ struct UploaderChild {
       while (read(url_pipe[0], &c, 1) == 1 && c != '\n') url += c;
       UploadOptions o;
       o.spool_dir = spool_dir;
-      o.deps = real_uploader_deps(nullptr);
+      o.deps = real_uploader_deps();
       auto cfg = config_for(url);
       cfg.http.read_timeout = milliseconds(60000);
       (void)upload_report(cfg, report, o);
@@ -379,4 +379,56 @@ TEST_CASE("upload: the token appears in no output", "[upload][token]") {
       everything += scangate::test::read_file(spool_dir + sub + "/" + f);
   CHECK(everything.find(kToken) == std::string::npos);
   CHECK(everything.find("Zq7Xw3Vt9Ps1") == std::string::npos);
+}
+
+TEST_CASE("upload: a real token in a failing upload never reaches the log, as text or as JSON",
+          "[upload][token][log]") {
+  // The server echoes the token twice: behind "Bearer " and bare, where only the registered
+  // secret (upload_report registers config.token) can catch it.
+  auto echo = [](int status) {
+    return [status](int, const httplib::Request& req, httplib::Response& res) {
+      res.status = status;
+      res.set_content("{\"detail\":\"got " + req.get_header_value("Authorization") + "\",\"raw\":\"" +
+                          req.get_header_value("Authorization").substr(7) + "\"}",
+                      "application/json");
+    };
+  };
+  ct::ScriptedServer s401(echo(401)), s500(echo(500));
+  for (auto fmt : {log::Format::kText, log::Format::kJson}) {
+    auto spool_dir = scangate::test::make_temp_dir("sg-up-spool");
+    log::Capture cap(fmt);
+    for (const std::string& url : {s401.url(), s500.url()}) {
+      ct::FakeTime t;
+      auto o = fast_options(spool_dir, t, Logger("upload"));
+      o.retry.max_attempts = 2;
+      auto r = upload_report(config_for(url), ct::sample_report(), o);
+      REQUIRE(r.ok());
+      CHECK(r->status != UploadStatus::kDelivered);
+      CHECK(r->message.find(kToken) == std::string::npos);
+    }
+    std::string text = cap.text();
+    CAPTURE(text);
+    CHECK(text.find(kToken) == std::string::npos);
+    CHECK(text.find("Zq7Xw3Vt9Ps1") == std::string::npos);
+    CHECK(text.find("[REDACTED]") != std::string::npos);
+    auto lines = cap.lines();
+    CHECK(lines.size() >= 4);  // spooled, failed (401); spooled, attempt failed, failed (500)
+    bool saw_auth = false, saw_retry = false;
+    for (const auto& l : lines) {
+      std::string msg;
+      if (fmt == log::Format::kJson) {
+        auto j = nlohmann::json::parse(l);
+        CHECK(j["component"] == "upload");
+        msg = j["msg"];
+      } else {
+        CHECK(l.rfind("time=", 0) == 0);
+        CHECK(l.find(" component=upload msg=\"") != std::string::npos);
+        msg = l;
+      }
+      saw_auth = saw_auth || msg.find("authentication failed") != std::string::npos;
+      saw_retry = saw_retry || msg.find("attempt 1/2 failed") != std::string::npos;
+    }
+    CHECK(saw_auth);
+    CHECK(saw_retry);
+  }
 }

@@ -48,8 +48,7 @@ struct Fixture {
   std::string cert = dir + "/tls.crt", key = dir + "/tls.key";
   WebhookMetrics metrics{"test"};
   std::atomic<bool> ready{false};
-  std::vector<std::string> log;
-  std::mutex log_mu;
+  log::Capture log_capture;  // the server's lines, kept off the test's stderr
   std::unique_ptr<Server> server;
 
   explicit Fixture(Decider decider = deny_evil, std::function<void(ServerOptions&)> tweak = {}) {
@@ -72,10 +71,6 @@ struct Fixture {
     o.reload_interval = 100ms;
     o.shutdown_grace = 3s;
     o.threads = 2;
-    o.log = [this](const std::string& line) {
-      std::lock_guard lock(log_mu);
-      log.push_back(line);
-    };
     if (tweak) tweak(o);
     RouterOptions r;
     r.decider = std::move(decider);

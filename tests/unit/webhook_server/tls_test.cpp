@@ -50,8 +50,8 @@ TEST_CASE("CertReloader swaps on change, keeps the old pair on a bad one", "[tls
   test::write_file_atomic(crt, c1);
   test::write_file_atomic(k, k1);
   WebhookMetrics metrics("t");
-  std::vector<std::string> log;
-  auto r = CertReloader::create(crt, k, &metrics, [&](const std::string& l) { log.push_back(l); });
+  log::Capture capture;
+  auto r = CertReloader::create(crt, k, &metrics, log::Logger("tls"));
   REQUIRE(r.ok());
   CertReloader& rel = **r;
   CHECK(served_serial(rel) == 11);
@@ -67,6 +67,7 @@ TEST_CASE("CertReloader swaps on change, keeps the old pair on a bad one", "[tls
   CHECK(rel.check());
   CHECK(served_serial(rel) == 12);
   CHECK(SSL_CTX_get0_certificate(old_ctx->native_handle()) != nullptr);  // still usable by old connections
+  auto log = capture.lines();
   REQUIRE(log.size() == 2);
   CHECK_THAT(log[0], Catch::Contains("TLS reload failed"));
   CHECK_THAT(log[1], Catch::Contains("TLS certificate reloaded"));
