@@ -1,15 +1,16 @@
-// scangate-webhook: parses the configuration, wires the decider into the routes and runs the
-// HTTPS server until SIGTERM/SIGINT.
+// scangate-webhook, the composition root (with wiring.h): parses the configuration, wires the
+// verdict service's decider into the server's routes and runs the HTTPS server until
+// SIGTERM/SIGINT.
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "webhook/app/wiring.h"
 #include "webhook/server/config.h"
 #include "webhook/server/metrics.h"
 #include "webhook/server/router.h"
 #include "webhook/server/server.h"
-#include "webhook/verdict/decider.h"
 
 #ifndef SCANGATE_VERSION
 #define SCANGATE_VERSION "dev"
@@ -82,7 +83,7 @@ int run(const std::vector<std::string>& args) {
                SCANGATE_VERSION);
   // The verdict engine: DB, policy (hot-reloaded), scanner, CSPM spool. A configuration error is
   // fatal at start-up, with the flag named.
-  auto runtime = verdict::make_engine_runtime(cfg, metrics);
+  auto runtime = app::make_engine_runtime(cfg, metrics);
   if (!runtime) {
     std::fprintf(stderr, "scangate-webhook: %s\n", runtime.error().message.c_str());
     (*server)->stop();
