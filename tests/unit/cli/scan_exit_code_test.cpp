@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "scanner/cli/commands.h"
@@ -104,7 +105,7 @@ std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::
 
 }  // namespace
 
-TEST_CASE("exit code: a failed gate wins over a failed upload; the upload decides only after a pass",
+TEST_CASE("exit code: a failed gate wins over a failed upload, the upload decides only after a pass",
           "[cli][exit-code]") {
   CHECK(scan_exit_code(kExitOk, kExitOk) == kExitOk);
   CHECK(scan_exit_code(kExitOk, kExitUploadFailed) == kExitUploadFailed);
@@ -163,7 +164,7 @@ TEST_CASE("scangate rootfs: --exit-code N on a secret exits N, by the severity g
   CHECK(report_only.code == kExitOk);
 }
 
-TEST_CASE("scangate rootfs --upload: a failed upload alone is 4 (0 with --upload-soft-fail); a failed gate wins",
+TEST_CASE("scangate rootfs --upload: a failed upload alone is 4 (0 with --upload-soft-fail), a failed gate wins",
           "[cli][exit-code][upload]") {
   Dirs d;
   auto upload_only =

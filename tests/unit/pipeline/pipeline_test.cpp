@@ -120,7 +120,7 @@ TEST_CASE("pipeline: a root filesystem is walked, analyzed, matched and counted"
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("pipeline: the report filters shape what is reported; the policy sees every finding", "[pipeline]") {
+TEST_CASE("pipeline: the report filters shape what is reported, the policy sees every finding", "[pipeline]") {
   auto dir = python36_rootfs(/*with_secret=*/true);
   write(dir + "/ignore", "CVE-2022-37434\nCVE-2022-25315 exp:2000-01-01\n");
   auto o = rootfs_options(dir);
@@ -167,7 +167,7 @@ TEST_CASE("pipeline: the report filters shape what is reported; the policy sees 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("pipeline: a policy that allows passes; the severity filter also picks which secrets count", "[pipeline]") {
+TEST_CASE("pipeline: a policy that allows passes, the severity filter also picks which secrets count", "[pipeline]") {
   auto dir = python36_rootfs(/*with_secret=*/true);
   auto p = policy::parse_policy(
       "apiVersion: scangate.io/v1alpha1\nkind: Policy\nlimits: {critical: 100}\nsecrets: {action: ignore}\n",
@@ -186,7 +186,7 @@ TEST_CASE("pipeline: a policy that allows passes; the severity filter also picks
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("pipeline: scanners select the work; a given store replaces the DB file", "[pipeline]") {
+TEST_CASE("pipeline: scanners select the work, a given store replaces the DB file", "[pipeline]") {
   auto dir = python36_rootfs(/*with_secret=*/true);
   auto o = rootfs_options(dir);
   o.scanners.vuln = false;

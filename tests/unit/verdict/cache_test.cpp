@@ -28,7 +28,7 @@ struct TestClock {
 
 }  // namespace
 
-TEST_CASE("LRU cache: the least recently used entry goes first when full; get() counts as a use", "[cache]") {
+TEST_CASE("LRU cache: the least recently used entry goes first when full, get() counts as a use", "[cache]") {
   TestClock clock;
   LruTtlCache<std::string, int> c(3, 1h, clock.fn());
   c.put("a", 1);
@@ -68,7 +68,7 @@ TEST_CASE("LRU cache: an entry older than the TTL is never returned and is dropp
   CHECK(c.size() == 0);
 }
 
-TEST_CASE("LRU cache: put() replaces a value and restarts its age; capacity 0 keeps one entry", "[cache]") {
+TEST_CASE("LRU cache: put() replaces a value and restarts its age, capacity 0 keeps one entry", "[cache]") {
   TestClock clock;
   LruTtlCache<std::string, int> c(2, 10s, clock.fn());
   c.put("a", 1);
@@ -107,7 +107,7 @@ TEST_CASE("verdict cache: a report is claimed for upload once, then the entry ke
   TestClock clock;
   std::vector<size_t> sizes;
   ScanCache cache(
-      10, 1h, [&](size_t n) { sizes.push_back(n); }, clock.fn());
+      10, 3h, [&](size_t n) { sizes.push_back(n); }, clock.fn());
   auto rec = std::make_shared<ScanRecord>();
   rec->report_json = "{\"SchemaVersion\":2}";
   Finding f;
@@ -137,18 +137,22 @@ TEST_CASE("verdict cache: a report is claimed for upload once, then the entry ke
   CHECK(hit->record->counted[0].vuln_id == "CVE-2022-37434");
   CHECK(hit->record->counted[0].severity == Severity::kCritical);
 
-  // maxAge makes a hit stale; the TTL drops it.
-  clock.t += 2h - 1s;
+  // maxAge makes a hit stale (it stays cached); the TTL drops it.
+  clock.t += 1h - 1s;
+  hit = cache.lookup("sha256:1|db1", 3600s);
+  REQUIRE(hit);
+  CHECK_FALSE(hit->stale);
+  clock.t += 2s;
   hit = cache.lookup("sha256:1|db1", 3600s);
   REQUIRE(hit);
   CHECK(hit->stale);
-  clock.t += 2s;
+  clock.t += 2h;
   CHECK_FALSE(cache.lookup("sha256:1|db1", 0s));
   CHECK(cache.size() == 0);
   CHECK(sizes.back() == 0);
 }
 
-TEST_CASE("single flight: the first caller leads, the others wait for its value; then a new flight starts",
+TEST_CASE("single flight: the first caller leads, the others wait for its value, then a new flight starts",
           "[single-flight]") {
   struct Shared {
     std::atomic<int> joins{0};

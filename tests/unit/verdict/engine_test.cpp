@@ -117,7 +117,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("a vulnerable image is denied with the container, counts and CVEs; a clean one is allowed", "[verdict]") {
+TEST_CASE("a vulnerable image is denied with the container, counts and CVEs, a clean one is allowed", "[verdict]") {
   Rig rig;
   auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
   CHECK_FALSE(d.allowed);
@@ -131,7 +131,7 @@ TEST_CASE("a vulnerable image is denied with the container, counts and CVEs; a c
   CHECK(rig.uploads == 2);  // one report per scan
 }
 
-TEST_CASE("a scan slower than the deadline is answered in time per onPending; the retry is a hit", "[verdict]") {
+TEST_CASE("a scan slower than the deadline is answered in time per onPending, the retry is a hit", "[verdict]") {
   Rig rig(1500ms);
   auto t0 = std::chrono::steady_clock::now();
   auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 600ms);
@@ -210,7 +210,7 @@ TEST_CASE("a registry or scan error applies onError", "[verdict]") {
   CHECK(e.message.find("registry unreachable") != std::string::npos);
 }
 
-TEST_CASE("exempt namespaces are admitted without a scan; digest-pinned images skip resolution", "[verdict]") {
+TEST_CASE("exempt namespaces are admitted without a scan, digest-pinned images skip resolution", "[verdict]") {
   auto p = policy::parse_policy("apiVersion: scangate.io/v1alpha1\nkind: Policy\nexemptNamespaces: [kube-system]\n",
                                 "p.yaml");
   REQUIRE(p.ok());
@@ -317,7 +317,7 @@ TEST_CASE("a stalled tag look-up is admitted when the policy says scan.onPending
   CHECK(warned);
 }
 
-TEST_CASE("decide() does not block its caller on a stalled look-up; the answer comes by the deadline",
+TEST_CASE("decide() does not block its caller on a stalled look-up, the answer comes by the deadline",
           "[verdict][deadline]") {
   StalledRig rig;
   std::mutex mu;
