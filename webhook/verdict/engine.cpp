@@ -403,10 +403,11 @@ Engine::Engine(EngineOptions options, std::shared_ptr<ImageScanner> scanner, std
                                    std::move(policy), std::move(hooks))) {}
 
 Engine::~Engine() {
-  // Queued work holds shared_ptrs to Impl: let the scans and look-ups already started finish (a
-  // request they complete is answered), then drop the timers of requests still waiting.
-  impl_->scan_pool.join();
+  // Queued work holds shared_ptrs to Impl: let the look-ups and scans already started finish (a
+  // request they complete is answered), then drop the timers of requests still waiting. Look-ups
+  // first: one that completes may still start a scan.
   impl_->lookup_pool.join();
+  impl_->scan_pool.join();
   impl_->timer_pool.stop();
   impl_->timer_pool.join();
 }
