@@ -15,7 +15,6 @@
 #include "scanner/cspm/config.h"
 #include "scanner/match/finding.h"
 #include "scanner/pipeline/pipeline.h"
-#include "scanner/vulndb/vuln_store.h"
 
 namespace scangate::cli {
 
@@ -65,6 +64,5 @@ int scan_exit_code(int gate_code, int upload_code);
 
 // $XDG_CACHE_HOME/scangate/db.sqlite, else ~/.cache/scangate/db.sqlite.
 std::string default_db_path();
-Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path);
 
 }  // namespace scangate::cli
