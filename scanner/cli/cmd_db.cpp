@@ -51,12 +51,6 @@ void mkdirs_for(const std::string& file) {
 
 }  // namespace
 
-Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path) {
-  auto db = vulndb::VulnDb::open(path);
-  if (!db.ok()) return db.error();
-  return std::unique_ptr<vulndb::VulnStore>(std::move(db.value()));
-}
-
 int cmd_db(const std::vector<std::string>& argv, Io io) {
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
     (argv.empty() ? io.err : io.out) << kDbUsage;

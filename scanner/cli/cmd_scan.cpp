@@ -1,4 +1,5 @@
-// `scangate image` and `scangate rootfs`: scan, match, report, gate.
+// `scangate image` and `scangate rootfs`: the subject from the flags, then the scan pipeline
+// (scanner/pipeline) through run_scan().
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@
 #include "scanner/cli/scan_flags.h"
 #include "scanner/core/log.h"
 #include "scanner/image/open_source.h"
-#include "scanner/scan/scan.h"
+#include "scanner/pipeline/pipeline.h"
 
 namespace scangate::cli {
 
@@ -103,24 +104,9 @@ int cmd_image(const std::vector<std::string>& argv, Io io) {
   so.warn = [lg = log::Logger("image").at_least(settings->quiet ? log::Level::kError : log::Level::kDebug)](
                 const std::string& w) { lg.warn(w); };
 
-  auto source = open_image_source(so);
-  if (!source.ok()) {
-    io.err << "scangate image: " << source.error().message << "\n";
-    return kExitError;
-  }
-  auto opts = make_scan_options(*settings, io);
-  if (!opts.ok()) {
-    io.err << "scangate image: " << opts.error().message << "\n";
-    return kExitError;
-  }
-  auto analyzers = AnalyzerRegistry::builtin();
-  auto scanned = scan_image(**source, analyzers, *opts);
-  if (!scanned.ok()) {
-    io.err << "scangate image: " << scanned.error().message << "\n";
-    return kExitError;
-  }
-  if (scanned->meta.reference.empty()) scanned->meta.reference = so.reference.empty() ? so.input : so.reference;
-  return finish_scan(*settings, std::move(scanned.value()), "container_image", io);
+  pipeline::Options o = pipeline_options(*settings, io);
+  o.source = std::move(so);
+  return run_scan("image", *settings, o, "container_image", io);
 }
 
 int cmd_rootfs(const std::vector<std::string>& argv, Io io) {
@@ -145,18 +131,9 @@ int cmd_rootfs(const std::vector<std::string>& argv, Io io) {
     io.err << "scangate rootfs: " << settings.error().message << "\n";
     return kExitError;
   }
-  auto opts = make_scan_options(*settings, io);
-  if (!opts.ok()) {
-    io.err << "scangate rootfs: " << opts.error().message << "\n";
-    return kExitError;
-  }
-  auto analyzers = AnalyzerRegistry::builtin();
-  auto scanned = scan_rootfs(args->positional()[0], analyzers, *opts);
-  if (!scanned.ok()) {
-    io.err << "scangate rootfs: " << scanned.error().message << "\n";
-    return kExitError;
-  }
-  return finish_scan(*settings, std::move(scanned.value()), "filesystem", io);
+  pipeline::Options o = pipeline_options(*settings, io);
+  o.rootfs = args->positional()[0];
+  return run_scan("rootfs", *settings, o, "filesystem", io);
 }
 
 }  // namespace scangate::cli

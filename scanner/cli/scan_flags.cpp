@@ -12,15 +12,10 @@
 #include <sstream>
 
 #include "scanner/core/fs_util.h"
-#include "scanner/cspm/upload.h"
 #include "scanner/core/time_util.h"
-#include "scanner/match/matcher.h"
-#include "scanner/match/targets.h"
-#include "scanner/policy/gate.h"
-#include "scanner/policy/ignore_file.h"
+#include "scanner/cspm/upload.h"
 #include "scanner/policy/render.h"
 #include "scanner/report/report.h"
-#include "scanner/secret/secret_scanner.h"
 
 namespace scangate::cli {
 
@@ -212,37 +207,31 @@ int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::
 
 }  // namespace
 
-Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io) {
-  ScanOptions o;
-  if (s.scan_secret) {
-    SecretConfig cfg;
-    if (!s.secret_config.empty()) {
-      auto c = load_secret_config(s.secret_config);
-      if (!c.ok()) return c.error();
-      cfg = std::move(c.value());
-    }
-    auto sc = SecretScanner::create(cfg);
-    if (!sc.ok()) return sc.error().wrap("--secret-config " + s.secret_config);
-    if (!s.quiet)
-      for (const auto& w : sc->warnings()) io.err << "warning: secret config: " << w << "\n";
-    std::function<void(const std::string&)> warn;
-    if (!s.quiet) {
-      std::ostream* err = &io.err;
-      warn = [err](const std::string& w) { *err << "warning: " << w << "\n"; };
-    }
-    add_secret_scanning(o, std::make_shared<const SecretScanner>(std::move(sc.value())), std::move(warn));
-  }
+pipeline::Options pipeline_options(const ScanSettings& s, Io io) {
+  pipeline::Options o;
+  o.scanners.vuln = s.scan_vuln;
+  o.scanners.secret = s.scan_secret;
+  o.secret_config_file = s.secret_config;
   o.limits.max_layer_bytes = s.max_layer_bytes;
+  o.db_path = s.db_path;
+  o.severities = s.severities;
+  o.ignore_unfixed = s.ignore_unfixed;
+  o.ignore_file = s.ignorefile;
+  o.policy_file = s.policy;
+  o.deny_exit_code = s.exit_code_given ? s.exit_code : 1;
+  std::ostream* err = &io.err;
   if (!s.quiet) {
-    std::ostream* err = &io.err;
     auto start = std::chrono::steady_clock::now();
-    o.progress = [err, start](const std::string& msg) {
+    o.hooks.progress = [err, start](const std::string& msg) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
       char buf[32];
       std::snprintf(buf, sizeof buf, "[%5.2fs] ", static_cast<double>(ms) / 1000.0);
       *err << buf << msg << "\n";
     };
+    o.hooks.warning = [err](const std::string& w) { *err << "warning: " << w << "\n"; };
   }
+  // --quiet silences progress and warnings, not notes about the ignore file.
+  o.hooks.note = [err](const std::string& n) { *err << "note: " << n << "\n"; };
   return o;
 }
 
@@ -252,118 +241,72 @@ std::string default_db_path() {
   return "scangate-db.sqlite";
 }
 
+int gate_exit_code(const ScanSettings& s, const pipeline::GateResult& gate) {
+  if (gate.policy) return gate.policy->exit_code;
+  if (s.exit_code != 0 && (gate.reported_secrets > 0 || gate.reported_vulnerability_count() > 0)) return s.exit_code;
+  return kExitOk;
+}
+
+int scan_exit_code(int gate_code, int upload_code) { return gate_code != kExitOk ? gate_code : upload_code; }
+
 namespace {
 
-int gate_exit_code(const ScanSettings& s, const std::optional<policy::GateOutcome>& gate, const ReportInput& in,
-                   const std::vector<Finding>& kept, Io io) {
-  if (gate) {
-    io.err << policy::render_text(gate->verdict);
-    return gate->exit_code;
+// The gate's words on standard error: a policy's verdict always, a failed severity gate unless quiet.
+void print_gate(const ScanSettings& s, const pipeline::GateResult& gate, Io io) {
+  if (gate.policy) {
+    io.err << policy::render_text(gate.policy->verdict);
+    return;
   }
-  size_t kept_secrets = 0;
-  for (const auto& sec : in.inventory.secrets) {
-    auto sev = parse_severity(sec.severity).value_or(Severity::kUnknown);
-    if (s.severities.empty() || std::find(s.severities.begin(), s.severities.end(), sev) != s.severities.end())
-      ++kept_secrets;
+  if (s.exit_code == 0 || s.quiet) return;
+  if (gate.reported_secrets > 0) {
+    io.err << "gate failed: " << gate.reported_secrets << " secrets found in the image\n";
+    return;
   }
-  if (s.exit_code != 0 && kept_secrets > 0) {
-    if (!s.quiet) io.err << "gate failed: " << kept_secrets << " secrets found in the image\n";
-    return s.exit_code;
+  if (gate.reported_vulnerabilities.empty()) return;
+  io.err << "gate failed: " << gate.reported_vulnerability_count() << " vulnerabilities (";
+  bool first = true;
+  for (auto it = gate.reported_vulnerabilities.rbegin(); it != gate.reported_vulnerabilities.rend(); ++it) {
+    io.err << (first ? "" : ", ") << to_string(it->first) << ": " << it->second;
+    first = false;
   }
-  if (s.exit_code != 0 && !kept.empty()) {
-    if (!s.quiet) {
-      std::map<Severity, int> counts;
-      for (const auto& f : kept) counts[f.severity]++;
-      io.err << "gate failed: " << kept.size() << " vulnerabilities (";
-      bool first = true;
-      for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
-        io.err << (first ? "" : ", ") << to_string(it->first) << ": " << it->second;
-        first = false;
-      }
-      io.err << ")\n";
-    }
-    return s.exit_code;
+  io.err << ")\n";
+}
+
+// Errors of the first stages name the command, as argument errors do; the later ones "scangate".
+std::string error_line(const std::string& command, pipeline::Stage stage, const ScanSettings& s, const Error& e) {
+  switch (stage) {
+    case pipeline::Stage::kSource:
+    case pipeline::Stage::kSecretConfig:
+    case pipeline::Stage::kScan: return "scangate " + command + ": " + e.message;
+    case pipeline::Stage::kSecretRules:
+      return "scangate " + command + ": " + e.wrap("--secret-config " + s.secret_config).message;
+    case pipeline::Stage::kVulnStore:
+    case pipeline::Stage::kMatch:
+    case pipeline::Stage::kIgnoreFile:
+    case pipeline::Stage::kPolicy: break;
   }
-  return kExitOk;
+  return "scangate: " + e.message;
 }
 
 }  // namespace
 
-int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io) {
-  for (const auto& w : scanned.warnings)
-    if (!s.quiet) io.err << "warning: " << w << "\n";
-
-  std::vector<Finding> findings;
-  if (s.scan_vuln) {
-    auto store = open_vuln_store(s.db_path);
-    if (!store.ok()) {
-      io.err << "scangate: " << store.error().message << "\n";
-      return kExitError;
-    }
-    auto matched = match_inventory(scanned.inventory, **store);
-    if (!matched.ok()) {
-      io.err << "scangate: " << matched.error().message << "\n";
-      return kExitError;
-    }
-    for (const auto& w : matched->warnings)
-      if (!s.quiet) io.err << "warning: " << w << "\n";
-    findings = std::move(matched->findings);
+int run_scan(const std::string& command, const ScanSettings& s, const pipeline::Options& options,
+             const std::string& artifact_type, Io io) {
+  pipeline::Stage stage = pipeline::Stage::kSource;
+  auto scanned = pipeline::run(options, &stage);
+  if (!scanned.ok()) {
+    io.err << error_line(command, stage, s, scanned.error()) << "\n";
+    return kExitError;
   }
 
-  // Filters shared by the report and the gate: severities, unfixed, ignore file.
-  IgnoreList ignores;
-  std::string today = utc_today();
-  if (!s.ignorefile.empty()) {
-    auto l = load_ignore_file(s.ignorefile);
-    if (!l.ok()) {
-      io.err << "scangate: " << l.error().message << "\n";
-      return kExitError;
-    }
-    ignores = std::move(l.value());
-    for (const auto& e : ignores.expired(today))
-      io.err << "note: ignore entry " << e.id << " (" << s.ignorefile << ":" << e.line << ") expired on " << e.expires
-             << " and no longer applies\n";
-  }
-  // The policy sees every finding; --severity, --ignore-unfixed and --ignorefile shape the report.
-  std::optional<policy::GateOutcome> gate;
-  if (!s.policy.empty()) {
-    auto pol = policy::load_policy_file(s.policy);
-    if (!pol.ok()) {
-      io.err << "scangate: " << pol.error().message << "\n";
-      return kExitError;
-    }
-    policy::GateRequest req;
-    req.image = policy::identity_of(scanned.meta);
-    req.today = today;
-    req.deny_exit_code = s.exit_code_given ? s.exit_code : 1;
-    gate = policy::gate_findings(*pol, findings, scanned.inventory.secrets, req);
-  }
-  std::vector<Finding> kept;
-  for (auto& f : findings) {
-    if (!s.severities.empty() && std::find(s.severities.begin(), s.severities.end(), f.severity) == s.severities.end())
-      continue;
-    if (s.ignore_unfixed && f.fixed_version.empty()) continue;
-    if (ignores.ignores(f.vuln_id, today)) continue;
-    kept.push_back(std::move(f));
-  }
-
-  ReportInput in;
-  in.meta = scanned.meta;
-  in.inventory = std::move(scanned.inventory);
-  in.targets = build_targets(in.meta, in.inventory, kept);
-  in.artifact_type = artifact_type;
-  in.created_at = utc_now_rfc3339();
-  in.tool_version = SCANGATE_VERSION;
-  in.include_vulnerabilities = s.scan_vuln;
-  std::string report;
-  if (s.format == "json")
-    report = write_trivy_json(in);
-  else if (s.format == "sarif")
-    report = write_sarif(in);
-  else if (s.format == "cyclonedx")
-    report = write_cyclonedx(in);
-  else
-    report = write_table(in);
+  pipeline::ReportInfo info;
+  info.artifact_type = artifact_type;
+  info.created_at = utc_now_rfc3339();
+  info.tool_version = SCANGATE_VERSION;
+  info.include_vulnerabilities = s.scan_vuln;
+  const ReportInput in = scanned->report_input(info);
+  const std::string report =
+      pipeline::write_report(in, pipeline::parse_report_format(s.format).value_or(pipeline::ReportFormat::kTable));
 
   if (s.output.empty()) {
     io.out << report;
@@ -378,11 +321,9 @@ int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& ar
     if (!s.quiet) io.err << "report written to " << s.output << "\n";
   }
 
-  // The gate decides first; an upload failure is the exit code only when the gate passed
-  // (the pipeline fails either way, and the gate's reason is the one to act on).
   const int upload_code = s.upload ? upload_scan_report(s, in, report, io) : kExitOk;
-  int gate_code = gate_exit_code(s, gate, in, kept, io);
-  return gate_code != kExitOk ? gate_code : upload_code;
+  print_gate(s, scanned->gate, io);
+  return scan_exit_code(gate_exit_code(s, scanned->gate), upload_code);
 }
 
 }  // namespace scangate::cli

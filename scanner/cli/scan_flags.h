@@ -1,4 +1,6 @@
-// What `image` and `rootfs` share: report and gate flags, and the steps after the scan.
+// What `image` and `rootfs` share: the report, gate and upload flags, their translation to the
+// scan pipeline's options (scanner/pipeline), and the exit code of a scan. The pipeline does the
+// work; this file words its errors and output as the CLI always has.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +14,7 @@
 #include "scanner/cli/upload_flags.h"
 #include "scanner/cspm/config.h"
 #include "scanner/match/finding.h"
-#include "scanner/scan/scan.h"
-#include "scanner/vulndb/vuln_store.h"
+#include "scanner/pipeline/pipeline.h"
 
 namespace scangate::cli {
 
@@ -43,13 +44,25 @@ const std::vector<FlagSpec>& common_scan_flags();
 // common_scan_flags() plus the upload tuning flags: what `image` and `rootfs` accept.
 const std::vector<FlagSpec>& scan_and_upload_flags();
 Result<ScanSettings> parse_scan_settings(const Args& args);
-// Progress, limits, and the secret scanner's per-layer hook (which sees files that a later
-// layer deletes: they still ship in the image).
-Result<ScanOptions> make_scan_options(const ScanSettings& s, Io io);
-int finish_scan(const ScanSettings& s, ScanOutput scanned, const std::string& artifact_type, Io io);
+
+// The pipeline options the settings mean, with hooks that print progress (unless quiet),
+// warnings (unless quiet) and notes to io.err. The caller sets the subject (source or rootfs).
+pipeline::Options pipeline_options(const ScanSettings& s, Io io);
+
+// Runs the pipeline for `command` ("image", "rootfs"), writes the report, uploads it when asked,
+// prints the gate's outcome, and returns the exit code.
+int run_scan(const std::string& command, const ScanSettings& s, const pipeline::Options& options,
+             const std::string& artifact_type, Io io);
+
+// The gate's exit code: a policy's verdict when --policy was given (denied: --exit-code N, default
+// 1); otherwise --exit-code N when the report keeps secrets or vulnerabilities; else 0.
+int gate_exit_code(const ScanSettings& s, const pipeline::GateResult& gate);
+// The scan's exit code: the gate decides first; an upload failure (kExitUploadFailed, or 0 with
+// --upload-soft-fail) is the exit code only when the gate passed: the pipeline fails either way,
+// and the gate's reason is the one to act on.
+int scan_exit_code(int gate_code, int upload_code);
 
 // $XDG_CACHE_HOME/scangate/db.sqlite, else ~/.cache/scangate/db.sqlite.
 std::string default_db_path();
-Result<std::unique_ptr<vulndb::VulnStore>> open_vuln_store(const std::string& path);
 
 }  // namespace scangate::cli

@@ -15,8 +15,4 @@ using LogLevel = log::Level;
 // "debug", "info", "warning", "error".
 const char* to_string(LogLevel level);
 
-// The callback type of the older seam; only the deprecated upload_report() overload still takes
-// one (webhook/verdict/decider.cpp), and does not call it: every line goes through the core logger.
-using LegacyLogHook = std::function<void(LogLevel, const std::string&)>;
-
 }  // namespace scangate::cspm

@@ -93,13 +93,4 @@ Result<UploadReport> upload_report(const CspmConfig& config, std::string report_
   return upload_report(config, report_bytes, std::move(o));
 }
 
-Result<UploadReport> upload_report(const CspmConfig& config, std::string report_bytes, std::string data_type,
-                                   std::string spool_dir, const LegacyLogHook&) {
-  UploadOptions o;
-  o.spool_dir = std::move(spool_dir);
-  o.data_type = std::move(data_type);
-  o.deps = real_uploader_deps(Logger("cspm"));
-  return upload_report(config, report_bytes, std::move(o));
-}
-
 }  // namespace scangate::cspm

@@ -59,10 +59,6 @@ Result<DrainResult> drain_spool(Sink& sink, const UploadOptions& options);
 // every log line and message redacted of the token.
 Result<UploadReport> upload_report(const CspmConfig& config, std::string report_bytes, std::string data_type,
                                    std::string spool_dir, Logger log);
-// Deprecated: the hook is not called; lines go to the core logger as component "cspm". Kept only
-// so that webhook/verdict/decider.cpp compiles until it passes a Logger (or nothing) instead.
-Result<UploadReport> upload_report(const CspmConfig& config, std::string report_bytes, std::string data_type,
-                                   std::string spool_dir, const LegacyLogHook& ignored);
 // The same with every option; the token is registered with the logger (log::add_secret), so no
 // line carries it, and returned messages are redacted (empty options.data_type falls back to
 // config.data_type).

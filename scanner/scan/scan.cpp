@@ -152,6 +152,8 @@ void add_secret_scanning(ScanOptions& options, std::shared_ptr<const SecretScann
 }
 
 Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers, const ScanOptions& options) {
+  if (options.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the image was resolved");
+  // deadline: pass to the registry client
   auto resolved = source.resolve();
   if (!resolved.ok()) return resolved.error();
   ScanOutput out;
@@ -170,7 +172,9 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
     LayerRef ref{ld.digest, ld.diff_id, static_cast<int>(i)};
     std::string label = "layer " + std::to_string(i + 1) + "/" + std::to_string(resolved->layers.size()) + " " +
                         short_digest(ld.digest);
+    if (options.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before " + label);
     progress(options, "pulling " + label + (ld.size >= 0 ? " (" + std::to_string(ld.size) + " bytes)" : ""));
+    // deadline: pass to the registry client
     auto blob = source.open_layer(ld);
     if (!blob.ok()) return blob.error().wrap(label);
     auto contents = walk_layer(**blob, ref, want, options.limits);
@@ -206,6 +210,8 @@ struct RootfsWalker {
 
   Result<void> walk(const std::string& root, const std::string& rel, int depth) {
     if (depth > 256) return Error(ErrorKind::kLimit, "directory nesting deeper than 256 at " + rel);
+    if (options.deadline.expired())
+      return Error(ErrorKind::kLimit, "the deadline passed while walking " + (rel.empty() ? root : rel));
     std::string dir = rel.empty() ? root : root + "/" + rel;
     DIR* d = opendir(dir.c_str());
     if (!d) {

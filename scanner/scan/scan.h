@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "scanner/analyze/analyzer.h"
+#include "scanner/core/deadline.h"
 #include "scanner/core/inventory.h"
 #include "scanner/core/result.h"
 #include "scanner/image/source.h"
@@ -24,6 +25,9 @@ struct ScanOptions {
   // files a later layer deletes. May be empty.
   std::function<bool(std::string_view path, uint64_t size)> extra_want;
   std::function<void(const LayerContents&, Inventory&)> per_layer;
+  // Checked before each layer (and each directory of a root filesystem): past it, the scan stops
+  // with an Error of kind kLimit.
+  Deadline deadline = Deadline::never();
 };
 
 struct ScanOutput {

@@ -39,7 +39,7 @@ std::string digest_of(std::size_t i) {
 struct CopyScanner : ImageScanner {
   std::vector<Finding> findings;
   std::string report;
-  Result<ScanRecord> scan(const std::string& pinned) override {
+  Result<ScanRecord> scan(const std::string& pinned, const Deadline&) override {
     ScanRecord r;
     r.meta.reference = pinned;
     r.findings = findings;
@@ -50,7 +50,7 @@ struct CopyScanner : ImageScanner {
 };
 
 struct NoResolver : DigestResolver {
-  Result<std::string> resolve(const std::string& ref) override {
+  Result<std::string> resolve(const std::string& ref, const Deadline&) override {
     return Error(ErrorKind::kInvalidArgument, "the bench pins every image: " + ref);
   }
 };

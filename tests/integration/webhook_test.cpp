@@ -7,7 +7,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <mutex>
 
 #include <chrono>
 #include <cstdlib>
@@ -109,6 +115,51 @@ const Json& first_container(const Json& object) {
 
 // "sha256:0123abcd" for the message's short digest (8 hex digits, as in the issue's example).
 std::string short_digest(const std::string& digest) { return digest.substr(0, std::string("sha256:").size() + 8); }
+
+// A "registry" on loopback that accepts connections and never answers: every request to it
+// stalls until the client's own read timeout (60 s).
+struct StallingRegistry {
+  int fd = -1;
+  int port = 0;
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<int> accepted;
+  std::thread thread;
+
+  StallingRegistry() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 64) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+    thread = std::thread([this] {
+      while (!stop) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        std::lock_guard<std::mutex> l(mu);
+        accepted.push_back(c);  // held open, never read, never answered
+      }
+    });
+  }
+  size_t connections() {
+    std::lock_guard<std::mutex> l(mu);
+    return accepted.size();
+  }
+  // Closing the connections lets the webhook's pending look-up fail fast, so it stops promptly.
+  ~StallingRegistry() {
+    stop = true;
+    thread.join();
+    for (int c : accepted) ::close(c);
+    ::close(fd);
+  }
+};
 
 // Files the CSPM receiver stored (reports, not their .meta.json).
 std::vector<std::filesystem::path> received_reports(const std::string& dir) {
@@ -430,4 +481,61 @@ TEST_CASE("webhook: bad input over TLS gets a clear 4xx and the server keeps ans
   still_answers();
   INFO(w->log());
   CHECK(w->proc.running());
+}
+
+TEST_CASE("webhook: a registry that never answers the tag look-up is decided before the API server's timeout",
+          "[registry][webhook][deadline]") {
+  auto env = fixture_env();
+  const std::string dir = scangate::test::make_temp_dir("sg-webhook-stall");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  {
+    std::ofstream allow(dir + "/allow.yaml");
+    allow << "apiVersion: scangate.io/v1alpha1\nkind: Policy\nscan: {onPending: allow, onError: allow}\n";
+  }
+  struct Case {
+    std::string what;
+    std::vector<std::string> args;
+    bool allowed;
+  };
+  const std::vector<Case> cases = {
+      {"default policy: onPending and onError deny", {}, false},
+      {"a policy that says allow", {"--policy", dir + "/allow.yaml"}, true},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    INFO(c.what);
+    std::unique_ptr<Webhook> w;
+    StallingRegistry stall;  // destroyed first: its connections close before the webhook stops
+    const std::string registry = "127.0.0.1:" + std::to_string(stall.port);
+    std::vector<std::string> args = {"--insecure-registry", registry};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    w = start_webhook(env, args);
+
+    const std::string body = dir + "/review-" + std::to_string(++n) + ".json";
+    std::ofstream(body) << pod_review("stall-" + std::to_string(n), registry + "/app:1.0").dump();
+    auto t0 = std::chrono::steady_clock::now();
+    HttpReply h = post_file(*w, body, "application/json", "/validate?timeout=3s");
+    auto took = std::chrono::steady_clock::now() - t0;
+    INFO(w->log());
+    INFO(h.body);
+    REQUIRE(h.curl_exit == 0);
+    CHECK(h.code == "200");
+    // The API server gives up after its ?timeout=; the answer, whatever it is, comes before.
+    CHECK(took < std::chrono::seconds(3));
+    CHECK(stall.connections() >= 1);  // the webhook did go to the registry
+    Json r = Json::parse(h.body);
+    CHECK(r["response"]["uid"] == "stall-" + std::to_string(n));
+    CHECK(r["response"]["allowed"] == c.allowed);
+    if (c.allowed) {
+      CHECK(r["response"]["warnings"].dump().find("admitted because scan.") != std::string::npos);
+    } else {
+      CHECK(r["response"]["status"]["code"] == 403);
+      const std::string msg = r["response"]["status"]["message"];
+      CHECK(msg.find(registry + "/app:1.0") != std::string::npos);
+      CHECK(msg.find("(policy scan.on") != std::string::npos);  // onPending or onError decided, not a timeout
+    }
+  }
 }

@@ -1,8 +1,10 @@
 // The verdict engine: for every image of an admission request, the scan for its digest from the
-// cache, or a scan triggered on the worker pool (one per digest at a time, however many requests
-// ask), waited for up to the API server's deadline minus a margin; then the shared policy decides.
-// When the scan cannot finish in time, the policy's scan.onPending decides while the scan goes on,
-// so the controller's retry is a cache hit. The network, the clock and the scanner are seams.
+// cache (scan_cache.h), or a scan triggered on the scan pool (one per digest at a time however
+// many requests ask: single_flight.h); a tag is first resolved to its digest (tag_cache.h, and one
+// look-up per tag at a time on the look-up pool). Nothing is waited for past the request's
+// deadline (the API server's ?timeout= minus a margin): a timer answers then, and the policy's
+// scan.onPending decides for whatever is still running (a tag look-up or a scan) while it goes
+// on, so the controller's retry is a cache hit. The network, the clock and the scanner are seams.
 #pragma once
 
 #include <chrono>
@@ -11,46 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "scanner/core/inventory.h"
 #include "scanner/core/result.h"
-#include "scanner/match/finding.h"
-#include "scanner/policy/policy.h"
-#include "scanner/policy/verdict.h"
 #include "webhook/admission/review.h"
+#include "webhook/verdict/types.h"
 
 namespace scangate::verdict {
-
-// What one scan of one digest produced.
-struct ScanRecord {
-  ImageMetadata meta;
-  std::vector<Finding> findings;
-  std::vector<policy::CountedFinding> counted;  // the verdict cache's compact form of `findings`
-  std::vector<SecretFinding> secrets;
-  std::string report_json;  // Trivy-compatible report, for CSPM
-  std::chrono::system_clock::time_point scanned_at;
-};
-
-// Scans `image` (a reference pinned to its digest: "registry/repo@sha256:...").
-class ImageScanner {
- public:
-  virtual ~ImageScanner() = default;
-  virtual Result<ScanRecord> scan(const std::string& pinned_reference) = 0;
-};
-
-// Resolves a tag to the digest the registry serves (a HEAD of the manifest).
-class DigestResolver {
- public:
-  virtual ~DigestResolver() = default;
-  virtual Result<std::string> resolve(const std::string& reference) = 0;
-};
 
 // Where new reports go (the durable CSPM spool). Called once per scan, never for dry runs.
 using ReportSink = std::function<void(const ScanRecord&)>;
 
-struct PolicySnapshot {
-  policy::Policy policy;
-  std::string revision;
-};
 using PolicyProvider = std::function<std::shared_ptr<const PolicySnapshot>()>;
 
 // Metrics and logs without a dependency on the metrics library.
@@ -58,33 +29,39 @@ struct EngineHooks {
   std::function<void(bool hit)> cache_lookup;
   std::function<void(const std::string& result, double seconds)> scan_done;  // ok | error
   std::function<void(size_t entries)> cache_size;
-  std::function<void(const std::string& line)> log;
 };
 
 struct EngineOptions {
   unsigned scan_workers = 2;
-  unsigned wait_threads = 16;  // requests waiting on scans
+  unsigned lookup_threads = 4;  // tag look-ups in flight at once (each may wait on a slow registry)
   size_t cache_size = 10000;
   std::chrono::seconds cache_ttl{24 * 3600};
   std::chrono::seconds tag_ttl{60};                  // tag -> digest look-ups
   std::chrono::milliseconds safety_margin{1500};     // answered this long before the API server gives up
   std::chrono::milliseconds max_wait{25000};         // cap on the wait, whatever the timeout says
   std::chrono::milliseconds default_timeout{10000};  // when the request has no ?timeout=
-  std::function<std::string()> db_revision;          // part of the cache key
-  std::function<std::string()> today;                // YYYY-MM-DD; default: the system clock (UTC)
+  // Budgets of the work itself, which outlives the request that started it (its result is cached
+  // for the retry): the deadline passed to DigestResolver::resolve and ImageScanner::scan.
+  std::chrono::milliseconds lookup_timeout{30000};
+  std::chrono::milliseconds scan_timeout{10 * 60 * 1000};
+  std::function<std::string()> db_revision;  // part of the cache key
+  std::function<std::string()> today;        // YYYY-MM-DD; default: the system clock (UTC)
 };
 
 class Engine {
  public:
   Engine(EngineOptions options, std::shared_ptr<ImageScanner> scanner, std::shared_ptr<DigestResolver> resolver,
          ReportSink sink, PolicyProvider policy, EngineHooks hooks = {});
+  // Waits for the scans and look-ups already started (their records are cached); answers no
+  // request still waiting on its deadline.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Decides: `done` is called exactly once, before the deadline. When every image is decided
-  // without waiting (cache hits, exemptions, errors) it is called on this thread before decide()
-  // returns; otherwise later, from a wait-pool thread.
+  // Decides: `done` is called exactly once, by the deadline derived from `timeout` (the request's
+  // ?timeout=; zero: the default). When every image is decided without waiting (cache hits,
+  // exemptions, errors) it is called on this thread before decide() returns; otherwise later, from
+  // the thread that finished the last look-up or scan, or from the deadline's timer.
   void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
               std::function<void(admission::AdmissionDecision)> done);
   // The same, blocking (tests and the CLI).

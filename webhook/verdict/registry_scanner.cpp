@@ -1,12 +1,8 @@
 #include "webhook/verdict/registry_scanner.h"
 
-#include "scanner/analyze/analyzer.h"
 #include "scanner/core/time_util.h"
 #include "scanner/image/reference.h"
-#include "scanner/match/matcher.h"
-#include "scanner/match/targets.h"
-#include "scanner/report/report.h"
-#include "scanner/scan/scan.h"
+#include "scanner/pipeline/pipeline.h"
 
 namespace scangate::verdict {
 
@@ -23,38 +19,35 @@ RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> clien
                                            std::shared_ptr<const SecretScanner> secrets)
     : client_(std::move(client)), db_(std::move(db)), secrets_(std::move(secrets)) {}
 
-Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference) {
-  SourceOptions so;
-  so.reference = pinned_reference;
-  so.client = client_;
-  auto source = open_image_source(so);
-  if (!source.ok()) return source.error();
-  auto analyzers = AnalyzerRegistry::builtin();
-  ScanOptions opts;
-  if (secrets_) add_secret_scanning(opts, secrets_);
-  auto scanned = scan_image(**source, analyzers, opts);
+Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference, const Deadline& deadline) {
+  pipeline::Options o;
+  o.source.reference = pinned_reference;
+  o.source.client = client_;
+  o.scanners.secret = secrets_ != nullptr;
+  o.secret_scanner = secrets_;
+  o.store = db_;
+  o.deadline = deadline;
+  // No report filters and no gate here: the engine decides with the policy in force per request.
+  auto scanned = pipeline::run(o);
   if (!scanned.ok()) return scanned.error();
-  auto matched = match_inventory(scanned->inventory, *db_);
-  if (!matched.ok()) return matched.error();
 
   ScanRecord rec;
-  rec.meta = scanned->meta;
-  rec.findings = matched->findings;
-  rec.secrets = scanned->inventory.secrets;
   rec.scanned_at = std::chrono::system_clock::now();
-  ReportInput in;
-  in.meta = scanned->meta;
-  in.inventory = std::move(scanned->inventory);
-  in.targets = build_targets(in.meta, in.inventory, matched->findings);
-  in.created_at = format_rfc3339(rec.scanned_at);
-  in.tool_version = "scangate-webhook";
-  rec.report_json = write_trivy_json(in);
+  pipeline::ReportInfo info;
+  info.created_at = format_rfc3339(rec.scanned_at);
+  info.tool_version = "scangate-webhook";
+  rec.report_json = scanned->report(pipeline::ReportFormat::kJson, info);
+  rec.meta = std::move(scanned->meta);
+  rec.findings = std::move(scanned->findings);
+  rec.secrets = std::move(scanned->inventory.secrets);
   return rec;
 }
 
-Result<std::string> RegistryDigestResolver::resolve(const std::string& reference) {
+Result<std::string> RegistryDigestResolver::resolve(const std::string& reference, const Deadline& deadline) {
   auto ref = parse_reference(reference);
   if (!ref.ok()) return ref.error();
+  if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the look-up of " + reference);
+  // deadline: pass to the registry client
   return client_->resolve_digest(*ref);
 }
 

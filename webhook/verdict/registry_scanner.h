@@ -1,5 +1,5 @@
-// The real seams of the verdict engine: scans through the registry with the same pipeline as
-// `scangate image`, and tag -> digest resolution with a manifest HEAD. Both share one registry
+// The real seams of the verdict engine: scans through the registry with the scan pipeline
+// `scangate image` runs (scanner/pipeline), and tag -> digest resolution with a manifest HEAD. Both share one registry
 // client, built once at start-up (credentials read once; connections and tokens reused).
 #pragma once
 
@@ -10,7 +10,7 @@
 #include "scanner/image/open_source.h"
 #include "scanner/secret/secret_scanner.h"
 #include "scanner/vulndb/vuln_store.h"
-#include "webhook/verdict/engine.h"
+#include "webhook/verdict/types.h"
 
 namespace scangate::verdict {
 
@@ -27,7 +27,7 @@ class RegistryImageScanner final : public ImageScanner {
  public:
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, std::shared_ptr<const vulndb::VulnStore> db,
                        std::shared_ptr<const SecretScanner> secrets);
-  Result<ScanRecord> scan(const std::string& pinned_reference) override;
+  Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
 
  private:
   std::shared_ptr<RegistryClient> client_;
@@ -38,7 +38,7 @@ class RegistryImageScanner final : public ImageScanner {
 class RegistryDigestResolver final : public DigestResolver {
  public:
   explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client) : client_(std::move(client)) {}
-  Result<std::string> resolve(const std::string& reference) override;
+  Result<std::string> resolve(const std::string& reference, const Deadline& deadline) override;
 
  private:
   std::shared_ptr<RegistryClient> client_;

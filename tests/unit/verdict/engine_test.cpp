@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -49,7 +52,7 @@ struct FakeScanner : ImageScanner {
   std::chrono::milliseconds delay{0};
   std::atomic<int> calls{0};
   bool fail = false;
-  Result<ScanRecord> scan(const std::string& pinned) override {
+  Result<ScanRecord> scan(const std::string& pinned, const Deadline&) override {
     calls++;
     std::this_thread::sleep_for(delay);
     if (fail) return Error(ErrorKind::kNetwork, "registry unreachable");
@@ -63,7 +66,7 @@ struct FakeScanner : ImageScanner {
 
 struct FakeResolver : DigestResolver {
   std::atomic<int> calls{0};
-  Result<std::string> resolve(const std::string& ref) override {
+  Result<std::string> resolve(const std::string& ref, const Deadline&) override {
     calls++;
     if (ref.find("python") != std::string::npos)
       return std::string("sha256:409b6e4e0000000000000000000000000000000000000000000000000000aaaa");
@@ -114,7 +117,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("a vulnerable image is denied with the container, counts and CVEs; a clean one is allowed", "[verdict]") {
+TEST_CASE("a vulnerable image is denied with the container, counts and CVEs, a clean one is allowed", "[verdict]") {
   Rig rig;
   auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
   CHECK_FALSE(d.allowed);
@@ -128,7 +131,7 @@ TEST_CASE("a vulnerable image is denied with the container, counts and CVEs; a c
   CHECK(rig.uploads == 2);  // one report per scan
 }
 
-TEST_CASE("a scan slower than the deadline is answered in time per onPending; the retry is a hit", "[verdict]") {
+TEST_CASE("a scan slower than the deadline is answered in time per onPending, the retry is a hit", "[verdict]") {
   Rig rig(1500ms);
   auto t0 = std::chrono::steady_clock::now();
   auto d = rig.engine->decide_sync(request("python:3.6-alpine"), 600ms);
@@ -207,7 +210,7 @@ TEST_CASE("a registry or scan error applies onError", "[verdict]") {
   CHECK(e.message.find("registry unreachable") != std::string::npos);
 }
 
-TEST_CASE("exempt namespaces are admitted without a scan; digest-pinned images skip resolution", "[verdict]") {
+TEST_CASE("exempt namespaces are admitted without a scan, digest-pinned images skip resolution", "[verdict]") {
   auto p = policy::parse_policy("apiVersion: scangate.io/v1alpha1\nkind: Policy\nexemptNamespaces: [kube-system]\n",
                                 "p.yaml");
   REQUIRE(p.ok());
@@ -219,4 +222,141 @@ TEST_CASE("exempt namespaces are admitted without a scan; digest-pinned images s
       request("alpine@sha256:2222222222222222222222222222222222222222222222222222222222222222"), 5s);
   CHECK(pinned.allowed);
   CHECK(rig.resolver->calls == 0);
+}
+
+namespace {
+
+// A registry that takes the HEAD and never answers, until the test lets it go (or 20 s pass).
+struct StalledResolver : DigestResolver {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  std::atomic<int> calls{0};
+  std::atomic<bool> bounded{false};  // the engine passed a real deadline
+  Result<std::string> resolve(const std::string&, const Deadline& deadline) override {
+    calls++;
+    bounded = deadline.bounded();
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait_for(l, 20s, [&] { return released; });
+    return std::string("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      released = true;
+    }
+    cv.notify_all();
+  }
+};
+
+struct StalledRig {
+  std::shared_ptr<FakeScanner> scanner = std::make_shared<FakeScanner>();
+  std::shared_ptr<StalledResolver> resolver = std::make_shared<StalledResolver>();
+  std::shared_ptr<const PolicySnapshot> snap;
+  std::unique_ptr<Engine> engine;
+
+  explicit StalledRig(policy::Policy p = policy::Policy::default_policy()) {
+    auto s = std::make_shared<PolicySnapshot>();
+    s->policy = p;
+    s->revision = p.revision;
+    snap = s;
+    EngineOptions o;
+    o.safety_margin = 1000ms;  // the deadline is 1 s before the timeout: room for a busy machine
+    o.db_revision = [] { return std::string("db1"); };
+    o.today = [] { return std::string("2026-11-27"); };
+    engine = std::make_unique<Engine>(o, scanner, resolver, nullptr, [this] { return snap; });
+  }
+  ~StalledRig() {
+    resolver->release();  // the engine waits for look-ups it started
+    engine.reset();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a tag look-up that never answers is answered by the deadline, per onPending (deny by default)",
+          "[verdict][deadline]") {
+  StalledRig rig;
+  auto t0 = std::chrono::steady_clock::now();
+  auto d = rig.engine->decide_sync(request("registry.example.com/app:1.0"), 2500ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < 2500ms);  // before the API server's own timeout
+  CHECK_FALSE(d.allowed);
+  CHECK(d.code == 403);
+  CHECK(d.message.find("scan.onPending") != std::string::npos);
+  CHECK(rig.resolver->calls == 1);
+  CHECK(rig.resolver->bounded);
+  CHECK(rig.scanner->calls == 0);
+
+  // A second request for the same tag while the look-up still hangs joins it: no second HEAD.
+  auto again = rig.engine->decide_sync(request("registry.example.com/app:1.0"), 2500ms);
+  CHECK_FALSE(again.allowed);
+  CHECK(rig.resolver->calls == 1);
+
+  // Once the registry answers, the digest is cached and scanned: the retry is decided by the scan.
+  rig.resolver->release();
+  auto later = rig.engine->decide_sync(request("registry.example.com/app:1.0"), 5s);
+  for (int i = 0; i < 50 && rig.scanner->calls == 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    later = rig.engine->decide_sync(request("registry.example.com/app:1.0"), 5s);
+  }
+  CHECK(later.allowed);  // the fake image has no findings
+  CHECK(rig.scanner->calls == 1);
+}
+
+TEST_CASE("a stalled tag look-up is admitted when the policy says scan.onPending: allow", "[verdict][deadline]") {
+  auto p = policy::parse_policy("apiVersion: scangate.io/v1alpha1\nkind: Policy\nscan: {onPending: allow}\n", "p.yaml");
+  REQUIRE(p.ok());
+  StalledRig rig(*p);
+  auto t0 = std::chrono::steady_clock::now();
+  auto d = rig.engine->decide_sync(request("registry.example.com/app:1.0"), 2500ms);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2500ms);
+  CHECK(d.allowed);
+  bool warned = false;
+  for (const auto& w : d.warnings) warned = warned || w.find("scan.onPending is allow") != std::string::npos;
+  CHECK(warned);
+}
+
+TEST_CASE("decide() does not block its caller on a stalled look-up, the answer comes by the deadline",
+          "[verdict][deadline]") {
+  StalledRig rig;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<admission::AdmissionDecision> answer;
+  std::thread::id answered_on;
+  rig.engine->decide(request("registry.example.com/app:1.0"), 2500ms, [&](admission::AdmissionDecision d) {
+    std::lock_guard<std::mutex> l(mu);
+    answer = std::move(d);
+    answered_on = std::this_thread::get_id();
+    cv.notify_all();
+  });
+  {
+    std::lock_guard<std::mutex> l(mu);
+    CHECK_FALSE(answer.has_value());  // decide() returned while the look-up still hangs
+  }
+  std::unique_lock<std::mutex> l(mu);
+  CHECK(cv.wait_for(l, 2500ms, [&] { return answer.has_value(); }));
+  REQUIRE(answer.has_value());
+  CHECK_FALSE(answer->allowed);
+  CHECK(answered_on != std::this_thread::get_id());
+}
+
+TEST_CASE("the scanner gets a bounded deadline of its own", "[verdict][deadline]") {
+  struct DeadlineScanner : ImageScanner {
+    std::atomic<bool> bounded{false};
+    Result<ScanRecord> scan(const std::string& pinned, const Deadline& deadline) override {
+      bounded = deadline.bounded() && !deadline.expired();
+      ScanRecord r;
+      r.meta.reference = pinned;
+      return r;
+    }
+  };
+  auto scanner = std::make_shared<DeadlineScanner>();
+  auto snap = std::make_shared<PolicySnapshot>();
+  snap->policy = policy::Policy::default_policy();
+  std::shared_ptr<const PolicySnapshot> current = snap;
+  Engine engine(EngineOptions{}, scanner, std::make_shared<FakeResolver>(), nullptr, [&] { return current; });
+  auto d = engine.decide_sync(request("alpine:3.20"), 5s);
+  CHECK(d.allowed);
+  CHECK(scanner->bounded);
 }

@@ -1,17 +1,18 @@
-// scangate-webhook: parses the configuration, wires the decider into the routes and runs the
-// HTTPS server until SIGTERM/SIGINT. Every line it writes goes through the core logger
-// (--log-format text|json, --log-level).
+// scangate-webhook, the composition root (with wiring.h): parses the configuration, wires the
+// verdict service's decider into the server's routes and runs the HTTPS server until
+// SIGTERM/SIGINT. Every line it writes goes through the core logger (--log-format text|json,
+// --log-level).
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "scanner/core/log.h"
+#include "webhook/app/wiring.h"
 #include "webhook/server/config.h"
 #include "webhook/server/metrics.h"
 #include "webhook/server/router.h"
 #include "webhook/server/server.h"
-#include "webhook/verdict/decider.h"
 
 #ifndef SCANGATE_VERSION
 #define SCANGATE_VERSION "dev"
@@ -94,7 +95,7 @@ int run(std::vector<std::string> args) {
       {{"https_port", (*server)->port()}, {"metrics_port", (*server)->metrics_port()}, {"version", SCANGATE_VERSION}});
   // The verdict engine: DB, policy (hot-reloaded), scanner, CSPM spool. A configuration error is
   // fatal at start-up, with the flag named.
-  auto runtime = verdict::make_engine_runtime(cfg, metrics);
+  auto runtime = app::make_engine_runtime(cfg, metrics);
   if (!runtime) {
     lg.error(runtime.error().message);
     (*server)->stop();

@@ -1,4 +1,4 @@
-#include "webhook/verdict/decider.h"
+#include "webhook/verdict/runtime.h"
 
 #include <sys/stat.h>
 
@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "scanner/core/log.h"
 #include "scanner/cspm/config.h"
 #include "scanner/cspm/upload.h"
 #include "scanner/policy/policy.h"
@@ -19,8 +20,6 @@
 namespace scangate::verdict {
 
 namespace {
-
-void log_line(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
 struct FileStamp {
   ino_t ino = 0;
@@ -37,7 +36,7 @@ FileStamp stamp_of(const std::string& path) {
 
 class Runtime final : public EngineRuntime {
  public:
-  Runtime(const webhook::WebhookConfig& cfg, webhook::WebhookMetrics& metrics) : cfg_(cfg), metrics_(metrics) {}
+  Runtime(RuntimeConfig cfg, RuntimeHooks hooks) : cfg_(std::move(cfg)), hooks_(std::move(hooks)) {}
 
   ~Runtime() override {
     {
@@ -58,7 +57,7 @@ class Runtime final : public EngineRuntime {
     if (!db.ok()) return db.error().wrap("--db");
     std::string revision = (*db)->revision();
     db_ = std::shared_ptr<const vulndb::VulnStore>(std::move(db.value()));
-    metrics_.set_db_revision(revision);
+    if (hooks_.db_revision) hooks_.db_revision(revision);
 
     // The policy: the built-in default (CRITICAL limit 0) unless --policy names a file.
     if (!cfg_.policy.empty()) {
@@ -79,7 +78,7 @@ class Runtime final : public EngineRuntime {
       cspm::CspmFlags flags;
       flags.url = cfg_.cspm_url;
       if (!cfg_.cspm_tenant_id.empty()) flags.tenant_id = cfg_.cspm_tenant_id;
-      if (!cfg_.cspm_labels.empty()) flags.label = cfg_.cspm_labels.begin()->second;
+      if (!cfg_.cspm_label.empty()) flags.label = cfg_.cspm_label;
       if (!cfg_.cspm_token_file.empty()) flags.token_file = cfg_.cspm_token_file;
       auto c = cspm::resolve_cspm_config(flags, cspm::process_environment());
       if (!c.ok()) return c.error().wrap("--cspm-url");
@@ -92,18 +91,9 @@ class Runtime final : public EngineRuntime {
     EngineOptions o;
     o.scan_workers = cfg_.scan_workers;
     o.cache_size = cfg_.cache_size;
-    o.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg_.cache_ttl);
+    o.cache_ttl = cfg_.cache_ttl;
     o.db_revision = [revision] { return revision; };
-    EngineHooks hooks;
-    hooks.cache_lookup = [this](bool hit) {
-      (hit ? metrics_.verdict_cache_hits : metrics_.verdict_cache_misses).Increment();
-    };
-    hooks.scan_done = [this](const std::string& result, double secs) {
-      metrics_.scans.Add({{"result", result}}).Increment();
-      metrics_.scan_duration.Observe(secs);
-    };
-    hooks.cache_size = [this](size_t n) { metrics_.verdict_cache_entries.Set(static_cast<double>(n)); };
-    hooks.log = log_line;
+    EngineHooks hooks = hooks_.engine;
     engine_ = std::make_unique<Engine>(
         o, std::make_shared<RegistryImageScanner>(*client, db_, sc), std::make_shared<RegistryDigestResolver>(*client),
         [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); }, hooks);
@@ -112,11 +102,9 @@ class Runtime final : public EngineRuntime {
     return Ok();
   }
 
-  webhook::Decider decider() override {
-    Engine* engine = engine_.get();
-    return [engine](admission::AdmissionRequest req, webhook::DecideContext ctx, webhook::DecisionCallback done) {
-      engine->decide(std::move(req), ctx.timeout.value_or(std::chrono::nanoseconds(0)), std::move(done));
-    };
+  void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+              std::function<void(admission::AdmissionDecision)> done) override {
+    engine_->decide(std::move(req), timeout, std::move(done));
   }
 
  private:
@@ -142,13 +130,12 @@ class Runtime final : public EngineRuntime {
       stamp_ = now;
       auto p = policy::load_policy_file(cfg_.policy);
       if (p.ok()) {
-        log_line("level=info msg=\"policy reloaded\" revision=" + p->revision);
+        lg_.info("policy reloaded", {{"revision", p->revision}});
         set_policy(std::move(p.value()));
-        metrics_.policy_reloads.Add({{"result", "ok"}}).Increment();
+        if (hooks_.policy_reload) hooks_.policy_reload("ok");
       } else {
-        log_line("level=error msg=\"policy reload failed; keeping the last good policy\" error=\"" + p.error().message +
-                 "\"");
-        metrics_.policy_reloads.Add({{"result", "error"}}).Increment();
+        lg_.error("policy reload failed; keeping the last good policy", {{"error", p.error().message}});
+        if (hooks_.policy_reload) hooks_.policy_reload("error");
       }
     }
   }
@@ -171,17 +158,17 @@ class Runtime final : public EngineRuntime {
         report = std::move(uploads_.front());
         uploads_.pop_front();
       }
-      auto r = cspm::upload_report(*cspm_, report, "TR", cfg_.spool_dir, [](cspm::LogLevel lvl, const std::string& m) {
-        log_line(std::string("level=") + cspm::to_string(lvl) + " msg=\"" + m + "\"");
-      });
+      auto r = cspm::upload_report(*cspm_, report, "TR", cfg_.spool_dir, log::Logger("cspm"));
       std::string result = !r.ok() ? "error" : r->delivered() ? "ok" : "spooled";
-      metrics_.cspm_uploads.Add({{"result", result}}).Increment();
-      if (r.ok()) metrics_.cspm_spool_pending.Set(static_cast<double>(r->backlog_pending + (r->delivered() ? 0 : 1)));
+      if (hooks_.cspm_upload) hooks_.cspm_upload(result);
+      if (r.ok() && hooks_.cspm_spool_pending)
+        hooks_.cspm_spool_pending(static_cast<double>(r->backlog_pending + (r->delivered() ? 0 : 1)));
     }
   }
 
-  webhook::WebhookConfig cfg_;
-  webhook::WebhookMetrics& metrics_;
+  RuntimeConfig cfg_;
+  RuntimeHooks hooks_;
+  log::Logger lg_{"policy"};
   std::shared_ptr<const vulndb::VulnStore> db_;
   std::unique_ptr<cspm::CspmConfig> cspm_;
   std::unique_ptr<Engine> engine_;
@@ -197,9 +184,8 @@ class Runtime final : public EngineRuntime {
 
 }  // namespace
 
-Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const webhook::WebhookConfig& cfg,
-                                                           webhook::WebhookMetrics& metrics) {
-  auto rt = std::make_unique<Runtime>(cfg, metrics);
+Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const RuntimeConfig& cfg, RuntimeHooks hooks) {
+  auto rt = std::make_unique<Runtime>(cfg, std::move(hooks));
   SG_TRY(rt->init());
   return std::unique_ptr<EngineRuntime>(std::move(rt));
 }

@@ -1,0 +1,52 @@
+#include "webhook/app/wiring.h"
+
+namespace scangate::app {
+
+webhook::Decider EngineRuntime::decider() {
+  verdict::EngineRuntime* rt = runtime_.get();
+  return [rt](admission::AdmissionRequest req, webhook::DecideContext ctx, webhook::DecisionCallback done) {
+    rt->decide(std::move(req), ctx.timeout.value_or(std::chrono::nanoseconds(0)), std::move(done));
+  };
+}
+
+verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
+  verdict::RuntimeConfig r;
+  r.db = cfg.db;
+  r.policy = cfg.policy;
+  r.registry_config = cfg.registry_config;
+  r.insecure_registries = cfg.insecure_registries;
+  r.scan_workers = cfg.scan_workers;
+  r.cache_size = cfg.cache_size;
+  r.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.cache_ttl);
+  r.cspm_url = cfg.cspm_url;
+  r.cspm_tenant_id = cfg.cspm_tenant_id;
+  if (!cfg.cspm_labels.empty()) r.cspm_label = cfg.cspm_labels.begin()->second;
+  r.cspm_token_file = cfg.cspm_token_file;
+  r.spool_dir = cfg.spool_dir;
+  return r;
+}
+
+verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
+  webhook::WebhookMetrics* m = &metrics;
+  verdict::RuntimeHooks h;
+  h.engine.cache_lookup = [m](bool hit) { (hit ? m->verdict_cache_hits : m->verdict_cache_misses).Increment(); };
+  h.engine.scan_done = [m](const std::string& result, double secs) {
+    m->scans.Add({{"result", result}}).Increment();
+    m->scan_duration.Observe(secs);
+  };
+  h.engine.cache_size = [m](size_t n) { m->verdict_cache_entries.Set(static_cast<double>(n)); };
+  h.db_revision = [m](const std::string& revision) { m->set_db_revision(revision); };
+  h.policy_reload = [m](const std::string& result) { m->policy_reloads.Add({{"result", result}}).Increment(); };
+  h.cspm_upload = [m](const std::string& result) { m->cspm_uploads.Add({{"result", result}}).Increment(); };
+  h.cspm_spool_pending = [m](double pending) { m->cspm_spool_pending.Set(pending); };
+  return h;
+}
+
+Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const webhook::WebhookConfig& cfg,
+                                                           webhook::WebhookMetrics& metrics) {
+  auto rt = verdict::make_engine_runtime(runtime_config(cfg), runtime_hooks(metrics));
+  if (!rt.ok()) return rt.error();
+  return std::make_unique<EngineRuntime>(std::move(rt).value());
+}
+
+}  // namespace scangate::app

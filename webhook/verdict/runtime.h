@@ -1,0 +1,55 @@
+// The webhook's verdict service, built from its own configuration: the vulnerability DB, the
+// policy (reloaded when its file changes; a bad edit keeps the last good one), the secret
+// scanner, the registry client, the CSPM upload spool, and the engine that decides with them.
+// It knows nothing of the HTTP server: the composition root (webhook/app) translates the
+// server's configuration into RuntimeConfig, its metrics into RuntimeHooks, and routes the
+// server's decider to EngineRuntime::decide.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scanner/core/result.h"
+#include "webhook/admission/review.h"
+#include "webhook/verdict/engine.h"
+
+namespace scangate::verdict {
+
+struct RuntimeConfig {
+  std::string db;      // vulnerability DB (SQLite); required
+  std::string policy;  // policy file; empty: the built-in default
+  std::string registry_config;
+  std::vector<std::string> insecure_registries;
+  unsigned scan_workers = 2;
+  std::uint64_t cache_size = 10000;
+  std::chrono::seconds cache_ttl{24 * 3600};
+  // CSPM upload of every new scan's report; off when cspm_url is empty.
+  std::string cspm_url, cspm_tenant_id, cspm_label, cspm_token_file, spool_dir;
+};
+
+// What the service reports, for metrics and logs; every hook may be empty.
+struct RuntimeHooks {
+  EngineHooks engine;
+  std::function<void(const std::string& revision)> db_revision;  // once the DB is open
+  std::function<void(const std::string& result)> policy_reload;  // ok | error
+  std::function<void(const std::string& result)> cspm_upload;    // ok | spooled | error
+  std::function<void(double pending)> cspm_spool_pending;        // reports waiting in the spool
+};
+
+class EngineRuntime {
+ public:
+  virtual ~EngineRuntime() = default;
+  // Engine::decide: `done` is called exactly once, before the deadline `timeout` implies.
+  virtual void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+                      std::function<void(admission::AdmissionDecision)> done) = 0;
+};
+
+// A configuration error (DB missing, policy invalid, CSPM token unreadable) is an Error naming
+// the flag: the webhook must not start half-configured.
+Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const RuntimeConfig& cfg, RuntimeHooks hooks);
+
+}  // namespace scangate::verdict
