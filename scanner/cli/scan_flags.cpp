@@ -1,5 +1,7 @@
 #include "scanner/cli/scan_flags.h"
 
+#include "scanner/core/log.h"
+
 #include <unistd.h>
 
 #include <cctype>
@@ -207,7 +209,8 @@ int upload_scan_report(const ScanSettings& s, const ReportInput& in, const std::
 
 }  // namespace
 
-pipeline::Options pipeline_options(const ScanSettings& s, Io io) {
+pipeline::Options pipeline_options(const ScanSettings& s,
+                                   Io /*io: events go to the core logger, which run() points at io.err*/) {
   pipeline::Options o;
   o.scanners.vuln = s.scan_vuln;
   o.scanners.secret = s.scan_secret;
@@ -219,19 +222,21 @@ pipeline::Options pipeline_options(const ScanSettings& s, Io io) {
   o.ignore_file = s.ignorefile;
   o.policy_file = s.policy;
   o.deny_exit_code = s.exit_code_given ? s.exit_code : 1;
-  std::ostream* err = &io.err;
+  // Progress, warnings and notes are log events of component "scan" (one formatter, one redactor,
+  // --log-format json included); --quiet silences progress and warnings, not notes about the
+  // ignore file.
+  log::Logger lg("scan");
   if (!s.quiet) {
     auto start = std::chrono::steady_clock::now();
-    o.hooks.progress = [err, start](const std::string& msg) {
+    o.hooks.progress = [lg, start](const std::string& msg) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
       char buf[32];
-      std::snprintf(buf, sizeof buf, "[%5.2fs] ", static_cast<double>(ms) / 1000.0);
-      *err << buf << msg << "\n";
+      std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(ms) / 1000.0);
+      lg.info(msg, {{"elapsed", std::string(buf)}});
     };
-    o.hooks.warning = [err](const std::string& w) { *err << "warning: " << w << "\n"; };
+    o.hooks.warning = [lg](const std::string& w) { lg.warn(w); };
   }
-  // --quiet silences progress and warnings, not notes about the ignore file.
-  o.hooks.note = [err](const std::string& n) { *err << "note: " << n << "\n"; };
+  o.hooks.note = [lg](const std::string& n) { lg.warn(n); };
   return o;
 }
 
