@@ -121,6 +121,9 @@ Result<SendOutcome> post_multipart(const MultipartPost& post) {
   req.max_body = kMaxResponseBody;
   req.retry = net::RetryPolicy{};
   req.retry->max_attempts = 1;  // the uploader retries, with its own budget
+  // One report per attempt, attempts seconds apart: an idle connection would buy nothing and hold
+  // a worker of the receiving server.
+  req.keep_alive = false;
 
   auto client = net::shared_client(post.http.ca_file, post.http.connect_timeout, post.http.read_timeout);
   net::Failure failure = net::Failure::kNone;

@@ -230,6 +230,7 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
     for (const auto& [k, v] : headers) hreq.headers.emplace(k, v);
     if (!hreq.has_header("User-Agent")) hreq.headers.emplace("User-Agent", opts_.user_agent);
     if (!hreq.has_header("Accept-Encoding")) hreq.headers.emplace("Accept-Encoding", "identity");
+    if (!req.keep_alive) hreq.headers.emplace("Connection", "close");
     if (!body.empty() || method_has_body(method)) {
       hreq.body = body;
       if (!req.content_type.empty() && !hreq.has_header("Content-Type"))
@@ -279,12 +280,8 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
     if (!opened) ++counters_->reused;
     ++conn->exchanges;
 
-    if (out.truncated) {
-      release(std::move(conn));
-      return out;
-    }
-    if (ok) {
-      release(std::move(conn));
+    if (out.truncated || ok) {
+      if (req.keep_alive) release(std::move(conn));
       return out;
     }
     conn.reset();  // a failed exchange closed its socket

@@ -77,6 +77,9 @@ struct Request {
   // again by each retry: the body then starts over from its first byte.
   std::function<void(int status)> on_success;
   bool follow_redirects = true;
+  // false: "Connection: close", and the connection is not kept for reuse (for rare requests to
+  // servers that hold a worker per idle connection).
+  bool keep_alive = true;
   std::optional<RetryPolicy> retry;  // overrides HttpClientOptions::retry (max_attempts 1: no retry)
   Cancellation* cancel = nullptr;
 };

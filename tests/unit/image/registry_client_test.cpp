@@ -2,12 +2,6 @@
 // real Alpine 3.20.3 minirootfs; its expected digests were computed with coreutils:
 //   sha256sum alpine-minirootfs-3.20.3-x86_64.tar.gz             -> d4e6fd67...
 //   gunzip -c alpine-minirootfs-3.20.3-x86_64.tar.gz | sha256sum -> 1bccf10a...
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -23,6 +17,7 @@
 #include "scanner/image/reference.h"
 #include "scanner/image/registry_client.h"
 #include "support/test_support.h"
+#include "unit/net/net_test_util.h"
 
 using namespace scangate;
 using scangate::test::FakeRegistry;
@@ -336,11 +331,7 @@ TEST_CASE("loopback registry: persistent 503 gives up after the configured attem
 }
 
 TEST_CASE("loopback registry: connection refused is retried with backoff, then reported", "[registry]") {
-  int port = 0;
-  {
-    httplib::Server tmp;  // find a free port, then close it
-    port = tmp.bind_to_any_port("127.0.0.1");
-  }
+  int port = scangate::test::net::unused_port();  // bound and closed: nothing listens
   Sleeps sleeps;
   auto opts = client_options(&sleeps);
   opts.retry.jitter = 0;
@@ -540,45 +531,6 @@ TEST_CASE("loopback registry: one kept-alive connection for a whole pull", "[reg
 
 namespace {
 
-// Accepts connections and never answers (the registry of a hung node).
-class HungRegistry {
- public:
-  HungRegistry() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    REQUIRE(fd_ >= 0);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    th_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 20) > 0) {
-          int c = ::accept(fd_, nullptr, nullptr);
-          if (c >= 0) held_.push_back(c);
-        }
-      }
-    });
-  }
-  ~HungRegistry() {
-    stop_ = true;
-    th_.join();
-    for (int c : held_) ::close(c);
-    ::close(fd_);
-  }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1, port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread th_;
-  std::vector<int> held_;
-};
-
 void check_deadline_error(const Error& e, std::chrono::steady_clock::time_point start) {
   CHECK(e.kind == ErrorKind::kNetwork);
   CHECK(e.message.find("deadline passed") != std::string::npos);
@@ -588,12 +540,13 @@ void check_deadline_error(const Error& e, std::chrono::steady_clock::time_point 
 }  // namespace
 
 TEST_CASE("deadline: a registry that accepts and never answers fails every call soon after it", "[registry]") {
-  HungRegistry hung;
+  scangate::test::net::SilentServer hung;  // accepts connections, never answers
+  const std::string hung_host = "127.0.0.1:" + std::to_string(hung.port());
   auto opts = client_options();
   opts.read_timeout = milliseconds(120000);  // the deadline, not the timeout, must end the waits
   opts.connect_timeout = milliseconds(120000);
   auto client = make_http_registry_client(opts);
-  auto ref = *parse_reference(hung.host() + "/team/app:1.0");
+  auto ref = *parse_reference(hung_host + "/team/app:1.0");
   const std::string digest = "sha256:" + std::string(64, 'a');
 
   auto start = std::chrono::steady_clock::now();
@@ -618,7 +571,7 @@ TEST_CASE("deadline: a registry that accepts and never answers fails every call 
 
   start = std::chrono::steady_clock::now();
   SourceOptions o;
-  o.reference = hung.host() + "/team/app:1.0";
+  o.reference = hung_host + "/team/app:1.0";
   o.credential_sources = CredentialSources{"", "", ""};
   o.sleeper = [](milliseconds) {};
   o.read_timeout = milliseconds(120000);

@@ -499,3 +499,17 @@ TEST_CASE("bodies: in memory with a limit, streamed to a sink, cancelled", "[htt
   REQUIRE_FALSE(sk.ok());
   CHECK(f == Failure::kSink);
 }
+
+TEST_CASE("connections: keep_alive = false closes the connection after the answer", "[http][pool]") {
+  Server s;
+  s.http().Get("/n", [](const httplib::Request&, httplib::Response& res) { res.set_content("x", "text/plain"); });
+  s.start();
+  HttpClient client(quick_options());
+  Request r = get(s.url("/n"));
+  r.keep_alive = false;
+  REQUIRE(client.send(r)->status == 200);
+  REQUIRE(client.send(r)->status == 200);
+  CHECK(s.connections() == 2);
+  CHECK(s.seen()[0].header("Connection") == "close");
+  CHECK(client.stats().reused == 0);
+}

@@ -39,7 +39,7 @@ inline void openssl(const std::vector<std::string>& args) {
 }
 
 inline const Pki& pki() {
-  static const Pki p = [] {
+  static const Pki made = [] {
     Pki p;
     p.dir = make_temp_dir("sg-net-pki");
     p.ca_cert = p.dir + "/ca.pem";
@@ -57,7 +57,7 @@ inline const Pki& pki() {
              "-days", "2", "-extfile", ext});
     return p;
   }();
-  return p;
+  return made;
 }
 
 // What a server saw of one request.
@@ -180,10 +180,18 @@ class SilentServer {
   std::vector<int> accepted_;
 };
 
-// A port on 127.0.0.1 where nothing listens.
+// A port on 127.0.0.1 where nothing listens (bound, never listened on, closed).
 inline int unused_port() {
-  httplib::Server tmp;
-  return tmp.bind_to_any_port("127.0.0.1");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("cannot bind 127.0.0.1");
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace scangate::test::net

@@ -78,6 +78,9 @@ class FeedServer {
     svr_.Get("/broken/main.json", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"distroversion\": \"v3.18\", \"packages\": [", "application/json");
     });
+    // The client keeps its connection for the next download; a short keep-alive lets stop() end
+    // the server's wait for it sooner.
+    svr_.set_keep_alive_timeout(1);
     port_ = svr_.bind_to_any_port(address_);
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { svr_.listen_after_bind(); });
