@@ -249,6 +249,7 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
       return !(req.cancel && req.cancel->cancelled());
     };
     hreq.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
+      if (req.cancel && req.cancel->cancelled()) return false;
       if (deadline.expired()) {
         deadline_hit = true;
         return false;
@@ -269,7 +270,15 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
       return true;
     };
 
-    if (req.cancel) req.cancel->set_interrupt([c = conn->cli.get()] { c->stop(); });
+    if (req.cancel) {
+      req.cancel->set_interrupt([c = conn->cli.get()] { c->stop(); });
+      if (req.cancel->cancelled()) {  // cancelled before the interrupt was in place
+        req.cancel->set_interrupt(nullptr);
+        release(std::move(conn));
+        *failure = Failure::kCancelled;
+        return Error(ErrorKind::kInternal, what + " cancelled");
+      }
+    }
     httplib::Response hres;
     httplib::Error herr = httplib::Error::Success;
     const bool ok = conn->cli->send(hreq, hres, herr);
