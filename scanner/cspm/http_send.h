@@ -1,5 +1,7 @@
-// One multipart POST over HTTP(S) for the sinks, and the classification of its result.
-// (httplib stays inside http_send.cpp.)
+// One multipart POST over HTTP(S) for the sinks, and the classification of its result. The POST
+// goes through the scanner's one HTTP client (net::HttpClient): kept-alive connections reused
+// between reports, the token never sent to another origin a redirect leads to, the uploader's own
+// retries instead of the client's.
 #pragma once
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "scanner/core/deadline.h"
 #include "scanner/core/result.h"
 #include "scanner/cspm/config.h"
 #include "scanner/cspm/sink.h"
@@ -25,10 +28,13 @@ struct FormPart {
 struct MultipartPost {
   std::string base_url;        // scheme://host[:port][/prefix], normalized
   std::string path_and_query;  // appended to base_url's path ("/api/v1/artifact/?...")
+  // Headers whose value holds one of `secrets` (the token's Authorization) go only to base_url's
+  // origin.
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<FormPart> parts;
   HttpOptions http;
   std::vector<std::string> secrets;  // scrubbed from every detail and error
+  Deadline deadline = Deadline::never();
 };
 
 // Performs the POST once and classifies it (see SendStatus). Errors are local problems: the CA file
@@ -38,10 +44,6 @@ Result<SendOutcome> post_multipart(const MultipartPost& post);
 // The classification alone, for a response that arrived.
 SendOutcome classify_response(int status, std::optional<std::string_view> retry_after, std::string_view body,
                               std::chrono::system_clock::time_point now);
-
-// Retry-After as delta-seconds or an IMF-fixdate; nullopt when malformed.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
 
 // A short, printable excerpt of a response body: its JSON "detail" when it has one.
 std::string body_excerpt(std::string_view body);

@@ -1,5 +1,7 @@
 #include "scanner/cspm/uploader.h"
 
+#include "scanner/net/retry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -31,13 +33,13 @@ UploaderDeps real_uploader_deps(Logger log) {
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry,
                                         std::optional<std::chrono::milliseconds> retry_after, double unit_random) {
-  double cap = static_cast<double>(policy.initial_delay.count()) *
-               std::pow(2.0, static_cast<double>(std::clamp(retry, 1, 62) - 1));
-  cap = std::min(cap, static_cast<double>(policy.max_delay.count()));
-  double r = std::clamp(unit_random, 0.0, 1.0);
-  auto d = std::chrono::milliseconds(static_cast<int64_t>(std::max(0.0, cap * r)));
-  if (retry_after && *retry_after > d) d = *retry_after;
-  return d;
+  net::RetryPolicy p;  // the one implementation (scanner/net/retry.h), in its full-jitter form
+  p.initial_delay = policy.initial_delay;
+  p.multiplier = 2.0;
+  p.max_delay = policy.max_delay;
+  p.full_jitter = true;
+  p.max_retry_after = std::chrono::milliseconds::max();  // the drain's time budget bounds it instead
+  return net::backoff_delay(p, retry, retry_after, unit_random);
 }
 
 const char* to_string(EntryState s) {

@@ -53,6 +53,7 @@ Result<std::unique_ptr<ImageSource>> open_image_source(const SourceOptions& o) {
   rs.platform = platform;
   rs.platform_explicit = !o.platform.empty();
   rs.warn = o.warn;
+  rs.deadline = o.deadline;
   return make_registry_source(std::move(client), std::move(ref).value(), std::move(rs));
 }
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "scanner/core/deadline.h"
 #include "scanner/core/result.h"
 #include "scanner/image/credentials.h"
 #include "scanner/image/registry_client.h"
-#include "scanner/image/retry.h"
 #include "scanner/image/source.h"
 
 namespace scangate {
@@ -32,6 +32,7 @@ struct SourceOptions {
   std::chrono::milliseconds read_timeout{60000};
   std::function<void(const std::string&)> warn;
   std::shared_ptr<RegistryClient> client;  // optional: reuse a client (webhook) or inject a fake
+  Deadline deadline = Deadline::never();   // bounds the registry calls of the source (resolve, layers)
 };
 
 Result<std::unique_ptr<ImageSource>> open_image_source(const SourceOptions& options);

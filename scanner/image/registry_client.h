@@ -1,7 +1,9 @@
 // The registry seam (OCI Distribution API v2) and its HTTP implementation.
-// Authentication (anonymous, basic, bearer tokens), manifests with digest checks, streamed
-// and verified blobs, redirects that never forward credentials to another host, retries
-// with backoff.
+// Authentication (anonymous, basic, bearer tokens: registry_auth.h), manifests with digest checks,
+// streamed and verified blobs. The transport (registry_transport.h) runs on the scanner's one HTTP
+// client (scanner/net): kept-alive connections, redirects that never forward credentials to another
+// origin, retries with backoff. Every call takes a Deadline; a registry that stops answering makes
+// the call fail soon after it.
 #pragma once
 
 #include <chrono>
@@ -12,13 +14,19 @@
 #include <string_view>
 #include <vector>
 
+#include "scanner/core/deadline.h"
 #include "scanner/core/result.h"
 #include "scanner/image/credentials.h"
 #include "scanner/image/reference.h"
-#include "scanner/image/retry.h"
 #include "scanner/image/source.h"
+#include "scanner/net/http_client.h"
+#include "scanner/net/retry.h"
 
 namespace scangate {
+
+// The retry types of the registry options are the scanner's one implementation's.
+using net::RetryPolicy;
+using net::Sleeper;
 
 struct ManifestResponse {
   std::string media_type;  // the body's mediaType or the Content-Type
@@ -31,14 +39,17 @@ class RegistryClient {
   virtual ~RegistryClient() = default;
   // GET /v2/<repo>/manifests/<tag_or_digest>. The digest is checked against the
   // Docker-Content-Digest header and, when tag_or_digest is a digest, against it.
-  virtual Result<ManifestResponse> get_manifest(const Reference& repo, const std::string& tag_or_digest) = 0;
+  virtual Result<ManifestResponse> get_manifest(const Reference& repo, const std::string& tag_or_digest,
+                                                const Deadline& deadline = Deadline::never()) = 0;
   // HEAD the manifest: the digest `ref` currently resolves to (its pinned digest if any).
-  virtual Result<std::string> resolve_digest(const Reference& ref) = 0;
+  virtual Result<std::string> resolve_digest(const Reference& ref, const Deadline& deadline = Deadline::never()) = 0;
   // A small blob (an image config) read into memory and verified.
-  virtual Result<std::string> get_blob(const Reference& repo, const std::string& digest, size_t max_bytes) = 0;
-  // A blob streamed and verified; the read that reaches the end fails on a mismatch.
-  virtual Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest,
-                                                        int64_t size) = 0;
+  virtual Result<std::string> get_blob(const Reference& repo, const std::string& digest, size_t max_bytes,
+                                       const Deadline& deadline = Deadline::never()) = 0;
+  // A blob streamed and verified; the read that reaches the end fails on a mismatch. The download
+  // behind the stream stops with an error once `deadline` passes.
+  virtual Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest, int64_t size,
+                                                        const Deadline& deadline = Deadline::never()) = 0;
 };
 
 struct RegistryClientOptions {
@@ -50,12 +61,15 @@ struct RegistryClientOptions {
   Sleeper sleeper;                 // default: really sleeps
   std::function<double()> random;  // jitter source in [0,1); default: a private PRNG
   std::chrono::milliseconds connect_timeout{15000};
-  std::chrono::milliseconds read_timeout{60000};
+  std::chrono::milliseconds read_timeout{60000};  // each read or write wait
   int max_redirects = 5;
   size_t max_manifest_bytes = 4u << 20;
   size_t max_buffered_blob_bytes = 4u << 20;  // per open blob stream
   std::string user_agent = "scangate/0.1";
   std::function<void(const std::string&)> warn;
+  // Optional: an HTTP client to share (its own TLS and timeout settings then apply instead of
+  // ca_file, insecure_registries' TLS exemption, timeouts, retry, sleeper, random, max_redirects).
+  std::shared_ptr<net::HttpClient> http;
 };
 
 std::shared_ptr<RegistryClient> make_http_registry_client(RegistryClientOptions options);

@@ -12,7 +12,7 @@ class RegistrySource : public ImageSource {
 
   Result<ResolvedImage> resolve() override {
     const std::string shown = ref_.normalized();
-    auto top = client_->get_manifest(ref_, ref_.manifest_reference());
+    auto top = client_->get_manifest(ref_, ref_.manifest_reference(), opts_.deadline);
     if (!top.ok()) return top.error();
     auto parsed = parse_manifest(top->body, top->media_type, "manifest of " + shown);
     if (!parsed.ok()) return parsed.error();
@@ -22,7 +22,7 @@ class RegistrySource : public ImageSource {
       if (depth >= 2) return Error(ErrorKind::kFormat, "image index of " + shown + " is nested too deeply");
       auto desc = select_platform(image.index, opts_.platform, "image index " + shown);
       if (!desc.ok()) return desc.error();
-      auto m = client_->get_manifest(ref_, desc->digest);
+      auto m = client_->get_manifest(ref_, desc->digest, opts_.deadline);
       if (!m.ok()) return m.error().wrap("platform " + opts_.platform.to_string() + " of " + shown);
       auto p = parse_manifest(m->body, m->media_type, "manifest " + desc->digest + " of " + shown);
       if (!p.ok()) return p.error();
@@ -30,7 +30,7 @@ class RegistrySource : public ImageSource {
       image = std::move(p).value();
     }
     const Descriptor& cfg = image.image.config;
-    auto config_json = client_->get_blob(ref_, cfg.digest, opts_.max_config_bytes);
+    auto config_json = client_->get_blob(ref_, cfg.digest, opts_.max_config_bytes, opts_.deadline);
     if (!config_json.ok()) return config_json.error().wrap("reading the config of " + shown);
     auto config = parse_image_config(*config_json, "config " + cfg.digest + " of " + shown);
     if (!config.ok()) return config.error();
@@ -55,7 +55,7 @@ class RegistrySource : public ImageSource {
   }
 
   Result<std::unique_ptr<BlobStream>> open_layer(const LayerDescriptor& layer) override {
-    return client_->open_blob(ref_, layer.digest, layer.size);
+    return client_->open_blob(ref_, layer.digest, layer.size, opts_.deadline);
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "scanner/core/deadline.h"
 #include "scanner/core/result.h"
 #include "scanner/image/platform.h"
 #include "scanner/image/reference.h"
@@ -19,6 +20,8 @@ struct RegistrySourceOptions {
   Platform platform;               // default linux/amd64
   bool platform_explicit = false;  // --platform given: warn when a single-platform image differs
   size_t max_config_bytes = 16u << 20;
+  // Bounds every registry call: resolve() and each layer stream fail soon after it passes.
+  Deadline deadline = Deadline::never();
   std::function<void(const std::string&)> warn;
 };
 

@@ -78,7 +78,11 @@ class Run {
     SG_TRY(enter(Stage::kSource));
     std::unique_ptr<ImageSource> source;
     if (o_.rootfs.empty()) {
-      auto s = open_image_source(o_.source);
+      // The registry calls of the source (resolve, config, every layer) are bounded by the
+      // earlier of the run's deadline and the one the caller put in the source options.
+      SourceOptions so = o_.source;
+      so.deadline = so.deadline.earliest(o_.deadline);
+      auto s = open_image_source(so);
       if (!s.ok()) return s.error();
       source = std::move(s).value();
     }

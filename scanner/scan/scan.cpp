@@ -153,7 +153,7 @@ void add_secret_scanning(ScanOptions& options, std::shared_ptr<const SecretScann
 
 Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analyzers, const ScanOptions& options) {
   if (options.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the image was resolved");
-  // deadline: pass to the registry client
+  // The source's own deadline (SourceOptions::deadline) bounds its registry calls.
   auto resolved = source.resolve();
   if (!resolved.ok()) return resolved.error();
   ScanOutput out;
@@ -174,7 +174,6 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
                         short_digest(ld.digest);
     if (options.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before " + label);
     progress(options, "pulling " + label + (ld.size >= 0 ? " (" + std::to_string(ld.size) + " bytes)" : ""));
-    // deadline: pass to the registry client
     auto blob = source.open_layer(ld);
     if (!blob.ok()) return blob.error().wrap(label);
     auto contents = walk_layer(**blob, ref, want, options.limits);

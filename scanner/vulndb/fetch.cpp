@@ -1,96 +1,64 @@
 #include "scanner/vulndb/fetch.h"
 
-#include <httplib.h>
-
 #include <cstdio>
 #include <functional>
-#include <thread>
+#include <memory>
+
+#include "scanner/net/http_client.h"
 
 namespace scangate::vulndb {
 namespace {
 
-struct UrlParts {
-  std::string scheme_host_port;
-  std::string path;
-};
-
-Result<UrlParts> split_url(const std::string& url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos || !is_url(url))
-    return Error(ErrorKind::kInvalidArgument, "not an http(s) URL: " + url);
-  auto path_start = url.find('/', scheme_end + 3);
-  UrlParts p;
-  p.scheme_host_port = url.substr(0, path_start);
-  p.path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  if (p.scheme_host_port.size() <= scheme_end + 3) return Error(ErrorKind::kInvalidArgument, "URL has no host: " + url);
-  return p;
-}
-
-// One attempt; `sink` gets the body chunks. Returns the HTTP status (0 on a transport error).
-Result<int> attempt(const UrlParts& u, const std::string& url, const FetchOptions& opts,
-                    const std::function<bool(const char*, std::size_t)>& sink, bool& retryable) {
-  httplib::Client cli(u.scheme_host_port);
-  if (!cli.is_valid()) return Error(ErrorKind::kInvalidArgument, "unsupported URL: " + url);
-  cli.set_connection_timeout(static_cast<time_t>(opts.connect_timeout.count()), 0);
-  cli.set_read_timeout(static_cast<time_t>(opts.read_timeout.count()), 0);
-  cli.set_follow_location(true);
-  cli.enable_server_certificate_verification(true);
-  if (!opts.ca_file.empty()) cli.set_ca_cert_path(opts.ca_file);
-  httplib::Headers headers{{"User-Agent", "scangate"}};
-  for (const auto& [k, v] : opts.headers) headers.emplace(k, v);
-
-  int status = 0;
+// `restart` runs whenever a 2xx answer starts (again, on a retry); `sink` gets its body.
+Result<void> fetch(const std::string& url, const FetchOptions& opts, const std::function<void()>& restart,
+                   const std::function<bool(const char*, std::size_t)>& sink) {
+  if (!is_url(url)) return Error(ErrorKind::kInvalidArgument, "not an http(s) URL: " + url);
+  auto parsed = net::parse_url(url);
+  if (!parsed.ok()) return Error(ErrorKind::kInvalidArgument, "unsupported URL: " + parsed.error().message);
+  net::Request req;
+  req.url = *parsed;
+  for (const auto& [k, v] : opts.headers) {
+    req.headers.emplace_back(k, v);
+    req.sensitive_headers.push_back(k);
+  }
+  req.max_body = 64u << 10;  // error answers
+  net::RetryPolicy retry;
+  retry.max_attempts = std::max(0, opts.retries) + 1;
+  retry.initial_delay = opts.retry_delay;
+  retry.max_delay = std::max(opts.retry_delay * 8, std::chrono::milliseconds(1));
+  req.retry = retry;
   std::uint64_t received = 0;
   bool too_big = false, sink_failed = false;
-  auto res = cli.Get(
-      u.path, headers,
-      [&](const httplib::Response& r) {
-        status = r.status;
-        return r.status >= 200 && r.status < 300;
-      },
-      [&](const char* data, std::size_t len) {
-        received += len;
-        if (received > opts.max_bytes) {
-          too_big = true;
-          return false;
-        }
-        if (!sink(data, len)) {
-          sink_failed = true;
-          return false;
-        }
-        return true;
-      });
-  retryable = false;
+  req.on_success = [&](int) {
+    received = 0;
+    restart();
+  };
+  req.sink = [&](const char* data, std::size_t len) {
+    received += len;
+    if (received > opts.max_bytes) {
+      too_big = true;
+      return false;
+    }
+    if (!sink(data, len)) {
+      sink_failed = true;
+      return false;
+    }
+    return true;
+  };
+  auto r =
+      net::shared_client(opts.ca_file, opts.connect_timeout, opts.read_timeout, "scangate")->send(req, opts.deadline);
   if (too_big)
     return Error(ErrorKind::kLimit,
                  "downloading " + url + ": larger than " + std::to_string(opts.max_bytes) + " bytes");
   if (sink_failed) return Error(ErrorKind::kIo, "downloading " + url + ": cannot write the download");
-  if (status != 0 && (status < 200 || status >= 300)) {
-    retryable = status == 429 || status >= 500;
-    return Error(status == 404                    ? ErrorKind::kNotFound
-                 : status == 401 || status == 403 ? ErrorKind::kAuth
-                                                  : ErrorKind::kNetwork,
-                 "downloading " + url + ": HTTP " + std::to_string(status));
-  }
-  if (!res) {
-    retryable = true;
-    return Error(ErrorKind::kNetwork, "downloading " + url + ": " + httplib::to_string(res.error()));
-  }
-  return status;
-}
-
-Result<void> fetch(const std::string& url, const FetchOptions& opts, const std::function<void()>& restart,
-                   const std::function<bool(const char*, std::size_t)>& sink) {
-  auto u = split_url(url);
-  if (!u) return u.error();
-  for (int i = 0;; ++i) {
-    restart();
-    bool retryable = false;
-    auto r = attempt(u.value(), url, opts, sink, retryable);
-    if (r) return Ok();
-    if (!retryable || i >= opts.retries) return r.error();
-    std::this_thread::sleep_for(opts.retry_delay * (i + 1));
-  }
+  if (!r.ok()) return Error(r.error().kind, "downloading " + url + ": " + r.error().message);
+  if (r->status < 200 || r->status >= 300)
+    return Error(r->status == 404                       ? ErrorKind::kNotFound
+                 : r->status == 401 || r->status == 403 ? ErrorKind::kAuth
+                                                        : ErrorKind::kNetwork,
+                 "downloading " + url + ": HTTP " + std::to_string(r->status) +
+                     (r->attempts > 1 ? " (after " + std::to_string(r->attempts) + " attempts)" : ""));
+  return Ok();
 }
 
 }  // namespace

@@ -47,8 +47,7 @@ Result<std::string> RegistryDigestResolver::resolve(const std::string& reference
   auto ref = parse_reference(reference);
   if (!ref.ok()) return ref.error();
   if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the look-up of " + reference);
-  // deadline: pass to the registry client
-  return client_->resolve_digest(*ref);
+  return client_->resolve_digest(*ref, deadline);
 }
 
 }  // namespace scangate::verdict

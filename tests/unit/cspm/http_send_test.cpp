@@ -1,21 +1,17 @@
 #include "scanner/cspm/http_send.h"
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 using namespace scangate::cspm;
 using std::chrono::milliseconds;
 
-TEST_CASE("http_send: Retry-After in both RFC 9110 forms", "[http_send]") {
-  auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
-  CHECK(parse_retry_after("120", now) == milliseconds(120000));
-  CHECK(parse_retry_after(" 0 ", now) == milliseconds(0));
-  // RFC 9110's own example date, 90 seconds after `now`.
-  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now) == milliseconds(90000));
-  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == milliseconds(0));  // in the past
-  CHECK_FALSE(parse_retry_after("soon", now));
-  CHECK_FALSE(parse_retry_after("", now));
-  CHECK_FALSE(parse_retry_after("-5", now));
-}
+// Retry-After parsing moved with the one implementation: tests/unit/net/retry_test.cpp.
 
 TEST_CASE("http_send: classification of responses", "[http_send]") {
   auto now = std::chrono::system_clock::now();
@@ -50,4 +46,104 @@ TEST_CASE("http_send: multipart encoding (RFC 7578)", "[http_send]") {
         "--BOUNDARY\r\nContent-Disposition: form-data; name=\"scan_type\"\r\n\r\nTrivy Scan\r\n"
         "--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"my_report_.json\"\r\n"
         "Content-Type: application/json\r\n\r\n{\"a\":1}\r\n--BOUNDARY--\r\n");
+}
+
+namespace {
+
+// An httplib server on `address` (port 0) that records the Authorization header of each POST.
+struct Recorder {
+  explicit Recorder(const std::string& address) : address(address) {}
+  ~Recorder() {
+    svr.stop();
+    if (th.joinable()) th.join();
+  }
+  void start() {
+    port = svr.bind_to_any_port(address);
+    th = std::thread([this] { svr.listen_after_bind(); });
+    while (!svr.is_running()) std::this_thread::sleep_for(milliseconds(1));
+  }
+  std::string url() const { return "http://" + address + ":" + std::to_string(port); }
+  std::string address;
+  httplib::Server svr;
+  std::thread th;
+  int port = 0;
+  std::mutex mu;
+  std::vector<std::string> authorizations;  // "<none>" when absent
+  std::vector<std::string> bodies;
+  void record(const httplib::Request& req) {
+    std::lock_guard<std::mutex> l(mu);
+    authorizations.push_back(req.has_header("Authorization") ? req.get_header_value("Authorization") : "<none>");
+    bodies.push_back(req.has_file("file") ? req.get_file_value("file").content : req.body);
+  }
+};
+
+MultipartPost post_to(const std::string& base, const std::string& token) {
+  MultipartPost p;
+  p.base_url = base;
+  p.path_and_query = "/api/v1/artifact/?data_type=TR";
+  p.headers.emplace_back("Authorization", "Bearer " + token);
+  p.parts.push_back({"file", "{\"a\":1}", "report.json", "application/json"});
+  p.secrets = {token};
+  p.http.connect_timeout = milliseconds(5000);
+  p.http.read_timeout = milliseconds(10000);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("http_send: the token does not follow a redirect to another origin", "[http_send]") {
+  const std::string token = "cspm-token-0123456789abcdef";
+  Recorder a("127.0.0.1"), b("127.0.0.2");
+  b.svr.Post("/elsewhere", [&](const httplib::Request& req, httplib::Response& res) {
+    b.record(req);
+    res.status = 401;
+    res.set_content(R"({"detail":"no token"})", "application/json");
+  });
+  a.svr.Post("/api/v1/artifact/", [&](const httplib::Request& req, httplib::Response& res) {
+    a.record(req);
+    res.status = 307;
+    res.set_header("Location", b.url() + "/elsewhere");
+  });
+  a.start();
+  b.start();
+  auto r = post_multipart(post_to(a.url(), token));
+  REQUIRE(r.ok());
+  CHECK(r->status == SendStatus::kPermanentAuth);  // the other origin saw no token
+  CHECK(r->detail.find(token) == std::string::npos);
+  REQUIRE(a.authorizations.size() == 1);
+  CHECK(a.authorizations[0] == "Bearer " + token);
+  REQUIRE(b.authorizations.size() == 1);
+  CHECK(b.authorizations[0] == "<none>");
+  CHECK(b.bodies[0] == "{\"a\":1}");  // 307 keeps the POST and its body
+}
+
+TEST_CASE("http_send: a same-origin redirect keeps the token; 302 to a POST is not followed", "[http_send]") {
+  const std::string token = "cspm-token-0123456789abcdef";
+  Recorder a("127.0.0.1");
+  a.svr.Post("/api/v1/artifact/", [&](const httplib::Request& req, httplib::Response& res) {
+    a.record(req);
+    res.status = 308;
+    res.set_header("Location", "/v2/artifact");
+  });
+  a.svr.Post("/v2/artifact", [&](const httplib::Request& req, httplib::Response& res) {
+    a.record(req);
+    res.set_content(R"({"detail":"File received successfully"})", "application/json");
+  });
+  a.svr.Post("/old/api/v1/artifact/", [&](const httplib::Request& req, httplib::Response& res) {
+    a.record(req);
+    res.status = 302;
+    res.set_header("Location", "/v2/artifact");
+  });
+  a.start();
+  auto r = post_multipart(post_to(a.url(), token));
+  REQUIRE(r.ok());
+  CHECK(r->status == SendStatus::kDelivered);
+  REQUIRE(a.authorizations.size() == 2);
+  CHECK(a.authorizations[1] == "Bearer " + token);
+
+  auto moved = post_multipart(post_to(a.url() + "/old", token));
+  REQUIRE(moved.ok());
+  CHECK(moved->status == SendStatus::kPermanent);  // a 302 would turn the POST into a GET
+  CHECK(moved->http_status == 302);
+  CHECK(a.authorizations.size() == 3);
 }

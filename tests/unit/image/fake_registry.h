@@ -1,7 +1,8 @@
 // A tiny OCI Distribution registry on 127.0.0.1 (httplib::Server, port 0) for the
 // registry-client tests: anonymous / bearer / basic auth, a token endpoint, blob
-// redirects to a second "storage" server, and switches for failures (503s, corrupt
-// blobs, dropped connections).
+// redirects to a second "storage" server (on 127.0.0.1 or another loopback address), and
+// switches for failures (503s, corrupt blobs, dropped connections). It records which TCP
+// connections carried the requests.
 #pragma once
 
 #include <httplib.h>
@@ -43,10 +44,16 @@ class FakeRegistry {
  public:
   enum class Auth { kNone, kBearer, kBasic };
 
-  FakeRegistry() {
+  explicit FakeRegistry(std::string storage_address = "127.0.0.1") : storage_address_(std::move(storage_address)) {
     routes();
+    svr_.set_keep_alive_max_count(1000);
+    svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      std::lock_guard<std::mutex> l(mu_);
+      connections_.insert(req.remote_addr + ":" + std::to_string(req.remote_port));
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     port_ = svr_.bind_to_any_port("127.0.0.1");
-    storage_port_ = storage_.bind_to_any_port("127.0.0.1");
+    storage_port_ = storage_.bind_to_any_port(storage_address_);
     th_ = std::thread([this] { svr_.listen_after_bind(); });
     sth_ = std::thread([this] { storage_.listen_after_bind(); });
     while (!svr_.is_running() || !storage_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -59,6 +66,11 @@ class FakeRegistry {
   }
 
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  // TCP connections the registry (not the storage server) was asked over.
+  size_t connections() {
+    std::lock_guard<std::mutex> l(mu_);
+    return connections_.size();
+  }
 
   void add_manifest(const std::string& repo, const std::string& ref, const std::string& media_type,
                     const std::string& body) {
@@ -85,6 +97,7 @@ class FakeRegistry {
   std::atomic<int> blob_requests{0};
   std::atomic<bool> token_saw_basic{false};
   std::atomic<bool> storage_saw_authorization{false};
+  std::atomic<bool> storage_saw_cookie{false};
   std::atomic<int> storage_requests{0};
 
  private:
@@ -165,8 +178,8 @@ class FakeRegistry {
       }
       if (redirect_blobs.count(digest)) {
         res.status = 307;
-        res.set_header("Location",
-                       "http://127.0.0.1:" + std::to_string(storage_port_) + "/storage/" + digest + "?sig=x");
+        res.set_header("Location", "http://" + storage_address_ + ":" + std::to_string(storage_port_) + "/storage/" +
+                                       digest + "?sig=x");
         return;
       }
       if (corrupt_blobs.count(digest)) bytes[bytes.size() / 2] ^= 0x01;
@@ -191,6 +204,7 @@ class FakeRegistry {
     storage_.Get(R"(/storage/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       ++storage_requests;
       if (req.has_header("Authorization")) storage_saw_authorization = true;
+      if (req.has_header("Cookie")) storage_saw_cookie = true;
       std::lock_guard<std::mutex> l(mu_);
       auto it = blobs_.find(req.matches[1]);
       if (it == blobs_.end() || req.get_param_value("sig") != "x") {
@@ -201,8 +215,10 @@ class FakeRegistry {
     });
   }
 
+  std::string storage_address_;
   httplib::Server svr_, storage_;
   int port_ = 0, storage_port_ = 0;
+  std::set<std::string> connections_;
   std::thread th_, sth_;
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, std::string>> manifests_;

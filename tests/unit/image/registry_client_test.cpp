@@ -4,10 +4,12 @@
 //   gunzip -c alpine-minirootfs-3.20.3-x86_64.tar.gz | sha256sum -> 1bccf10a...
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "fake_registry.h"
 #include "scanner/image/manifest.h"
@@ -15,6 +17,7 @@
 #include "scanner/image/reference.h"
 #include "scanner/image/registry_client.h"
 #include "support/test_support.h"
+#include "unit/net/net_test_util.h"
 
 using namespace scangate;
 using scangate::test::FakeRegistry;
@@ -328,11 +331,7 @@ TEST_CASE("loopback registry: persistent 503 gives up after the configured attem
 }
 
 TEST_CASE("loopback registry: connection refused is retried with backoff, then reported", "[registry]") {
-  int port = 0;
-  {
-    httplib::Server tmp;  // find a free port, then close it
-    port = tmp.bind_to_any_port("127.0.0.1");
-  }
+  int port = scangate::test::net::unused_port();  // bound and closed: nothing listens
   Sleeps sleeps;
   auto opts = client_options(&sleeps);
   opts.retry.jitter = 0;
@@ -491,4 +490,126 @@ TEST_CASE("transport rules: loopback and insecure registries", "[registry]") {
   CHECK_FALSE(is_insecure_registry("docker.io", insecure));
   CHECK(registry_api_host("docker.io") == "registry-1.docker.io");
   CHECK(registry_api_host("ghcr.io") == "ghcr.io");
+}
+
+TEST_CASE("loopback registry: a blob redirect to a storage host on 127.0.0.2 gets no credentials", "[registry]") {
+  FakeRegistry reg("127.0.0.2");
+  reg.auth = FakeRegistry::Auth::kBasic;
+  Image img = build_image(reg);
+  reg.redirect_blobs.insert(kLayerDigest);
+  auto o = options(reg, "team/app:1.0");
+  o.credential = Credential{"alice", "s3cret", ""};
+  auto src = open_image_source(o);
+  REQUIRE(src.ok());
+  auto resolved = (*src)->resolve();
+  REQUIRE(resolved.ok());
+  auto blob = (*src)->open_layer(resolved->layers[0]);
+  REQUIRE(blob.ok());
+  auto bytes = read_all(**blob);
+  REQUIRE(bytes.ok());
+  CHECK(*bytes == img.layer);
+  CHECK(reg.storage_requests == 1);
+  CHECK_FALSE(reg.storage_saw_authorization);
+  CHECK_FALSE(reg.storage_saw_cookie);
+}
+
+TEST_CASE("loopback registry: one kept-alive connection for a whole pull", "[registry]") {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kBearer;  // the token endpoint is on the registry too
+  Image img = build_image(reg);
+  auto src = open_image_source(options(reg, "team/app:multi"));
+  REQUIRE(src.ok());
+  auto resolved = (*src)->resolve();  // index, manifest, token, config
+  REQUIRE(resolved.ok());
+  auto bytes = read_all(**(*src)->open_layer(resolved->layers[0]));
+  REQUIRE(bytes.ok());
+  CHECK(*bytes == img.layer);
+  CHECK(reg.token_requests == 1);
+  CHECK(reg.manifest_requests >= 2);
+  CHECK(reg.connections() == 1);  // was one connection (and TLS handshake) per request
+}
+
+namespace {
+
+void check_deadline_error(const Error& e, std::chrono::steady_clock::time_point start) {
+  CHECK(e.kind == ErrorKind::kNetwork);
+  CHECK(e.message.find("deadline passed") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));  // 1 s deadline, generous slack
+}
+
+}  // namespace
+
+TEST_CASE("deadline: a registry that accepts and never answers fails every call soon after it", "[registry]") {
+  scangate::test::net::SilentServer hung;  // accepts connections, never answers
+  const std::string hung_host = "127.0.0.1:" + std::to_string(hung.port());
+  auto opts = client_options();
+  opts.read_timeout = milliseconds(120000);  // the deadline, not the timeout, must end the waits
+  opts.connect_timeout = milliseconds(120000);
+  auto client = make_http_registry_client(opts);
+  auto ref = *parse_reference(hung_host + "/team/app:1.0");
+  const std::string digest = "sha256:" + std::string(64, 'a');
+
+  auto start = std::chrono::steady_clock::now();
+  auto m = client->get_manifest(ref, "1.0", Deadline::after(milliseconds(1000)));
+  REQUIRE_FALSE(m.ok());
+  check_deadline_error(m.error(), start);
+
+  start = std::chrono::steady_clock::now();
+  auto d = client->resolve_digest(ref, Deadline::after(milliseconds(1000)));
+  REQUIRE_FALSE(d.ok());
+  check_deadline_error(d.error(), start);
+
+  start = std::chrono::steady_clock::now();
+  auto b = client->get_blob(ref, digest, 1000, Deadline::after(milliseconds(1000)));
+  REQUIRE_FALSE(b.ok());
+  check_deadline_error(b.error(), start);
+
+  start = std::chrono::steady_clock::now();
+  auto s = client->open_blob(ref, digest, -1, Deadline::after(milliseconds(1000)));
+  REQUIRE_FALSE(s.ok());
+  check_deadline_error(s.error(), start);
+
+  start = std::chrono::steady_clock::now();
+  SourceOptions o;
+  o.reference = hung_host + "/team/app:1.0";
+  o.credential_sources = CredentialSources{"", "", ""};
+  o.sleeper = [](milliseconds) {};
+  o.read_timeout = milliseconds(120000);
+  o.deadline = Deadline::after(milliseconds(1000));
+  auto src = open_image_source(o);
+  REQUIRE(src.ok());
+  auto r = (*src)->resolve();
+  REQUIRE_FALSE(r.ok());
+  check_deadline_error(r.error(), start);
+}
+
+TEST_CASE("deadline: a blob stream whose server stalls half-way fails once the deadline passes", "[registry]") {
+  httplib::Server stalling;
+  std::atomic<bool> stop{false};
+  const std::string digest = "sha256:" + std::string(64, 'b');
+  stalling.Get(R"(/v2/team/app/blobs/(.+))", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content_provider(1000000, "application/octet-stream", [&](size_t offset, size_t, httplib::DataSink& sink) {
+      if (offset == 0) return sink.write(std::string(1000, 'x').data(), 1000);
+      while (!stop) std::this_thread::sleep_for(milliseconds(20));
+      return false;
+    });
+  });
+  int port = stalling.bind_to_any_port("127.0.0.1");
+  std::thread th([&] { stalling.listen_after_bind(); });
+  while (!stalling.is_running()) std::this_thread::sleep_for(milliseconds(1));
+
+  auto opts = client_options();
+  opts.read_timeout = milliseconds(120000);
+  auto client = make_http_registry_client(opts);
+  auto ref = *parse_reference("127.0.0.1:" + std::to_string(port) + "/team/app:1.0");
+  auto start = std::chrono::steady_clock::now();
+  auto blob = client->open_blob(ref, digest, 1000000, Deadline::after(milliseconds(1000)));
+  REQUIRE(blob.ok());  // the head and the first bytes arrived in time
+  auto bytes = read_all(**blob);
+  REQUIRE_FALSE(bytes.ok());
+  check_deadline_error(bytes.error(), start);
+  blob->reset();
+  stop = true;
+  stalling.stop();
+  th.join();
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -23,7 +24,7 @@ namespace {
 // Serves the testdata feeds as their upstreams lay them out; stops when destroyed.
 class FeedServer {
  public:
-  explicit FeedServer(const std::string& workdir) {
+  explicit FeedServer(const std::string& workdir, const std::string& address = "127.0.0.1") : address_(address) {
     for (const char* rel : {"v3.14", "v3.20"})
       files_[std::string("/alpine/") + rel + "/main.json"] =
           read_file(testdata(std::string("scenario/secdb/") + rel + "-main.json"));
@@ -45,6 +46,10 @@ class FeedServer {
     // The NVD API: pages by startIndex/resultsPerPage.
     svr_.Get("/rest/json/cves/2.0", [this](const httplib::Request& req, httplib::Response& res) {
       ++nvd_requests_;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        nvd_api_keys_.push_back(req.has_header("apiKey") ? req.get_header_value("apiKey") : "<none>");
+      }
       std::size_t start = std::stoul(req.get_param_value("startIndex"));
       std::size_t per = std::stoul(req.get_param_value("resultsPerPage"));
       auto all = nvd_["vulnerabilities"];
@@ -64,10 +69,19 @@ class FeedServer {
       page["resultsPerPage"] = 10;
       res.set_content(page.dump(), "application/json");
     });
+    // Redirects to wherever redirect_to says, keeping the query (the NVD paging parameters).
+    svr_.Get(R"(/redirect/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string query = req.target.find('?') == std::string::npos ? "" : req.target.substr(req.target.find('?'));
+      res.status = 302;
+      res.set_header("Location", redirect_to + req.matches[1].str() + query);
+    });
     svr_.Get("/broken/main.json", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"distroversion\": \"v3.18\", \"packages\": [", "application/json");
     });
-    port_ = svr_.bind_to_any_port("127.0.0.1");
+    // The client keeps its connection for the next download; a short keep-alive lets stop() end
+    // the server's wait for it sooner.
+    svr_.set_keep_alive_timeout(1);
+    port_ = svr_.bind_to_any_port(address_);
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { svr_.listen_after_bind(); });
     for (int i = 0; i < 200 && !svr_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -76,11 +90,20 @@ class FeedServer {
     svr_.stop();
     thread_.join();
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const { return "http://" + address_ + ":" + std::to_string(port_) + path; }
   int nvd_requests() const { return nvd_requests_; }
+  // The apiKey header of each NVD request ("<none>" when absent).
+  std::vector<std::string> nvd_api_keys() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return nvd_api_keys_;
+  }
+  std::string redirect_to;  // prefix of the Location /redirect/<rest> answers with (set before requests)
 
  private:
+  std::string address_;
   httplib::Server svr_;
+  mutable std::mutex mu_;
+  std::vector<std::string> nvd_api_keys_;
   std::map<std::string, std::string> files_;
   nlohmann::json nvd_;
   std::atomic<int> nvd_requests_{0};
@@ -179,5 +202,51 @@ TEST_CASE("a failing source leaves the previous DB untouched") {
   REQUIRE(db.ok());
   CHECK(db.value()->revision() == first->revision);
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);  // db + pypi.zip
+  fs::remove_all(dir);
+}
+
+// Issue 11's reproduction: `scangate db build --nvd http://127.0.0.1:P/... --nvd-api-key-file K`
+// against a server that answers 302 to http://127.0.0.2:P2/... delivered the NVD apiKey header to
+// 127.0.0.2. The key now stays on the origin it was given for.
+TEST_CASE("db build --nvd: the apiKey does not follow a redirect to another origin") {
+  std::string dir = scangate::test::make_temp_dir("sg-nvd-redirect");
+  FeedServer first(dir, "127.0.0.1");
+  FeedServer elsewhere(dir, "127.0.0.2");  // 127.0.0.2 is loopback too, and another origin
+  first.redirect_to = elsewhere.url("/");
+  BuildOptions o;
+  o.output = dir + "/db.sqlite";
+  o.nvd = {first.url("/redirect/rest/json/cves/2.0")};
+  o.nvd_api.api_key = "nvd-secret-key-0123";
+  o.nvd_api.results_per_page = 20;
+  o.nvd_api.page_delay = std::chrono::milliseconds(0);
+  o.fetch.retries = 0;
+  o.clock = [] { return std::chrono::system_clock::from_time_t(1767225600); };
+  auto info = build_db(o);
+  REQUIRE(info.ok());
+  REQUIRE(info->sources.size() == 1);
+  CHECK(info->sources[0].stats.vulnerabilities == 64);  // the redirect itself still works
+  auto keys = elsewhere.nvd_api_keys();
+  CHECK(keys.size() == 4);  // four pages, each redirected
+  for (const auto& k : keys) CHECK(k == "<none>");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("db build --nvd: a redirect on the same origin keeps the apiKey") {
+  std::string dir = scangate::test::make_temp_dir("sg-nvd-redirect");
+  FeedServer server(dir);
+  server.redirect_to = server.url("/");
+  BuildOptions o;
+  o.output = dir + "/db.sqlite";
+  o.nvd = {server.url("/redirect/rest/json/cves/2.0")};
+  o.nvd_api.api_key = "nvd-secret-key-0123";
+  o.nvd_api.results_per_page = 20;
+  o.nvd_api.page_delay = std::chrono::milliseconds(0);
+  o.fetch.retries = 0;
+  o.clock = [] { return std::chrono::system_clock::from_time_t(1767225600); };
+  auto info = build_db(o);
+  REQUIRE(info.ok());
+  auto keys = server.nvd_api_keys();
+  CHECK(keys.size() == 4);
+  for (const auto& k : keys) CHECK(k == "nvd-secret-key-0123");
   fs::remove_all(dir);
 }

@@ -1,0 +1,423 @@
+#include "scanner/net/http_client.h"
+
+#include <httplib.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <tuple>
+
+namespace scangate::net {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+bool method_has_body(const std::string& m) { return m == "POST" || m == "PUT" || m == "PATCH"; }
+
+// Headers that never leave the request's own origin.
+bool always_sensitive(std::string_view name) {
+  return iequals(name, "Authorization") || iequals(name, "Proxy-Authorization") || iequals(name, "Cookie");
+}
+
+std::chrono::microseconds us(milliseconds d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
+
+// httplib names its errors in one word ("Connection"); say what happened.
+std::string describe(httplib::Error err, Failure* f) {
+  switch (err) {
+    case httplib::Error::Connection:
+      *f = Failure::kConnect;
+      return "cannot connect (nothing listening, or the host is unreachable)";
+    case httplib::Error::ConnectionTimeout: *f = Failure::kConnect; return "the connection attempt timed out";
+    case httplib::Error::Read:
+      *f = Failure::kIo;
+      return "no complete answer (the server closed the connection or was too slow)";
+    case httplib::Error::Write: *f = Failure::kIo; return "the connection broke while sending the request";
+    case httplib::Error::SSLConnection: *f = Failure::kTls; return "the TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      *f = Failure::kTlsUntrusted;
+      return "the server certificate is not trusted";
+    case httplib::Error::SSLLoadingCerts: *f = Failure::kCaFile; return "cannot load the trusted certificates";
+    default: *f = Failure::kIo; return httplib::to_string(err);
+  }
+}
+
+bool retryable_failure(Failure f) {
+  return f == Failure::kConnect || f == Failure::kTimeout || f == Failure::kIo || f == Failure::kTls;
+}
+
+}  // namespace
+
+std::string find_header(const Headers& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return {};
+}
+
+void Cancellation::cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(mu_);  // held while interrupting: the request cannot finish meanwhile
+  if (interrupt_) interrupt_();
+}
+
+void Cancellation::set_interrupt(std::function<void()> interrupt) {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupt_ = std::move(interrupt);
+}
+
+struct HttpClient::Conn {
+  std::string origin;
+  std::unique_ptr<httplib::Client> cli;
+  std::shared_ptr<std::atomic<uint64_t>> sockets = std::make_shared<std::atomic<uint64_t>>(0);
+  uint64_t exchanges = 0;
+};
+
+struct HttpClient::Pool {
+  std::mutex mu;
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;  // origin -> idle connections, newest last
+  size_t idle_total = 0;
+  X509_STORE* store = nullptr;  // system CAs + ca_file, shared by the TLS connections
+  std::string store_error;
+  ~Pool() {
+    if (store) X509_STORE_free(store);
+  }
+};
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : opts_(std::move(options)), pool_(std::make_unique<Pool>()), counters_(std::make_shared<Counters>()) {
+  if (!opts_.sleeper) opts_.sleeper = real_sleeper();
+  if (!opts_.random) opts_.random = real_random();
+  if (!opts_.ca_file.empty()) {
+    pool_->store = X509_STORE_new();
+    if (!pool_->store || X509_STORE_set_default_paths(pool_->store) != 1 ||
+        X509_STORE_load_file(pool_->store, opts_.ca_file.c_str()) != 1)
+      pool_->store_error =
+          "cannot load CA certificates from --cacert " + opts_.ca_file + " (it must be a readable PEM file)";
+  }
+}
+
+HttpClient::~HttpClient() {
+  if (const char* e = std::getenv("SCANGATE_HTTP_STATS"); e && *e && std::string_view(e) != "0") {
+    HttpStats s = stats();
+    std::fprintf(stderr, "scangate http: %llu requests, %llu connections (%llu TLS handshakes), %llu reused\n",
+                 static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.connections),
+                 static_cast<unsigned long long>(s.tls_connections), static_cast<unsigned long long>(s.reused));
+  }
+}
+
+HttpStats HttpClient::stats() const {
+  HttpStats s;
+  s.requests = counters_->requests;
+  s.connections = counters_->connections;
+  s.tls_connections = counters_->tls_connections;
+  s.reused = counters_->reused;
+  return s;
+}
+
+void HttpClient::close_idle() {
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> drop;
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    drop.swap(pool_->idle);
+    pool_->idle_total = 0;
+  }
+}
+
+std::unique_ptr<HttpClient::Conn> HttpClient::acquire(const Url& url, Failure* failure, std::string* error) {
+  const std::string origin = url.origin();
+  const bool tls = url.scheme == "https";
+  const bool verify = tls && !(opts_.insecure && opts_.insecure(url));
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    auto it = pool_->idle.find(origin);
+    if (it != pool_->idle.end() && !it->second.empty()) {
+      auto c = std::move(it->second.back());
+      it->second.pop_back();
+      --pool_->idle_total;
+      return c;
+    }
+    if (verify && !pool_->store_error.empty()) {
+      *failure = Failure::kCaFile;
+      *error = pool_->store_error;
+      return nullptr;
+    }
+  }
+  auto c = std::make_unique<Conn>();
+  c->origin = origin;
+  c->cli = std::make_unique<httplib::Client>(origin);
+  if (!c->cli->is_valid()) {
+    *failure = Failure::kInvalid;
+    *error = "cannot make a connection to " + url.display();
+    return nullptr;
+  }
+  c->cli->set_keep_alive(true);
+  c->cli->set_follow_location(false);
+  c->cli->set_decompress(false);
+  c->cli->set_url_encode(false);
+  c->cli->set_tcp_nodelay(true);
+  c->cli->set_socket_options([sockets = c->sockets, counters = counters_, tls](socket_t) {
+    ++*sockets;
+    ++counters->connections;
+    if (tls) ++counters->tls_connections;
+  });
+  if (tls) {
+    if (!verify) {
+      c->cli->enable_server_certificate_verification(false);
+    } else if (pool_->store) {
+      X509_STORE_up_ref(pool_->store);  // the client's SSL context takes a reference
+      c->cli->set_ca_cert_store(pool_->store);
+    }
+  }
+  return c;
+}
+
+void HttpClient::release(std::unique_ptr<Conn> conn) {
+  if (!conn || !conn->cli->is_socket_open()) return;  // closed: destroyed here
+  std::lock_guard<std::mutex> lock(pool_->mu);
+  auto& v = pool_->idle[conn->origin];
+  if (v.size() >= opts_.max_idle_per_origin || pool_->idle_total >= opts_.max_idle_total) return;
+  v.push_back(std::move(conn));
+  ++pool_->idle_total;
+}
+
+Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, const std::string& method,
+                                           const Headers& headers, const std::string& body, const Deadline& deadline,
+                                           Failure* failure) {
+  const std::string what = method + " " + url.display();
+  auto deadline_error = [&](const std::string& how) {
+    *failure = Failure::kDeadline;
+    return Error(ErrorKind::kNetwork, what + " failed: the deadline passed " + how);
+  };
+  // A kept-alive connection the server closed meanwhile fails before any answer: the request is
+  // then made once more on a new connection (not counted as a retry).
+  for (int round = 0;; ++round) {
+    if (req.cancel && req.cancel->cancelled()) {
+      *failure = Failure::kCancelled;
+      return Error(ErrorKind::kInternal, what + " cancelled");
+    }
+    const milliseconds connect_wait = deadline.remaining(opts_.connect_timeout);
+    const milliseconds io_wait = deadline.remaining(opts_.io_timeout);
+    if (connect_wait.count() <= 0 || io_wait.count() <= 0) return deadline_error("before the request was sent");
+
+    std::string err_text;
+    auto conn = acquire(url, failure, &err_text);
+    if (!conn)
+      return Error(*failure == Failure::kInvalid || *failure == Failure::kCaFile ? ErrorKind::kInvalidArgument
+                                                                                 : ErrorKind::kNetwork,
+                   err_text);
+    conn->cli->set_connection_timeout(us(connect_wait));
+    conn->cli->set_read_timeout(us(io_wait));
+    conn->cli->set_write_timeout(us(io_wait));
+    const bool reused = conn->exchanges > 0;
+    const uint64_t sockets_before = *conn->sockets;
+
+    httplib::Request hreq;
+    hreq.method = method;
+    hreq.path = url.target;
+    for (const auto& [k, v] : headers) hreq.headers.emplace(k, v);
+    if (!hreq.has_header("User-Agent")) hreq.headers.emplace("User-Agent", opts_.user_agent);
+    if (!hreq.has_header("Accept-Encoding")) hreq.headers.emplace("Accept-Encoding", "identity");
+    if (!req.keep_alive) hreq.headers.emplace("Connection", "close");
+    if (!body.empty() || method_has_body(method)) {
+      hreq.body = body;
+      if (!req.content_type.empty() && !hreq.has_header("Content-Type"))
+        hreq.headers.emplace("Content-Type", req.content_type);
+    }
+
+    Response out;
+    out.url = url;
+    bool got_head = false, success = false, sink_stopped = false, deadline_hit = false;
+    hreq.response_handler = [&](const httplib::Response& r) {
+      got_head = true;
+      out.status = r.status;
+      for (const auto& [k, v] : r.headers) out.headers.emplace_back(k, v);
+      success = r.status >= 200 && r.status < 300;
+      if (success && req.on_success) req.on_success(r.status);
+      return !(req.cancel && req.cancel->cancelled());
+    };
+    hreq.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
+      if (req.cancel && req.cancel->cancelled()) return false;
+      if (deadline.expired()) {
+        deadline_hit = true;
+        return false;
+      }
+      if (success && req.sink) {
+        if (!req.sink(d, n)) {
+          sink_stopped = true;
+          return false;
+        }
+        return true;
+      }
+      if (out.body.size() + n > req.max_body) {
+        out.body.append(d, req.max_body - std::min(req.max_body, out.body.size()));
+        out.truncated = true;
+        return false;
+      }
+      out.body.append(d, n);
+      return true;
+    };
+
+    if (req.cancel) {
+      req.cancel->set_interrupt([c = conn->cli.get()] { c->stop(); });
+      if (req.cancel->cancelled()) {  // cancelled before the interrupt was in place
+        req.cancel->set_interrupt(nullptr);
+        release(std::move(conn));
+        *failure = Failure::kCancelled;
+        return Error(ErrorKind::kInternal, what + " cancelled");
+      }
+    }
+    httplib::Response hres;
+    httplib::Error herr = httplib::Error::Success;
+    const bool ok = conn->cli->send(hreq, hres, herr);
+    if (req.cancel) req.cancel->set_interrupt(nullptr);
+
+    ++counters_->requests;
+    const bool opened = *conn->sockets != sockets_before;
+    if (!opened) ++counters_->reused;
+    ++conn->exchanges;
+
+    if (out.truncated || ok) {
+      if (req.keep_alive) release(std::move(conn));
+      return out;
+    }
+    conn.reset();  // a failed exchange closed its socket
+    if (req.cancel && req.cancel->cancelled()) {
+      *failure = Failure::kCancelled;
+      return Error(ErrorKind::kInternal, what + " cancelled");
+    }
+    if (sink_stopped) {
+      *failure = Failure::kSink;
+      return Error(ErrorKind::kIo, what + ": the receiver stopped the transfer");
+    }
+    if (deadline_hit || (deadline.bounded() && deadline.remaining() <= milliseconds(5)))
+      return deadline_error(got_head ? "while the answer was arriving" : "before an answer came");
+    if (round == 0 && reused && !opened && !got_head &&
+        (herr == httplib::Error::Read || herr == httplib::Error::Write || herr == httplib::Error::Unknown))
+      continue;
+    std::string why = describe(herr, failure);
+    return Error(ErrorKind::kNetwork, what + " failed: " + why);
+  }
+}
+
+Result<Response> HttpClient::exchange(const Request& req, const Url& url, const std::string& method,
+                                      const Headers& headers, const std::string& body, const Deadline& deadline,
+                                      Failure* failure) {
+  const RetryPolicy policy = req.retry.value_or(opts_.retry);
+  const int max_attempts = std::max(1, policy.max_attempts);
+  for (int attempt = 1;; ++attempt) {
+    *failure = Failure::kNone;
+    auto r = exchange_once(req, url, method, headers, body, deadline, failure);
+    const bool last = attempt >= max_attempts || (req.cancel && req.cancel->cancelled());
+    if (!r.ok()) {
+      const bool retryable = retryable_failure(*failure);
+      if (!retryable || last) {
+        if (attempt > 1 && retryable)
+          return Error(r.error().kind, r.error().message + " (gave up after " + std::to_string(attempt) + " attempts)");
+        return r.error();
+      }
+      auto delay = backoff_delay(policy, attempt, std::nullopt, opts_.random());
+      if (deadline.bounded() && delay >= deadline.remaining()) {
+        *failure = Failure::kDeadline;
+        return Error(r.error().kind, r.error().message + "; the deadline passed before attempt " +
+                                         std::to_string(attempt + 1) + " could be made");
+      }
+      opts_.sleeper(delay);
+      continue;
+    }
+    r->attempts = attempt;
+    if (!r->truncated && is_retryable_status(r->status) && !last) {
+      auto ra = parse_retry_after(r->header("Retry-After"), std::chrono::system_clock::now());
+      auto delay = backoff_delay(policy, attempt, ra, opts_.random());
+      if (deadline.bounded() && delay >= deadline.remaining()) return r;  // no time for another try
+      opts_.sleeper(delay);
+      continue;
+    }
+    return r;
+  }
+}
+
+Result<Response> HttpClient::send(const Request& req, const Deadline& deadline, Failure* failure) {
+  Failure local = Failure::kNone;
+  Failure* f = failure ? failure : &local;
+  *f = Failure::kNone;
+  std::string method = req.method;
+  std::string body = req.body;
+  Url url = req.url;
+  auto sensitive = [&](const std::string& name) {
+    if (always_sensitive(name)) return true;
+    return std::any_of(req.sensitive_headers.begin(), req.sensitive_headers.end(),
+                       [&](const std::string& s) { return iequals(s, name); });
+  };
+  for (int hop = 0;; ++hop) {
+    Headers headers;
+    const bool home = url.same_origin(req.url);
+    for (const auto& h : req.headers)
+      if (home || !sensitive(h.first)) headers.push_back(h);
+    auto r = exchange(req, url, method, headers, body, deadline, f);
+    if (!r.ok()) return r;
+    r->redirects = hop;
+    if (!req.follow_redirects || !is_redirect(r->status)) return r;
+    // A 301/302 to a POST would become a GET elsewhere: the caller decides.
+    if ((r->status == 301 || r->status == 302) && method != "GET" && method != "HEAD") return r;
+    const std::string location = r->header("Location");
+    if (location.empty()) {
+      *f = Failure::kRedirect;
+      return Error(ErrorKind::kNetwork,
+                   url.display() + " answered HTTP " + std::to_string(r->status) + " (a redirect) without a Location");
+    }
+    if (hop + 1 > opts_.max_redirects) {
+      *f = Failure::kRedirect;
+      return Error(ErrorKind::kNetwork, "too many redirects (more than " + std::to_string(opts_.max_redirects) +
+                                            ") for " + req.method + " " + req.url.display());
+    }
+    auto next = resolve_location(url, location);
+    if (!next.ok()) {
+      *f = Failure::kRedirect;
+      return Error(ErrorKind::kNetwork, "redirect from " + url.display() + ": " + next.error().message);
+    }
+    if (url.scheme == "https" && next->scheme == "http" && !is_loopback_host(next->host)) {
+      *f = Failure::kRedirect;
+      return Error(ErrorKind::kNetwork, url.display() + " redirected to plain HTTP (" + next->display() +
+                                            "); refusing the downgrade from HTTPS");
+    }
+    if (r->status == 303 && method != "HEAD") {
+      method = "GET";
+      body.clear();
+    }
+    url = std::move(next).value();
+  }
+}
+
+std::shared_ptr<HttpClient> shared_client(const std::string& ca_file, milliseconds connect_timeout,
+                                          milliseconds io_timeout, const std::string& user_agent) {
+  static std::mutex mu;
+  static std::map<std::tuple<std::string, int64_t, int64_t, std::string>, std::shared_ptr<HttpClient>> clients;
+  auto key = std::make_tuple(ca_file, static_cast<int64_t>(connect_timeout.count()),
+                             static_cast<int64_t>(io_timeout.count()), user_agent);
+  std::lock_guard<std::mutex> lock(mu);
+  auto& c = clients[key];
+  if (!c) {
+    HttpClientOptions o;
+    o.ca_file = ca_file;
+    o.connect_timeout = connect_timeout;
+    o.io_timeout = io_timeout;
+    o.user_agent = user_agent;
+    c = std::make_shared<HttpClient>(std::move(o));
+  }
+  return c;
+}
+
+}  // namespace scangate::net
