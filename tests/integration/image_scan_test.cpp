@@ -192,7 +192,7 @@ TEST_CASE("multi-arch index: the platform picks the image", "[registry]") {
   CHECK(err.find("s390x") != std::string::npos);
 }
 
-TEST_CASE("basic auth: credentials from stdin or config.json; wrong ones are an auth error", "[registry]") {
+TEST_CASE("basic auth: credentials from stdin or config.json, wrong ones are an auth error", "[registry]") {
   auto env = fixture_env();
   std::string ref = env.at("AUTH_REGISTRY") + "/" + env.at("PRIVATE_REPO");
   std::vector<std::string> base = {SCANGATE_CLI, "image", "--scanners", "pkg", "--format", "cyclonedx", "--quiet"};

@@ -168,7 +168,7 @@ TEST_CASE("yaml_schema: values outside their set say what is allowed", "[yaml_sc
   CHECK(c.problems()[0].allowed == std::vector<std::string>{"low", "high"});
 }
 
-TEST_CASE("yaml_schema: durations follow the one grammar; the caller's check refuses more", "[yaml_schema]") {
+TEST_CASE("yaml_schema: durations follow the one grammar, the caller's check refuses more", "[yaml_schema]") {
   Config c;
   CHECK(problems_of("name: a\nttl: 7d\n", &c).empty());
   CHECK(c.ttl == 168h);

@@ -117,7 +117,7 @@ TEST_CASE("http_send: the token does not follow a redirect to another origin", "
   CHECK(b.bodies[0] == "{\"a\":1}");  // 307 keeps the POST and its body
 }
 
-TEST_CASE("http_send: a same-origin redirect keeps the token; 302 to a POST is not followed", "[http_send]") {
+TEST_CASE("http_send: a same-origin redirect keeps the token, 302 to a POST is not followed", "[http_send]") {
   const std::string token = "cspm-token-0123456789abcdef";
   Recorder a("127.0.0.1");
   a.svr.Post("/api/v1/artifact/", [&](const httplib::Request& req, httplib::Response& res) {

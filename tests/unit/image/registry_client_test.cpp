@@ -197,7 +197,7 @@ TEST_CASE("loopback registry: bearer token flow with a cached token", "[registry
   CHECK_FALSE(reg.token_saw_basic);  // anonymous
 }
 
-TEST_CASE("loopback registry: bearer token with credentials; wrong password is a clear kAuth", "[registry]") {
+TEST_CASE("loopback registry: bearer token with credentials, wrong password is a clear kAuth", "[registry]") {
   FakeRegistry reg;
   reg.auth = FakeRegistry::Auth::kBearer;
   reg.token_requires_credentials = true;

@@ -61,7 +61,7 @@ void answer_ok(httplib::Server& s, const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("redirect: credentials stay on their origin; a same-origin redirect keeps them", "[http][redirect]") {
+TEST_CASE("redirect: credentials stay on their origin, a same-origin redirect keeps them", "[http][redirect]") {
   Server a("127.0.0.1"), b("127.0.0.2");
   answer_ok(b.http(), "/land");
   answer_ok(a.http(), "/land");
@@ -298,7 +298,7 @@ TEST_CASE("connections: a kept-alive connection the server closed is replaced", 
   CHECK(s.connections() == 2);
 }
 
-TEST_CASE("TLS: an unknown CA is refused; the extra CA file and the insecure flag", "[http][tls]") {
+TEST_CASE("TLS: an unknown CA is refused, the extra CA file and the insecure flag", "[http][tls]") {
   Server s("127.0.0.1", true);
   answer_ok(s.http(), "/x");
   s.start();
@@ -353,7 +353,7 @@ TEST_CASE("deadline: a server that accepts and never answers", "[http][deadline]
   CHECK(silent.accepted() >= 1);
 }
 
-TEST_CASE("deadline: an expired deadline sends nothing; retries never sleep past it", "[http][deadline]") {
+TEST_CASE("deadline: an expired deadline sends nothing, retries never sleep past it", "[http][deadline]") {
   Server s;
   s.http().Get("/busy", [](const httplib::Request&, httplib::Response& res) {
     res.status = 503;
@@ -375,7 +375,7 @@ TEST_CASE("deadline: an expired deadline sends nothing; retries never sleep past
   CHECK(sleeps.v.empty());
 }
 
-TEST_CASE("retry: 503 with Retry-After, then success; connection refused with backoff", "[http][retry]") {
+TEST_CASE("retry: 503 with Retry-After, then success, connection refused with backoff", "[http][retry]") {
   Server s;
   std::atomic<int> calls{0};
   s.http().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {

@@ -31,7 +31,7 @@ TEST_CASE("image_name: short digests and digest syntax", "[image_name]") {
   CHECK_FALSE(is_sha256_digest("sha256:409B6E4EA0F8E21D7CAD593D6C06A428BB670859F0549F859D2F7C9A12D8A200"));
 }
 
-TEST_CASE("image_name: a digest pattern matches that digest only; anything else globs the repository", "[image_name]") {
+TEST_CASE("image_name: a digest pattern matches that digest only, anything else globs the repository", "[image_name]") {
   ImageIdentity img{"docker.io/library/python", "python:3.6-alpine",
                     "sha256:409b6e4ea0f8e21d7cad593d6c06a428bb670859f0549f859d2f7c9a12d8a200"};
   CHECK(image_matches("sha256:409b6e4ea0f8e21d7cad593d6c06a428bb670859f0549f859d2f7c9a12d8a200", img));

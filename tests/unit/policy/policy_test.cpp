@@ -107,7 +107,7 @@ TEST_CASE("policy: the default policy is the critical-severity policy", "[policy
   CHECK(minimal.revision == d.revision);
 }
 
-TEST_CASE("policy: limits absent keep CRITICAL 0; an empty map means unlimited", "[policy][limits]") {
+TEST_CASE("policy: limits absent keep CRITICAL 0, an empty map means unlimited", "[policy][limits]") {
   CHECK(parsed("mode: warn\n").limits.get(Severity::kCritical) == 0);
   CHECK(parsed("limits: {}\n").limits.empty());
   Policy p = parsed("limits:\n  critical: 1\n  High: 10\n  MEDIUM: 100\n  LOW: 1000\n  UNKNOWN: 0\n");
@@ -246,7 +246,7 @@ TEST_CASE("policy: wrong types name the key, the line and what is allowed", "[po
   CHECK(error_of("apiVersion2: x\n").find("unknown key") != std::string::npos);
 }
 
-TEST_CASE("policy: dates must be real dates; exceptions need expires and reason", "[policy][errors][dates]") {
+TEST_CASE("policy: dates must be real dates, exceptions need expires and reason", "[policy][errors][dates]") {
   const std::string ex = "exceptions:\n  - id: CVE-2022-37434\n    reason: r\n    expires: ";
   CHECK(error_of(ex + "2027-02-30\n") ==
         "policy.yaml:6: key 'exceptions[0].expires': '2027-02-30' is not a date; write a real date as YYYY-MM-DD");

@@ -135,7 +135,7 @@ TEST_CASE("tracker status mapping rules") {
   }
 }
 
-TEST_CASE("releases written as an empty array mean none; a non-empty array is a type error") {
+TEST_CASE("releases written as an empty array mean none, a non-empty array is a type error") {
   CollectingSink sink;
   auto empty = nlohmann::json{{"pkg", {{"CVE-2099-0003", {{"releases", nlohmann::json::array()}}}}}};
   REQUIRE(import_debian_tracker_text(empty.dump(), "json", sink).ok());

@@ -374,7 +374,7 @@ TEST_CASE("graceful stop: the in-flight request completes, then the server exits
   CHECK_THROWS(scangate::test::tcp_exchange(f.server->port(), "", 500ms, &closed));  // no longer accepting
 }
 
-TEST_CASE("a handler that never answers gets a 500 at the handler timeout; a late answer is dropped",
+TEST_CASE("a handler that never answers gets a 500 at the handler timeout, a late answer is dropped",
           "[server][limits]") {
   std::mutex mu;
   std::vector<DecisionCallback> parked;
