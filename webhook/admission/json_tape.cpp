@@ -1,6 +1,8 @@
 #include "webhook/admission/json_tape.h"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 #include <limits>
 
 namespace scangate::admission::json {
@@ -153,6 +155,7 @@ class Parser {
         if ((top.type == Type::kObject && d == '}') || (top.type == Type::kArray && d == ']')) {
           ++i_;
           top.end = static_cast<std::uint32_t>(toks_->size());
+          if (top.type == Type::kObject && !unique_keys(stack)) return error_;
           stack.pop_back();
           continue;  // after the container value
         }
@@ -173,17 +176,7 @@ class Parser {
   }
 
   Error fail(std::size_t at, const std::string& what) {
-    std::size_t line = 1, col = 1;
-    for (std::size_t k = 0; k < at && k < n_; ++k) {
-      if (s_[k] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
-    error_ = Error(ErrorKind::kFormat,
-                   "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what);
+    error_ = Error(ErrorKind::kFormat, "malformed JSON at line " + line_col(at) + ": " + what);
     return error_;
   }
 
@@ -287,12 +280,137 @@ class Parser {
     return true;
   }
 
+  // Decoded key of the string token k (a view of the input when it has no escapes).
+  std::string_view key_text(std::uint32_t k, std::string& scratch) const {
+    const Token& t = (*toks_)[k];
+    if (!t.escaped) return std::string_view(s_ + t.pos, t.len);
+    scratch.clear();
+    decode_string(std::string_view(s_ + t.pos, t.len), scratch);
+    return scratch;
+  }
+
+  bool same_key(std::uint32_t a, std::uint32_t b) {
+    const Token& x = (*toks_)[a];
+    const Token& y = (*toks_)[b];
+    if (!x.escaped && !y.escaped) return x.len == y.len && std::memcmp(s_ + x.pos, s_ + y.pos, x.len) == 0;
+    return key_text(a, scratch_a_) == key_text(b, scratch_b_);
+  }
+
+  // Duplicate keys (issue 12): encoding/json, which the API server and the kubelet decode with,
+  // keeps the last of two equal keys, and Value::get finds the first, so a review holding both a
+  // clean and a vulnerable "spec" could be gated on one and run with the other. Every object
+  // with a repeated key is refused (fail closed). Checked when the object on top of `stack`
+  // closes: pairwise for small objects (one length compare per pair in the common case),
+  // sorted for large ones, so a hostile object with many keys costs O(m log m), not O(m^2).
+  bool unique_keys(const std::vector<std::uint32_t>& stack) {
+    const std::uint32_t obj = stack.back();
+    const std::uint32_t end = (*toks_)[obj].end;
+    keys_.clear();
+    for (std::uint32_t k = obj + 1; k < end; k = (*toks_)[k + 1].end) keys_.push_back(k);
+    std::uint32_t dup_first = 0, dup = 0;
+    constexpr std::size_t kPairwise = 16;
+    if (keys_.size() <= kPairwise) {
+      for (std::size_t j = 1; j < keys_.size() && !dup; ++j)
+        for (std::size_t i = 0; i < j; ++i)
+          if (same_key(keys_[i], keys_[j])) {
+            dup_first = keys_[i];
+            dup = keys_[j];
+            break;
+          }
+    } else {
+      // Decoded keys of escaped tokens go into one buffer; views are taken once it is filled.
+      decoded_.clear();
+      std::vector<std::pair<std::size_t, std::size_t>> spans;  // escaped keys: offset, length
+      for (std::uint32_t k : keys_) {
+        const Token& t = (*toks_)[k];
+        if (!t.escaped) continue;
+        const std::size_t at = decoded_.size();
+        decode_string(std::string_view(s_ + t.pos, t.len), decoded_);
+        spans.emplace_back(at, decoded_.size() - at);
+      }
+      std::vector<std::pair<std::string_view, std::uint32_t>> sorted;
+      sorted.reserve(keys_.size());
+      std::size_t e = 0;
+      for (std::uint32_t k : keys_) {
+        const Token& t = (*toks_)[k];
+        sorted.emplace_back(t.escaped ? std::string_view(decoded_).substr(spans[e].first, spans[e].second)
+                                      : std::string_view(s_ + t.pos, t.len),
+                            k);
+        if (t.escaped) ++e;
+      }
+      std::sort(sorted.begin(), sorted.end());
+      for (std::size_t i = 1; i < sorted.size(); ++i)
+        if (sorted[i].first == sorted[i - 1].first && (!dup || sorted[i].second < dup)) {
+          dup_first = sorted[i - 1].second;  // equal keys sort by position: the earlier one
+          dup = sorted[i].second;
+        }
+    }
+    if (!dup) return true;
+    std::string scratch;
+    std::string msg = "duplicate key ";
+    std::string_view name = key_text(dup, scratch);
+    append_quoted(name.substr(0, 64), msg);
+    msg += " at " + path_to(stack, dup) + " (line " + line_col((*toks_)[dup].pos - 1) + ", first at line " +
+           line_col((*toks_)[dup_first].pos - 1) + "): refused, as Kubernetes would use the last value";
+    error_ = Error(ErrorKind::kFormat, std::move(msg));
+    return false;
+  }
+
+  // "3, column 7" for a byte offset.
+  std::string line_col(std::size_t at) const {
+    std::size_t line = 1, col = 1;
+    for (std::size_t k = 0; k < at && k < n_; ++k) {
+      if (s_[k] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    return std::to_string(line) + ", column " + std::to_string(col);
+  }
+
+  // JSONPath of the member whose key is token `key`, inside the containers of `stack`:
+  // $.request.object.spec.containers[0].image (keys that are not plain names as ["a b"]).
+  std::string path_to(const std::vector<std::uint32_t>& stack, std::uint32_t key) const {
+    std::string out = "$", scratch;
+    auto add_key = [&](std::uint32_t k) {
+      std::string_view name = key_text(k, scratch).substr(0, 64);
+      bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+      for (char c : name)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+      if (plain) {
+        out += '.';
+        out += name;
+      } else {
+        out += '[';
+        append_quoted(name, out);
+        out += ']';
+      }
+    };
+    for (std::size_t l = 0; l < stack.size(); ++l) {
+      const std::uint32_t c = stack[l];
+      if (l + 1 == stack.size()) {
+        add_key(key);
+      } else if ((*toks_)[c].type == Type::kObject) {
+        add_key(stack[l + 1] - 1);  // a member's key token precedes its value
+      } else {
+        std::size_t index = 0;
+        for (std::uint32_t i = c + 1; i < stack[l + 1]; i = (*toks_)[i].end) ++index;
+        out += '[' + std::to_string(index) + ']';
+      }
+    }
+    return out;
+  }
+
   const char* s_;
   std::size_t n_;
   std::size_t i_ = 0;
   std::size_t max_depth_;
   std::vector<Token>* toks_ = nullptr;
   Error error_;
+  std::vector<std::uint32_t> keys_;  // unique_keys: key tokens of the closing object
+  std::string decoded_, scratch_a_, scratch_b_;
 };
 
 Result<Tape> Tape::parse(std::string_view text, std::size_t max_depth) {
