@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <memory>
 #include <vector>
 
 #include "scanner/core/result.h"
@@ -25,6 +28,28 @@ struct Token {
   std::uint32_t len;  // strings: raw length between the quotes; numbers: length
   std::uint32_t end;  // containers: index one past their last token; others: own index + 1
 };
+
+// An allocator whose value-less construct() leaves trivial types uninitialised, so the parser
+// can size its token vector ahead without clearing it.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+using TokenVector = std::vector<Token, DefaultInitAllocator<Token>>;
 
 class Tape;
 
@@ -73,7 +98,7 @@ class Tape {
 
  private:
   std::string_view text_;
-  std::vector<Token> toks_;
+  TokenVector toks_;
   friend class Parser;
 };
 
