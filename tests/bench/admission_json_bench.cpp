@@ -18,7 +18,8 @@
 // Without arguments it runs make_bodies.py into a temporary folder (needs python3 and
 // SCANGATE_TESTDATA or ../shared/testdata). Environment: BENCH_REPS (default 9),
 // BENCH_MS (CPU time per repetition and parser, default 200), BENCH_ONLY (run only the parsers
-// whose name contains it, e.g. json_tape), BENCH_CALLS (no timing: N calls of each parser, for
+// whose name contains it, e.g. json_tape), BENCH_BODY (only the bodies whose name contains it:
+// deployment, pod, compact), BENCH_CALLS (no timing: N calls of each parser, for
 // instruction counts under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
@@ -742,6 +743,8 @@ int main(int argc, char** argv) {
                               {"pod.json", slurp(pod_path)},
                               {"pod.json compact", compact(slurp(pod_path))}};
   if (!tmp.empty()) std::filesystem::remove_all(tmp);
+  if (const char* only = std::getenv("BENCH_BODY"))  // run only the bodies whose name contains it
+    std::erase_if(bodies, [&](const Body& b) { return std::string(b.name).find(only) == std::string::npos; });
 
 #if SCANGATE_HAVE_SIMDJSON
   SimdDecoder simd;

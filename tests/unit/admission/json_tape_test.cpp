@@ -140,3 +140,21 @@ TEST_CASE("duplicate keys are refused with their path (issue 12)", "[json][dupli
   CHECK(Tape::parse(R"({"a":1,"ab":2,"a\u0062c":3,"":4})").ok());
   CHECK_THAT(err(R"({"":1,"":2})"), Catch::StartsWith("duplicate key \"\" at $[\"\"]"));
 }
+
+// Fuzz finding (admission_fuzz, first run): "\n1\0\0..." is refused here while nlohmann reads
+// it as 1, since its lexer takes a NUL between tokens for the end of the input. The webhook is
+// right (RFC 8259 has no NUL token, Go's encoding/json refuses it); the cross-check now counts
+// a raw NUL as not JSON, and this keeps the webhook refusing it.
+TEST_CASE("a raw NUL byte is refused wherever it is", "[json][fuzz]") {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"\n1\0\0\0sion\":\"x\"}"s, "{}\0"s, "{\"a\":\0 1}"s, "[\"a\0b\"]"s, "\0{}"s}) {
+    INFO(bad.size());
+    auto r = Tape::parse(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::StartsWith("malformed JSON at line "));
+  }
+  // Escaped, it is a character like any other.
+  auto escaped = Tape::parse(R"({"k":"a\u0000b"})");
+  REQUIRE(escaped.ok());
+  CHECK(escaped->root().get("k")->str() == "a\0b"s);
+}
