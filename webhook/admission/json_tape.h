@@ -1,7 +1,10 @@
 // A small validating JSON parser for the admission hot path: one linear pass builds a flat
 // tape of tokens (no per-value allocations, strings stay undecoded slices of the input), and
 // Value navigates it. Strict RFC 8259: UTF-8 and escapes are validated, nesting is bounded,
-// and nothing recurses, so hostile input costs linear time and fixed stack.
+// and nothing recurses, so hostile input costs linear time and fixed stack. An object that
+// repeats a key is refused (issue 12), so the first value Value::get finds is the only one.
+// Kept over simdjson's On-Demand API by measurement (tests/bench/admission_json_bench.cpp,
+// issue 11): no clear gain on the reviews the API server sends, for a new dependency.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +12,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <memory>
 #include <vector>
 
 #include "scanner/core/result.h"
@@ -25,6 +31,28 @@ struct Token {
   std::uint32_t len;  // strings: raw length between the quotes; numbers: length
   std::uint32_t end;  // containers: index one past their last token; others: own index + 1
 };
+
+// An allocator whose value-less construct() leaves trivial types uninitialised, so the parser
+// can size its token vector ahead without clearing it.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+using TokenVector = std::vector<Token, DefaultInitAllocator<Token>>;
 
 class Tape;
 
@@ -63,7 +91,10 @@ class Value {
 class Tape {
  public:
   // Parses `text`, which must outlive the tape. Errors are ErrorKind::kFormat with the line
-  // and column: "malformed JSON at line 1, column 7: expected ':' after an object key".
+  // and column: "malformed JSON at line 1, column 7: expected ':' after an object key", or,
+  // for valid JSON whose object repeats a key (compared decoded: "a" and "\u0061" are one):
+  // "duplicate key \"spec\" at $.request.object.spec (line 1, column 230, first at line 1,
+  // column 120): refused, as Kubernetes would use the last value".
   static Result<Tape> parse(std::string_view text, std::size_t max_depth = 128);
 
   Value root() const { return Value(this, 0); }
@@ -73,7 +104,7 @@ class Tape {
 
  private:
   std::string_view text_;
-  std::vector<Token> toks_;
+  TokenVector toks_;
   friend class Parser;
 };
 

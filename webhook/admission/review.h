@@ -73,8 +73,9 @@ struct AdmissionDecision {
 };
 
 // Parses an AdmissionReview body. Errors are ErrorKind::kFormat with a message saying what is
-// wrong (malformed JSON with its byte offset, not an AdmissionReview, unsupported apiVersion,
-// missing request or uid, wrongly typed field); admission_http_status() maps them to 400.
+// wrong (malformed JSON with its line and column, a key repeated in an object, not an
+// AdmissionReview, unsupported apiVersion, missing request or uid, wrongly typed field);
+// admission_http_status() maps them to 400.
 Result<AdmissionRequest> parse_admission_review(std::string_view body);
 
 // HTTP status the server answers for a parse error.

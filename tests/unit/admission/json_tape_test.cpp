@@ -113,3 +113,48 @@ TEST_CASE("append_quoted escapes and repairs", "[json]") {
   CHECK(Tape::parse(out).ok());
   CHECK(Tape::parse(out)->root().str() == "a\"b\\c\n\x01 caf\xC3\xA9 \xEF\xBF\xBD");
 }
+
+TEST_CASE("duplicate keys are refused with their path (issue 12)", "[json][duplicates]") {
+  auto err = [](std::string_view s) {
+    auto r = Tape::parse(s);
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+  };
+  CHECK(err(R"({"a":1,"b":2,"a":3})") ==
+        "duplicate key \"a\" at $.a (line 1, column 14, first at line 1, column 2): refused, as Kubernetes would use "
+        "the last value");
+  // Escapes are decoded before comparing: "\u0061" is "a".
+  CHECK_THAT(err(R"({"a":1,"\u0061":2})"), Catch::StartsWith("duplicate key \"a\" at $.a (line 1, column 8,"));
+  CHECK_THAT(err(R"({"k\u00e9":1,"k\u00E9":2})"), Catch::StartsWith("duplicate key \"k\xC3\xA9\" at"));
+  // The path names arrays by index and odd keys in brackets; lines and columns count from 1.
+  CHECK_THAT(err("{\"x\":[{},{\"y\":{\"a b\":{\"c\":1,\n\"c\":2}}}]}"),
+             Catch::StartsWith("duplicate key \"c\" at $.x[1].y[\"a b\"].c (line 2, column 1, first at line 1, column "
+                               "23)"));
+  // Large objects take the sorted path: still found, still the first repeat in document order.
+  std::string big = "{";
+  for (int i = 0; i < 200; ++i) big += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  CHECK(Tape::parse(big + "\"last\":0}").ok());
+  CHECK_THAT(err(big + "\"k1\\u0037\":0,\"k5\":1}"), Catch::StartsWith("duplicate key \"k17\" at $.k17 (line 1,"));
+  // Equal keys in different objects, and values equal to keys, are fine.
+  CHECK(Tape::parse(R"({"a":{"a":"a"},"b":[{"a":1},{"a":2}],"c":{"A":1,"a":2}})").ok());
+  CHECK(Tape::parse(R"({"a":1,"ab":2,"a\u0062c":3,"":4})").ok());
+  CHECK_THAT(err(R"({"":1,"":2})"), Catch::StartsWith("duplicate key \"\" at $[\"\"]"));
+}
+
+// Fuzz finding (admission_fuzz, first run): "\n1\0\0..." is refused here while nlohmann reads
+// it as 1, since its lexer takes a NUL between tokens for the end of the input. The webhook is
+// right (RFC 8259 has no NUL token, Go's encoding/json refuses it); the cross-check now counts
+// a raw NUL as not JSON, and this keeps the webhook refusing it.
+TEST_CASE("a raw NUL byte is refused wherever it is", "[json][fuzz]") {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"\n1\0\0\0sion\":\"x\"}"s, "{}\0"s, "{\"a\":\0 1}"s, "[\"a\0b\"]"s, "\0{}"s}) {
+    INFO(bad.size());
+    auto r = Tape::parse(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::StartsWith("malformed JSON at line "));
+  }
+  // Escaped, it is a character like any other.
+  auto escaped = Tape::parse(R"({"k":"a\u0000b"})");
+  REQUIRE(escaped.ok());
+  CHECK(escaped->root().get("k")->str() == "a\0b"s);
+}

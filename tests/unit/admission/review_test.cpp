@@ -412,3 +412,56 @@ TEST_CASE("render_admission_response echoes and decides", "[render]") {
     CHECK(reply["response"]["status"]["message"] == "bad \xEF\xBF\xBD byte");
   }
 }
+
+// Issue 12: encoding/json (the API server, the kubelet) keeps the LAST of two equal keys; the
+// webhook must never gate one image while another runs, so any repeated key is a 400.
+TEST_CASE("duplicate keys anywhere in a review are refused with a 400", "[review][errors][duplicates]") {
+  const std::string clean = R"({"name":"app","image":"registry.example.com/clean:1"})";
+  const std::string vuln = R"({"name":"app","image":"registry.example.com/vulnerable:1"})";
+  const std::string head = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1",)"
+                           R"("kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE",)";
+  auto status_and_message = [](const std::string& body) {
+    auto r = parse_admission_review(body);
+    REQUIRE_FALSE(r.ok());
+    CHECK(admission_http_status(r.error()) == 400);
+    CHECK(r.error().kind == ErrorKind::kFormat);
+    return r.error().message;
+  };
+  SECTION("the same body without the repeat is gated on its one image") {
+    auto r = parse_admission_review(head + R"("object":{"spec":{"containers":[)" + clean + "]}}}}");
+    REQUIRE(r.ok());
+    CHECK(r->images == imgs({{"app", "registry.example.com/clean:1", C}}));
+  }
+  SECTION("two specs in request.object: a clean one, then the vulnerable one Kubernetes would run") {
+    auto m = status_and_message(head + R"("object":{"spec":{"containers":[)" + clean + R"(]},"spec":{"containers":[)" +
+                                vuln + "]}}}}");
+    CHECK_THAT(m, Catch::StartsWith("duplicate key \"spec\" at $.request.object.spec (line 1, column "));
+  }
+  SECTION("two images in one container") {
+    auto m = status_and_message(head + R"("object":{"spec":{"containers":[{"name":"app","image":"clean:1",)" +
+                                R"("image":"vulnerable:1"}]}}}})");
+    CHECK_THAT(m, Catch::StartsWith("duplicate key \"image\" at $.request.object.spec.containers[0].image (line 1,"));
+  }
+  SECTION("two containers lists, the second spelled with an escape") {
+    auto m = status_and_message(head + R"("object":{"spec":{"containers":[)" + clean + R"(],"c\u006fntainers":[)" +
+                                vuln + "]}}}}");
+    CHECK_THAT(m, Catch::StartsWith("duplicate key \"containers\" at $.request.object.spec.containers (line 1,"));
+  }
+  SECTION("at the top level: two requests") {
+    json review = load("01-pod-create-privileged.admissionreview.json");
+    std::string body = review.dump();
+    body.insert(body.size() - 1, R"(,"request":{"uid":"u2","operation":"DELETE"})");
+    CHECK_THAT(status_and_message(body), Catch::StartsWith("duplicate key \"request\" at $.request (line 1, column "));
+  }
+  SECTION("in request: two uids, two operations") {
+    CHECK_THAT(status_and_message(head + R"("uid":"u2","object":{}}})"),
+               Catch::StartsWith("duplicate key \"uid\" at $.request.uid"));
+    CHECK_THAT(status_and_message(head + R"("operation":"DELETE","object":{}}})"),
+               Catch::StartsWith("duplicate key \"operation\" at $.request.operation"));
+  }
+  SECTION("in parts the webhook never reads (metadata labels): still refused, fail closed") {
+    auto m = status_and_message(head + R"("object":{"metadata":{"labels":{"a":"1","a":"2"}},"spec":{"containers":[)" +
+                                clean + "]}}}}");
+    CHECK_THAT(m, Catch::StartsWith("duplicate key \"a\" at $.request.object.metadata.labels.a"));
+  }
+}
