@@ -49,7 +49,9 @@ struct Ran {
 Ran rootfs(std::vector<std::string> argv) {
   std::ostringstream out, err;
   Ran r;
-  r.code = cmd_rootfs(argv, Io{out, err});
+  // Through run(), as main() calls it: log events (progress, upload outcome) go to Io::err.
+  argv.insert(argv.begin(), "rootfs");
+  r.code = run(argv, Io{out, err});
   r.out = out.str();
   r.err = err.str();
   return r;
