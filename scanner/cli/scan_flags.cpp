@@ -1,5 +1,7 @@
 #include "scanner/cli/scan_flags.h"
 
+#include "scanner/core/deadline.h"
+#include "scanner/core/duration.h"
 #include "scanner/core/log.h"
 
 #include <unistd.h>
@@ -36,6 +38,8 @@ const std::vector<FlagSpec>& common_scan_flags() {
       {"policy", true, false, "FILE",
        "gate on this policy file (the webhook's policy); denied exits --exit-code, default 1"},
       {"max-layer-size", true, false, "BYTES", "most bytes one layer may expand to (suffixes K, M, G)", "8G"},
+      {"timeout", true, false, "DURATION",
+       "give up when the scan (pull, walk, match) is not done in this time: exit 2, never a pass; 0 = no limit", "10m"},
       {"quiet", false, false, "", "no progress on standard error"},
       {"upload", false, false, "", "upload the report to the CSPM artifact API (Trivy JSON as TR; CycloneDX as SBOM)"},
       {"cspm-url", true, false, "URL", "CSPM endpoint for --upload; https:// is added without a scheme",
@@ -118,6 +122,12 @@ Result<ScanSettings> parse_scan_settings(const Args& args) {
     auto n = parse_size(*m);
     if (!n.ok()) return n.error().wrap("--max-layer-size");
     s.max_layer_bytes = *n;
+  }
+  if (auto t = args.get("timeout")) {
+    auto d = duration_from_text(*t);
+    if (!d.ok()) return d.error().wrap("--timeout");
+    if (d->count() < 0) return Error(ErrorKind::kInvalidArgument, "--timeout must not be negative, got " + *t);
+    s.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
   s.db_path = args.get_or("db", default_db_path());
   if (auto sev = args.get("severity")) {
@@ -216,6 +226,9 @@ pipeline::Options pipeline_options(const ScanSettings& s,
   o.scanners.secret = s.scan_secret;
   o.secret_config_file = s.secret_config;
   o.limits.max_layer_bytes = s.max_layer_bytes;
+  // Every registry call and every stage is bounded by this; a stalled registry fails the gate
+  // (exit 2) instead of hanging the pipeline.
+  o.deadline = s.timeout.count() > 0 ? Deadline::after(s.timeout) : Deadline::never();
   o.db_path = s.db_path;
   o.severities = s.severities;
   o.ignore_unfixed = s.ignore_unfixed;

@@ -3,6 +3,8 @@
 // work; this file words its errors and output as the CLI always has.
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,6 +28,7 @@ struct ScanSettings {
   std::string secret_config;
   bool quiet = false;
   uint64_t max_layer_bytes = 8ull << 30;
+  std::chrono::milliseconds timeout{10 * 60 * 1000};  // --timeout; 0 = no limit
   std::string db_path;
   std::vector<Severity> severities;  // empty = all
   int exit_code = 0;

@@ -2,9 +2,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <sstream>
+
+#include "scanner/core/utf8.h"
 
 namespace scangate::yaml_schema {
 
@@ -341,6 +344,29 @@ Type ignored() {
 std::optional<std::vector<YAML::Node>> load_all(std::string_view text, Checker& c) {
   Problem p;
   p.kind = ProblemKind::kSyntax;
+  // YAML is Unicode text; a byte that starts no UTF-8 sequence would otherwise reach the values
+  // (and every JSON rendering of them) as it is. Refused here, with its place, for every file
+  // read through this helper.
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[i]));
+      p.line = line;
+      p.column = column;
+      p.message = std::string("the file is not valid UTF-8 (byte ") + hex + "); save it as UTF-8";
+      c.add(std::move(p));
+      return std::nullopt;
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
   try {
     return YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {

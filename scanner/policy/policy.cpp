@@ -109,7 +109,8 @@ std::string canonical_json(const Policy& p) {
     ov.push_back(std::move(oj));
   }
   j["overrides"] = ov;
-  return j.dump();
+  // Values were checked as UTF-8 when the file was read; replace rather than throw regardless.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string policy_revision(const Policy& p) {

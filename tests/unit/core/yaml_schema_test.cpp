@@ -271,3 +271,19 @@ TEST_CASE("yaml_schema: render joins the problems one a line", "[yaml_schema]") 
   CHECK(ys::quote("a\tb") == "'a?b'");
   CHECK(ys::join({"a", "b", "c"}, " | ") == "a | b | c");
 }
+
+TEST_CASE("yaml_schema: a file that is not UTF-8 is refused with its place, never read", "[yaml_schema]") {
+  // An attacker's policy `exemptNamespaces: ["\xff"]` once reached nlohmann's dump() and aborted
+  // the CLI and the webhook's reload.
+  ys::Checker c;
+  CHECK_FALSE(ys::load_all("a: 1\nb: [\"x\xff\"]\n", c).has_value());
+  REQUIRE(c.count() == 1);
+  CHECK(c.problems()[0].line == 2);
+  CHECK(c.problems()[0].column == 7);  // b, :, space, [, ", x, then the byte
+  CHECK(c.problems()[0].message.find("not valid UTF-8 (byte 0xFF)") != std::string::npos);
+  // Overlong forms and surrogates are not UTF-8 either; real multi-byte text is.
+  ys::Checker overlong, surrogate, good;
+  CHECK_FALSE(ys::load_all("a: \xc0\xaf\n", overlong).has_value());
+  CHECK_FALSE(ys::load_all("a: \xed\xa0\x80\n", surrogate).has_value());
+  CHECK(ys::load_all("a: \"caf\xc3\xa9 \xe2\x9c\x93\"\n", good).has_value());
+}

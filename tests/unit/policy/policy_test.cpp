@@ -386,3 +386,11 @@ TEST_CASE("policy: maxAge follows the one duration grammar (Go's plus d)", "[pol
     CHECK_FALSE(parse_duration(bad).ok());
   }
 }
+
+TEST_CASE("policy: a value that is not UTF-8 is an error with its line, not a crash", "[policy][errors]") {
+  auto r = parse_policy(std::string(kHead) + "exemptNamespaces: [\"\xff\"]\n", "policy.yaml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::kFormat);
+  CHECK(r.error().message.find("policy.yaml:") != std::string::npos);
+  CHECK(r.error().message.find("UTF-8") != std::string::npos);
+}
