@@ -418,6 +418,14 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
       conn.reset();
       return no_answer_in_time(got_head);
     }
+    if (ok && !got_head) {
+      // httplib calls the response handler only for answers with a body to read (not for HEAD or
+      // a 204): take the head from its Response.
+      got_head = true;
+      out.status = hres.status;
+      for (const auto& [k, v] : hres.headers) out.headers.emplace_back(k, v);
+      if (out.ok() && req.on_success) req.on_success(out.status);
+    }
     if (out.truncated || ok) {
       if (req.keep_alive && !unread_body(method, hres)) release(std::move(conn));
       return out;
