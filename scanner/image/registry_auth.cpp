@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scanner/core/text_safe.h"
 #include "scanner/image/registry_client.h"
 
 namespace scangate {
@@ -31,8 +32,8 @@ std::string registry_error_detail(const std::string& body) {
     if (!e.is_object()) continue;
     std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
     std::string msg = e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
-    std::string one = code.empty() ? msg : (msg.empty() ? code : code + ": " + msg);
-    if (one.size() > 300) one = one.substr(0, 300) + "...";
+    // The registry's words, made harmless for a terminal or a log line, and kept short.
+    std::string one = printable(code.empty() ? msg : (msg.empty() ? code : code + ": " + msg), 300);
     if (!one.empty()) out += (out.empty() ? "" : "; ") + one;
   }
   return out;
@@ -76,7 +77,7 @@ Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std:
   const std::string fail = "authentication to " + repo.registry + " failed: ";
   if (www_authenticate.empty()) return Error(ErrorKind::kAuth, fail + "HTTP 401 without a WWW-Authenticate challenge");
   auto challenges = parse_www_authenticate(www_authenticate);
-  if (!challenges.ok()) return Error(ErrorKind::kAuth, fail + challenges.error().message);
+  if (!challenges.ok()) return Error(ErrorKind::kAuth, fail + printable(challenges.error().message, 400));
   const AuthChallenge* bearer = nullptr;
   const AuthChallenge* basic_ch = nullptr;
   for (const auto& c : *challenges) {
@@ -95,8 +96,8 @@ Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std:
                                          repo.registry + " to the registry config");
     authz = basic(*cred);
   } else {
-    return Error(ErrorKind::kAuth,
-                 fail + "unsupported scheme \"" + (*challenges)[0].scheme + "\" (only Basic and Bearer are supported)");
+    return Error(ErrorKind::kAuth, fail + "unsupported scheme \"" + printable((*challenges)[0].scheme, 40) +
+                                       "\" (only Basic and Bearer are supported)");
   }
   if (!authz.ok()) return authz;
   std::lock_guard<std::mutex> lock(mu_);

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <condition_variable>
 #include <cstdlib>
 #include <map>
+#include <thread>
 #include <tuple>
 
 namespace scangate::net {
@@ -55,6 +57,17 @@ std::string describe(httplib::Error err, Failure* f) {
   }
 }
 
+// httplib reads no body after HEAD or a 204, and none after a 304 a correct server sends: one the
+// server declared anyway may still be on its way, and would be read as the next answer.
+bool unread_body(const std::string& method, const httplib::Response& r) {
+  if (method != "HEAD" && r.status != 204 && r.status != 304) return false;
+  for (const auto& [k, v] : r.headers) {
+    if (iequals(k, "Transfer-Encoding") && !v.empty()) return true;
+    if (iequals(k, "Content-Length") && v.find_first_not_of("0 \t") != std::string::npos) return true;
+  }
+  return false;
+}
+
 bool retryable_failure(Failure f) {
   return f == Failure::kConnect || f == Failure::kTimeout || f == Failure::kIo || f == Failure::kTls;
 }
@@ -83,6 +96,98 @@ struct HttpClient::Conn {
   std::unique_ptr<httplib::Client> cli;
   std::shared_ptr<std::atomic<uint64_t>> sockets = std::make_shared<std::atomic<uint64_t>>(0);
   uint64_t exchanges = 0;
+  std::atomic<bool> stopped{false};  // interrupted (deadline or cancellation): never reused
+};
+
+// Interrupts the exchanges whose deadline passed: one thread, started by the first bounded
+// request, sleeping until the earliest deadline. httplib's timeouts bound each wait, not the
+// whole exchange, so this is what holds a request to its deadline.
+struct HttpClient::Watchdog {
+  using Clock = Deadline::Clock;
+  struct Watch {
+    Clock::time_point due;  // guarded by Watchdog::mu
+    std::mutex mu;          // held while stopping; the fields below are guarded by it
+    Conn* conn = nullptr;   // nullptr once disarmed
+    bool fired = false;
+  };
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::multimap<Clock::time_point, std::shared_ptr<Watch>> due;
+  bool quit = false;
+  std::thread th;
+
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      quit = true;
+    }
+    cv.notify_all();
+    if (th.joinable()) th.join();
+  }
+
+  std::shared_ptr<Watch> arm(Clock::time_point when, Conn* conn) {
+    auto w = std::make_shared<Watch>();
+    w->conn = conn;
+    std::lock_guard<std::mutex> l(mu);
+    if (!th.joinable()) th = std::thread([this] { run(); });
+    w->due = when;
+    due.emplace(when, w);
+    cv.notify_one();
+    return w;
+  }
+
+  // After this returns the connection is no longer touched. True when it was interrupted.
+  bool disarm(const std::shared_ptr<Watch>& w) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      auto [b, e] = due.equal_range(w->due);
+      for (auto it = b; it != e; ++it)
+        if (it->second == w) {
+          due.erase(it);
+          break;
+        }
+    }
+    std::lock_guard<std::mutex> l(w->mu);
+    w->conn = nullptr;
+    return w->fired;
+  }
+
+  void run() {
+    std::unique_lock<std::mutex> l(mu);
+    while (!quit) {
+      if (due.empty()) {
+        cv.wait(l);
+        continue;
+      }
+      const auto now = Clock::now();
+      if (due.begin()->first > now) {
+        cv.wait_until(l, due.begin()->first);
+        continue;
+      }
+      std::vector<std::shared_ptr<Watch>> fire;
+      while (!due.empty() && due.begin()->first <= now) {
+        fire.push_back(std::move(due.begin()->second));
+        due.erase(due.begin());
+      }
+      // Stopped again every 50 ms until disarmed: a stop() that came just before the request was
+      // on the wire would otherwise be lost.
+      for (auto& w : fire) {
+        w->due = now + milliseconds(50);
+        due.emplace(w->due, w);
+      }
+      l.unlock();
+      for (auto& w : fire) {
+        std::lock_guard<std::mutex> wl(w->mu);
+        if (!w->conn) continue;
+        w->fired = true;
+        w->conn->stopped = true;
+        w->conn->cli->stop();
+      }
+      fire.clear();
+      l.lock();
+    }
+  }
 };
 
 struct HttpClient::Pool {
@@ -97,7 +202,10 @@ struct HttpClient::Pool {
 };
 
 HttpClient::HttpClient(HttpClientOptions options)
-    : opts_(std::move(options)), pool_(std::make_unique<Pool>()), counters_(std::make_shared<Counters>()) {
+    : opts_(std::move(options)),
+      pool_(std::make_unique<Pool>()),
+      watchdog_(std::make_unique<Watchdog>()),
+      counters_(std::make_shared<Counters>()) {
   if (!opts_.sleeper) opts_.sleeper = real_sleeper();
   if (!opts_.random) opts_.random = real_random();
   if (!opts_.ca_file.empty()) {
@@ -185,7 +293,7 @@ std::unique_ptr<HttpClient::Conn> HttpClient::acquire(const Url& url, Failure* f
 }
 
 void HttpClient::release(std::unique_ptr<Conn> conn) {
-  if (!conn || !conn->cli->is_socket_open()) return;  // closed: destroyed here
+  if (!conn || conn->stopped || !conn->cli->is_socket_open()) return;  // closed or interrupted: destroyed here
   std::lock_guard<std::mutex> lock(pool_->mu);
   auto& v = pool_->idle[conn->origin];
   if (v.size() >= opts_.max_idle_per_origin || pool_->idle_total >= opts_.max_idle_total) return;
@@ -200,6 +308,15 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
   auto deadline_error = [&](const std::string& how) {
     *failure = Failure::kDeadline;
     return Error(ErrorKind::kNetwork, what + " failed: the deadline passed " + how);
+  };
+  auto no_answer_in_time = [&](bool head_arrived) {
+    *failure = Failure::kDeadline;
+    return Error(ErrorKind::kNetwork,
+                 what +
+                     (head_arrived ? " failed: the server did not send the whole answer within the deadline"
+                                   : " failed: the server did not answer within the deadline") +
+                     " (the deadline passed " +
+                     (head_arrived ? "while the answer was arriving)" : "before an answer came)"));
   };
   // A kept-alive connection the server closed meanwhile fails before any answer: the request is
   // then made once more on a new connection (not counted as a retry).
@@ -271,7 +388,10 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
     };
 
     if (req.cancel) {
-      req.cancel->set_interrupt([c = conn->cli.get()] { c->stop(); });
+      req.cancel->set_interrupt([c = conn.get()] {
+        c->stopped = true;
+        c->cli->stop();
+      });
       if (req.cancel->cancelled()) {  // cancelled before the interrupt was in place
         req.cancel->set_interrupt(nullptr);
         release(std::move(conn));
@@ -279,9 +399,12 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
         return Error(ErrorKind::kInternal, what + " cancelled");
       }
     }
+    std::shared_ptr<Watchdog::Watch> watch;
+    if (deadline.bounded()) watch = watchdog_->arm(deadline.when(), conn.get());
     httplib::Response hres;
     httplib::Error herr = httplib::Error::Success;
     const bool ok = conn->cli->send(hreq, hres, herr);
+    const bool interrupted = watch && watchdog_->disarm(watch);
     if (req.cancel) req.cancel->set_interrupt(nullptr);
 
     ++counters_->requests;
@@ -289,8 +412,22 @@ Result<Response> HttpClient::exchange_once(const Request& req, const Url& url, c
     if (!opened) ++counters_->reused;
     ++conn->exchanges;
 
+    if (interrupted && !(req.cancel && req.cancel->cancelled())) {
+      // Even an answer that seems complete may have been cut short by the interruption (a body
+      // read until the connection closes).
+      conn.reset();
+      return no_answer_in_time(got_head);
+    }
+    if (ok && !got_head) {
+      // httplib calls the response handler only for answers with a body to read (not for HEAD or
+      // a 204): take the head from its Response.
+      got_head = true;
+      out.status = hres.status;
+      for (const auto& [k, v] : hres.headers) out.headers.emplace_back(k, v);
+      if (out.ok() && req.on_success) req.on_success(out.status);
+    }
     if (out.truncated || ok) {
-      if (req.keep_alive) release(std::move(conn));
+      if (req.keep_alive && !unread_body(method, hres)) release(std::move(conn));
       return out;
     }
     conn.reset();  // a failed exchange closed its socket

@@ -6,8 +6,12 @@
 // - HTTPS verified against the system CAs plus an optional extra CA file; verification can be
 //   skipped only for origins the `insecure` predicate names.
 // - Every request takes a Deadline: each connect/read/write wait is bounded by the smaller of the
-//   time left and the configured timeout, and a body that is still arriving when the deadline
-//   passes is abandoned.
+//   time left and the configured timeout, and a watchdog (one timer thread per client) interrupts
+//   any exchange still running when its deadline passes, whatever the server sends meanwhile (a
+//   head or body trickling in byte by byte cannot hold the call past its deadline). An
+//   interrupted connection is never reused.
+// - A response to HEAD, or a 204/304, that declares a body (non-zero Content-Length, or chunked)
+//   closes its connection: the body httplib does not read would be taken for the next answer.
 // - One redirect policy: up to max_redirects hops; Authorization, Proxy-Authorization, Cookie and
 //   the headers a request marks sensitive are sent only to the request's own origin (a registry's
 //   blob redirect to a storage host works, without the credentials); HTTPS -> HTTP is refused
@@ -154,6 +158,7 @@ class HttpClient {
  private:
   struct Conn;
   struct Pool;
+  struct Watchdog;
   Result<Response> exchange(const Request& req, const Url& url, const std::string& method, const Headers& headers,
                             const std::string& body, const Deadline& deadline, Failure* failure);
   Result<Response> exchange_once(const Request& req, const Url& url, const std::string& method, const Headers& headers,
@@ -163,6 +168,7 @@ class HttpClient {
 
   HttpClientOptions opts_;
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<Watchdog> watchdog_;
   struct Counters {
     std::atomic<uint64_t> requests{0}, connections{0}, tls_connections{0}, reused{0};
   };

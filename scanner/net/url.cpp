@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "scanner/core/text_safe.h"
+
 namespace scangate::net {
 namespace {
 
@@ -56,7 +58,7 @@ void split_host_port(std::string_view hp, std::string_view* host, std::string_vi
 
 Result<Url> parse_url(std::string_view s) {
   auto bad = [&](const std::string& why) {
-    return Error(ErrorKind::kFormat, "invalid URL \"" + std::string(s.substr(0, 200)) + "\": " + why);
+    return Error(ErrorKind::kFormat, "invalid URL \"" + printable(s, 200) + "\": " + why);
   };
   auto sep = s.find("://");
   if (sep == std::string_view::npos) return bad("no scheme");

@@ -4,6 +4,7 @@
 //   gunzip -c alpine-minirootfs-3.20.3-x86_64.tar.gz | sha256sum -> 1bccf10a...
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -612,4 +613,33 @@ TEST_CASE("deadline: a blob stream whose server stalls half-way fails once the d
   stop = true;
   stalling.stop();
   th.join();
+}
+
+TEST_CASE("registry errors: the registry's own words reach the user without control characters", "[registry]") {
+  // A hostile registry whose 404 error text would start a new log line, recolour the terminal and
+  // (U+2028) break a line in some viewers.
+  test::net::Server s;
+  s.http().Get("/v2/team/app/manifests/1.0", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content(
+        "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"no such tag\\nFAKE LOG LINE "
+        "\\u001b[31mred\\u001b[0m \xE2\x80\xA8 end \xE2\x80\xAE evil\"}]}",
+        "application/json");
+  });
+  s.start();
+  auto client = make_http_registry_client(client_options());
+  auto ref = parse_reference("127.0.0.1:" + std::to_string(s.port()) + "/team/app:1.0");
+  REQUIRE(ref.ok());
+  auto r = client->get_manifest(*ref, "1.0", Deadline::after(milliseconds(5000)));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::kNotFound);
+  const std::string& m = r.error().message;
+  CHECK(m.find("MANIFEST_UNKNOWN") != std::string::npos);
+  CHECK(m.find("no such tag") != std::string::npos);
+  CHECK(m.find("FAKE LOG LINE") != std::string::npos);  // the text stays, made visible
+  CHECK(m.find('\n') == std::string::npos);
+  CHECK(m.find('\x1b') == std::string::npos);
+  CHECK(m.find("\xE2\x80\xA8") == std::string::npos);  // U+2028
+  CHECK(m.find("\xE2\x80\xAE") == std::string::npos);  // U+202E
+  CHECK(std::none_of(m.begin(), m.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }));
 }

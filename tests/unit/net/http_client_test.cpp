@@ -13,6 +13,7 @@
 using namespace scangate;
 using namespace scangate::net;
 using scangate::test::net::pki;
+using scangate::test::net::RawServer;
 using scangate::test::net::Seen;
 using scangate::test::net::Server;
 using scangate::test::net::SilentServer;
@@ -512,4 +513,89 @@ TEST_CASE("connections: keep_alive = false closes the connection after the answe
   CHECK(s.connections() == 2);
   CHECK(s.seen()[0].header("Connection") == "close");
   CHECK(client.stats().reused == 0);
+}
+
+TEST_CASE("deadline: a server trickling its answer byte by byte cannot hold a request past its deadline",
+          "[http][deadline]") {
+  // Each byte comes well within the read timeout (10 s in quick_options), so only the request's
+  // own deadline can end these exchanges.
+  const bool head_trickles = GENERATE(true, false);
+  RawServer raw([head_trickles](int fd, const std::string&) {
+    if (head_trickles) {  // the status line and headers, one byte every 200 ms, forever
+      if (!RawServer::drip(fd, "HTTP/1.1 200 OK\r\nX-Slow: ", milliseconds(200))) return false;
+      while (RawServer::drip(fd, "a", milliseconds(200))) {}
+      return false;
+    }
+    // the head at once, then a 100000-byte body one byte every 200 ms
+    if (!RawServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")) return false;
+    while (RawServer::drip(fd, "b", milliseconds(200))) {}
+    return false;
+  });
+  Server fine;
+  answer_ok(fine.http(), "/fine");
+  fine.start();
+
+  HttpClient client(quick_options());
+  const auto start = std::chrono::steady_clock::now();
+  Failure f = Failure::kNone;
+  auto r = client.send(get(raw.url("/v2/")), Deadline::after(milliseconds(1000)), &f);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(r.ok());
+  CHECK(f == Failure::kDeadline);
+  CHECK(r.error().kind == ErrorKind::kNetwork);
+  CHECK(r.error().message.find("deadline") != std::string::npos);
+  if (head_trickles) CHECK(r.error().message.find("did not answer within the deadline") != std::string::npos);
+  CHECK(took < std::chrono::seconds(10));
+
+  // The client is still usable afterwards.
+  auto ok = client.send(get(fine.url("/fine")), Deadline::after(milliseconds(5000)));
+  REQUIRE(ok.ok());
+  CHECK(ok->status == 200);
+  CHECK(ok->body == "landed");
+}
+
+TEST_CASE("connections: a body sent after a HEAD answer is never read as the next answer", "[http][pool]") {
+  // A misbehaving server: its HEAD answer declares a body and then really sends it, a moment
+  // later. Were the connection reused, the next GET would read those bytes first: 5 stray bytes,
+  // or a whole forged answer.
+  const std::string stray =
+      GENERATE(std::string("JUNK!"), std::string("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL"));
+  RawServer raw([stray](int fd, const std::string& head) {
+    if (head.rfind("HEAD ", 0) == 0) {
+      if (!RawServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(stray.size()) + "\r\n\r\n"))
+        return false;
+      std::this_thread::sleep_for(milliseconds(100));
+      return RawServer::send_all(fd, stray);
+    }
+    return RawServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Type: text/plain\r\n\r\ngood");
+  });
+  auto o = quick_options();
+  o.retry.max_attempts = 1;
+  HttpClient client(o);
+  Request head = get(raw.url("/thing"));
+  head.method = "HEAD";
+  auto h = client.send(head, Deadline::after(milliseconds(5000)));
+  REQUIRE(h.ok());
+  CHECK(h->status == 200);
+  CHECK(h->body.empty());
+  std::this_thread::sleep_for(milliseconds(300));  // the stray bytes have arrived by now
+  auto g = client.send(get(raw.url("/thing")), Deadline::after(milliseconds(5000)));
+  REQUIRE(g.ok());
+  CHECK(g->status == 200);
+  CHECK(g->body == "good");
+  CHECK(raw.accepted() == 2);  // the HEAD's connection was not reused
+  CHECK(client.stats().reused == 0);
+
+  // A HEAD answer without a declared body keeps its connection.
+  RawServer plain([](int fd, const std::string& h2) {
+    if (h2.rfind("HEAD ", 0) == 0) return RawServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    return RawServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+  });
+  Request head2 = get(plain.url("/x"));
+  head2.method = "HEAD";
+  REQUIRE(client.send(head2, Deadline::after(milliseconds(5000))).ok());
+  auto g2 = client.send(get(plain.url("/x")), Deadline::after(milliseconds(5000)));
+  REQUIRE(g2.ok());
+  CHECK(g2->body == "good");
+  CHECK(plain.accepted() == 1);
 }

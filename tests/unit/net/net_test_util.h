@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -178,6 +179,103 @@ class SilentServer {
   std::thread th_;
   std::mutex mu_;
   std::vector<int> accepted_;
+};
+
+// A hand-written server on 127.0.0.1 for misbehaviour httplib cannot produce: each connection gets
+// its own thread, which reads request heads (requests without bodies) and calls the handler with
+// the socket and the head; the handler writes the answer itself and returns false to close.
+class RawServer {
+ public:
+  using Handler = std::function<bool(int fd, const std::string& head)>;
+
+  explicit RawServer(Handler handler) : handler_(std::move(handler)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(a.sin_port);
+    th_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) continue;
+        std::lock_guard<std::mutex> l(mu_);
+        conns_.push_back(c);
+        workers_.emplace_back([this, c] { serve(c); });
+      }
+    });
+  }
+  ~RawServer() {
+    stop_ = true;
+    th_.join();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (int c : conns_) ::shutdown(c, SHUT_RDWR);
+    }
+    for (auto& w : workers_) w.join();
+    for (int c : conns_) ::close(c);
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  size_t accepted() {
+    std::lock_guard<std::mutex> l(mu_);
+    return conns_.size();
+  }
+
+  // Writes all of `data`; false when the peer is gone.
+  static bool send_all(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  // Writes `data` one byte every `every`; false when the peer is gone (or the server stopped: its
+  // destructor shuts the connections down).
+  static bool drip(int fd, const std::string& data, std::chrono::milliseconds every) {
+    for (char ch : data) {
+      if (!send_all(fd, std::string(1, ch))) return false;
+      std::this_thread::sleep_for(every);
+    }
+    return true;
+  }
+
+ private:
+  void serve(int c) {
+    std::string buf;
+    char tmp[4096];
+    while (!stop_) {
+      auto end = buf.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        std::string head = buf.substr(0, end + 4);
+        buf.erase(0, end + 4);
+        if (!handler_(c, head)) break;
+        continue;
+      }
+      pollfd p{c, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      ssize_t n = ::recv(c, tmp, sizeof tmp, 0);
+      if (n <= 0) break;
+      buf.append(tmp, static_cast<size_t>(n));
+    }
+    ::shutdown(c, SHUT_RDWR);
+  }
+
+  Handler handler_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread th_;
+  std::mutex mu_;
+  std::vector<int> conns_;
+  std::vector<std::thread> workers_;
 };
 
 // A port on 127.0.0.1 where nothing listens (bound, never listened on, closed).
