@@ -539,3 +539,20 @@ TEST_CASE("webhook: a registry that never answers the tag look-up is decided bef
     }
   }
 }
+
+TEST_CASE("gate: scangate image --timeout against a registry that never answers exits 2, never a pass",
+          "[registry][gate][deadline]") {
+  // The pipeline-gate side of the stalled registry: without a bound the CI job would hang until
+  // the CI system killed it. The answer is an error (2), never the pass of an empty scan.
+  StallingRegistry reg;
+  auto r = run_process({SCANGATE_CLI, "image", "--db", scenario_db(), "--severity", "CRITICAL", "--exit-code", "1",
+                        "--timeout", "2s", "127.0.0.1:" + std::to_string(reg.port) + "/app:1.0"});
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("deadline") != std::string::npos);
+  CHECK(reg.connections() >= 1);  // it really asked the stalled registry
+  // A malformed --timeout is a usage error before anything is pulled.
+  auto bad = run_process({SCANGATE_CLI, "image", "--db", scenario_db(), "--timeout", "soon", "alpine:3.15"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--timeout") != std::string::npos);
+}
