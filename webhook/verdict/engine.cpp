@@ -271,9 +271,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     const std::string tag = *j.tag;
     auto joined =
         lookups.join(tag, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const LookupOutcome& r) {
-          auto self = weak.lock();
-          auto p = wp.lock();
-          if (self && p) self->on_lookup(p, j, r);
+          auto engine = weak.lock();
+          auto req = wp.lock();
+          if (engine && req) engine->on_lookup(req, j, r);
         });
     if (!joined.leader) return;
     auto ref = parse_reference(tag);
@@ -291,11 +291,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                       : refused == WorkQueue::Refusal::kFull ? "the webhook is overloaded: too many tag look-ups wait"
                                                              : "the webhook is shutting down";
     rejected(refused == WorkQueue::Refusal::kKeyFull ? "lookup_registry_busy" : "lookup_queue_full");
-    refuse([self, tag, why] { self->lookups.complete(tag, LookupOutcome{"", why}); });
+    refuse([this, tag, why] { lookups.complete(tag, LookupOutcome{"", why}); });
   }
 
   // Ends a refused flight. Its waiters take the lock of their request, which the caller may hold:
-  // the flight ends on the timer thread, at once.
+  // the flight ends on the timer thread, at once. `end` may use `this`: the timer thread runs only
+  // while the engine lives (a handler still queued when it stops is dropped, never run).
   void refuse(std::function<void()> end) { boost::asio::post(timer_pool, std::move(end)); }
 
   // Runs or joins the scan of j.key (one flight per key), then goes on in on_scan().
@@ -303,9 +304,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     auto self = shared_from_this();
     auto joined =
         scans.join(j.key, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const ScanOutcome& r) {
-          auto self = weak.lock();
-          auto p = wp.lock();
-          if (self && p) self->on_scan(p, j, r);
+          auto engine = weak.lock();
+          auto req = wp.lock();
+          if (engine && req) engine->on_scan(req, j, r);
         });
     if (!p->req.dry_run) joined.shared->upload_wanted = true;
     if (!joined.leader) return;
@@ -326,7 +327,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     std::string why = refused == WorkQueue::Refusal::kStopped ? "the webhook is shutting down"
                                                               : "the webhook is overloaded: too many scans wait";
     rejected("scan_queue_full");
-    refuse([self, key, why] { self->scans.complete(key, ScanOutcome{nullptr, why}); });
+    refuse([this, key, why] { scans.complete(key, ScanOutcome{nullptr, why}); });
   }
 
   void on_lookup(const std::shared_ptr<Pending>& p, Judging& j, const LookupOutcome& r) {
@@ -444,7 +445,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (p.snap->policy.scan.on_error == policy::ScanFailureAction::kDeny) {
       d.allowed = false;
       d.code = 403;
-      d.message = "scangate: " + why + " and scan.onError is deny";
+      d.message = "scangate: " + why + " (policy scan.onError: deny)";
     } else {
       d.allowed = true;
       d.warnings.push_back("scangate: " + why + "; admitted unchecked because scan.onError is allow");

@@ -5,9 +5,11 @@
 // behaviour is asserted by what was (not) called and which policy path decided.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -161,7 +163,7 @@ TEST_CASE("look-ups past the queue limit are refused at once and decided by scan
   CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // not at the 19.5 s deadline
   CHECK_FALSE(d.allowed);
   CHECK(d.message.find("overloaded") != std::string::npos);
-  CHECK(d.message.find("scan.onError is deny") != std::string::npos);
+  CHECK(d.message.find("scan.onError: deny") != std::string::npos);
   CHECK(d.message.find("scan.onPending") == std::string::npos);
   CHECK(rig.was_rejected("lookup_queue_full"));
   CHECK(rig.resolver->calls == 1);  // nothing but the blocked look-up reached the resolver
@@ -197,7 +199,7 @@ TEST_CASE("a request naming more images than the webhook checks is decided by sc
     CHECK_FALSE(d.allowed);
     CHECK(d.code == 403);
     CHECK(d.message.find("the request names 4 images, more than the webhook checks (3)") != std::string::npos);
-    CHECK(d.message.find("scan.onError is deny") != std::string::npos);
+    CHECK(d.message.find("scan.onError: deny") != std::string::npos);
     CHECK(rig.resolver->calls == 0);
     CHECK(rig.was_rejected("too_many_images"));
     // Repeats count once: three distinct images are judged as usual.
@@ -226,7 +228,7 @@ TEST_CASE("a look-up whose deadline passed while queued never calls the resolver
   auto d = rig.engine->decide_sync(request({"fast.example.com/app:1"}), 20s);
   CHECK_FALSE(d.allowed);
   CHECK(d.message.find("did not start in time") != std::string::npos);
-  CHECK(d.message.find("scan.onError is deny") != std::string::npos);
+  CHECK(d.message.find("scan.onError: deny") != std::string::npos);
   CHECK(rig.resolver->calls == 0);
   CHECK(rig.was_rejected("lookup_expired"));
 }
