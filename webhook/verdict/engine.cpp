@@ -12,6 +12,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
+#include <string_view>
+#include <unordered_set>
 
 #include "scanner/core/time_util.h"
 #include "scanner/image/reference.h"
@@ -20,6 +23,7 @@
 #include "webhook/verdict/scan_cache.h"
 #include "webhook/verdict/single_flight.h"
 #include "webhook/verdict/tag_cache.h"
+#include "webhook/verdict/work_queue.h"
 
 namespace scangate::verdict {
 
@@ -99,8 +103,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         hooks(std::move(h)),
         cache(o.cache_size, o.cache_ttl, hooks.cache_size),
         tags(4 * std::max<size_t>(1, o.cache_size), o.tag_ttl),
-        scan_pool(std::max(1u, o.scan_workers)),
-        lookup_pool(std::max(1u, o.lookup_threads)),
+        scan_pool(WorkQueue::Limits{o.scan_workers, o.max_queued_scans, 0, 0}),
+        lookup_pool(WorkQueue::Limits{o.lookup_threads, o.max_queued_lookups, o.max_lookups_per_registry,
+                                      o.max_queued_lookups_per_registry}),
         timer_pool(1) {}
 
   EngineOptions o;
@@ -116,11 +121,27 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   SingleFlight<std::string, LookupOutcome> lookups;
   std::atomic<size_t> started{0};
 
-  // Scans and tag look-ups block on the registry; the timers that answer at deadlines run on a
-  // thread of their own, which never blocks.
-  boost::asio::thread_pool scan_pool;
-  boost::asio::thread_pool lookup_pool;
+  // Scans and tag look-ups block on the registry (bounded queues, look-ups keyed by registry
+  // host); the timers that answer at deadlines, and the answers to refused work, run on a thread
+  // of their own, which never blocks.
+  WorkQueue scan_pool;
+  WorkQueue lookup_pool;
   boost::asio::thread_pool timer_pool;
+
+  // The sink and the hooks belong to the engine's owner: work left running past ~Engine (a job
+  // blocked past the shutdown grace) must not call them once the engine is gone.
+  std::shared_mutex callouts_mu;
+  bool closed = false;  // guarded by callouts_mu
+
+  template <class F>
+  void callout(F&& f) {
+    std::shared_lock<std::shared_mutex> l(callouts_mu);
+    if (!closed) f();
+  }
+
+  void rejected(const std::string& what) {
+    if (hooks.rejected) callout([&] { hooks.rejected(what); });
+  }
 
   log::Logger lg{"engine"};
 
@@ -129,24 +150,25 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // For a request with side effects: hands `rec`'s report to the sink unless it went already.
   void upload_once(const std::string& key, const std::shared_ptr<const ScanRecord>& rec) {
     if (!sink || !cache.claim_upload(key, rec)) return;
-    sink(*rec);
+    callout([&] { sink(*rec); });
     cache.drop_report(key, rec);
   }
 
   // --- Work on the pools: the leader of a flight runs it, then every waiter hears the outcome.
 
-  void run_scan(const std::string& key, const std::string& pinned, const std::shared_ptr<ScanFlightState>& state) {
+  void run_scan(const std::string& key, const std::string& pinned, const std::shared_ptr<ScanFlightState>& state,
+                const Deadline& deadline) {
     auto t0 = SteadyClock::now();
-    auto r = scanner->scan(pinned, Deadline::after(o.scan_timeout));
+    auto r = scanner->scan(pinned, deadline);
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-    if (hooks.scan_done) hooks.scan_done(r.ok() ? "ok" : "error", secs);
+    if (hooks.scan_done) callout([&] { hooks.scan_done(r.ok() ? "ok" : "error", secs); });
     ScanOutcome out;
     if (r.ok()) {
       out.record = std::make_shared<const ScanRecord>(std::move(r.value()));
       // A request that joins after this point finds the record cached, not uploaded.
       const bool upload = state->upload_wanted.load();
       cache.insert(key, upload || !sink ? ScanCache::slim(*out.record) : out.record, upload);
-      if (upload && sink) sink(*out.record);
+      if (upload && sink) callout([&] { sink(*out.record); });
     } else {
       out.error = r.error().message;
       lg.warn("scan failed", {{"image", pinned}, {"error", out.error}});
@@ -154,9 +176,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     scans.complete(key, out);
   }
 
-  void run_lookup(const std::string& normalized) {
+  void run_lookup(const std::string& normalized, const Deadline& deadline) {
     LookupOutcome out;
-    auto d = resolver->resolve(normalized, Deadline::after(o.lookup_timeout));
+    auto d = resolver->resolve(normalized, deadline);
     if (d.ok()) {
       out.digest = *d;
       tags.put(normalized, *d);
@@ -242,24 +264,70 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // --- A request that waits: every step below runs with p->mu held.
 
   // Resolves the tag (one look-up per tag at a time), then goes on in on_lookup().
+  // A flight's waiters hold the request and the engine weakly: a request answered at its deadline
+  // is freed then, not when the look-up or scan it waited for ends.
   void resolve_tag(const std::shared_ptr<Pending>& p, Judging& j) {
     auto self = shared_from_this();
     const std::string tag = *j.tag;
-    auto joined = lookups.join(tag, [self, p, &j](const LookupOutcome& r) { self->on_lookup(p, j, r); });
-    if (joined.leader) boost::asio::post(lookup_pool, [self, tag] { self->run_lookup(tag); });
+    auto joined =
+        lookups.join(tag, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const LookupOutcome& r) {
+          auto engine = weak.lock();
+          auto req = wp.lock();
+          if (engine && req) engine->on_lookup(req, j, r);
+        });
+    if (!joined.leader) return;
+    auto ref = parse_reference(tag);
+    const std::string host = ref.ok() ? ref->registry : std::string();
+    auto refused = lookup_pool.submit(
+        host, Deadline::after(o.lookup_timeout), [self, tag](const Deadline& d) { self->run_lookup(tag, d); },
+        [self, tag] {
+          self->rejected("lookup_expired");
+          self->lookups.complete(tag,
+                                 LookupOutcome{"", "the look-up did not start in time: the webhook is overloaded"});
+        });
+    if (refused == WorkQueue::Refusal::kNone) return;
+    std::string why = refused == WorkQueue::Refusal::kKeyFull
+                          ? "the webhook is overloaded: too many look-ups wait for registry " + host
+                      : refused == WorkQueue::Refusal::kFull ? "the webhook is overloaded: too many tag look-ups wait"
+                                                             : "the webhook is shutting down";
+    rejected(refused == WorkQueue::Refusal::kKeyFull ? "lookup_registry_busy" : "lookup_queue_full");
+    refuse([this, tag, why] { lookups.complete(tag, LookupOutcome{"", why}); });
   }
+
+  // Ends a refused flight. Its waiters take the lock of their request, which the caller may hold:
+  // the flight ends on the timer thread, at once. `end` may use `this`: the timer thread runs only
+  // while the engine lives (a handler still queued when it stops is dropped, never run).
+  void refuse(std::function<void()> end) { boost::asio::post(timer_pool, std::move(end)); }
 
   // Runs or joins the scan of j.key (one flight per key), then goes on in on_scan().
   void scan(const std::shared_ptr<Pending>& p, Judging& j) {
     auto self = shared_from_this();
-    auto joined = scans.join(j.key, [self, p, &j](const ScanOutcome& r) { self->on_scan(p, j, r); });
+    auto joined =
+        scans.join(j.key, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const ScanOutcome& r) {
+          auto engine = weak.lock();
+          auto req = wp.lock();
+          if (engine && req) engine->on_scan(req, j, r);
+        });
     if (!p->req.dry_run) joined.shared->upload_wanted = true;
-    if (joined.leader) {
+    if (!joined.leader) return;
+    const std::string key = j.key;
+    auto refused = scan_pool.submit(
+        "", Deadline::after(o.scan_timeout),
+        [self, key, pinned = j.pinned, state = joined.shared](const Deadline& d) {
+          self->run_scan(key, pinned, state, d);
+        },
+        [self, key] {
+          self->rejected("scan_expired");
+          self->scans.complete(key, ScanOutcome{nullptr, "the scan did not start in time: the webhook is overloaded"});
+        });
+    if (refused == WorkQueue::Refusal::kNone) {
       started++;
-      boost::asio::post(scan_pool, [self, key = j.key, pinned = j.pinned, state = joined.shared] {
-        self->run_scan(key, pinned, state);
-      });
+      return;
     }
+    std::string why = refused == WorkQueue::Refusal::kStopped ? "the webhook is shutting down"
+                                                              : "the webhook is overloaded: too many scans wait";
+    rejected("scan_queue_full");
+    refuse([this, key, why] { scans.complete(key, ScanOutcome{nullptr, why}); });
   }
 
   void on_lookup(const std::shared_ptr<Pending>& p, Judging& j, const LookupOutcome& r) {
@@ -316,7 +384,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     auto d = conclude(*p);
     auto done = std::move(p->done);
     l.unlock();
-    done(std::move(d));
+    // Not once the engine is gone: a look-up left running past ~Engine may still end a request.
+    callout([&] { done(std::move(d)); });
   }
 
   // Hands the request's undecided images to the look-up and scan pools and arms the deadline.
@@ -348,6 +417,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     p.snap = policy();
     if (!p.snap) return conclude(p);
     p.today = o.today ? o.today() : utc_today();
+    // A request naming more images than the webhook checks is not judged image by image: each
+    // would hold state (and possibly a look-up) until the request is answered.
+    {
+      std::unordered_set<std::string_view> distinct;
+      for (const auto& ci : p.req.images) distinct.insert(ci.image);
+      if (distinct.size() > o.max_images_per_review) return too_many_images(p, distinct.size());
+    }
     bool all_done = true;
     for (const auto& ci : p.req.images) {
       auto [it, inserted] = p.by_image.try_emplace(ci.image);
@@ -358,6 +434,23 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
     if (all_done) return conclude(p);
     return std::nullopt;
+  }
+
+  // Decided by scan.onError as a whole.
+  admission::AdmissionDecision too_many_images(const Pending& p, size_t n) {
+    rejected("too_many_images");
+    const std::string why = "the request names " + std::to_string(n) + " images, more than the webhook checks (" +
+                            std::to_string(o.max_images_per_review) + ")";
+    admission::AdmissionDecision d;
+    if (p.snap->policy.scan.on_error == policy::ScanFailureAction::kDeny) {
+      d.allowed = false;
+      d.code = 403;
+      d.message = "scangate: " + why + " (policy scan.onError: deny)";
+    } else {
+      d.allowed = true;
+      d.warnings.push_back("scangate: " + why + "; admitted unchecked because scan.onError is allow");
+    }
+    return d;
   }
 
   admission::AdmissionDecision conclude(const Pending& p) {
@@ -403,13 +496,22 @@ Engine::Engine(EngineOptions options, std::shared_ptr<ImageScanner> scanner, std
                                    std::move(policy), std::move(hooks))) {}
 
 Engine::~Engine() {
-  // Queued work holds shared_ptrs to Impl: let the look-ups and scans already started finish (a
-  // request they complete is answered), then drop the timers of requests still waiting. Look-ups
-  // first: one that completes may still start a scan.
-  impl_->lookup_pool.join();
-  impl_->scan_pool.join();
+  // Queued look-ups and scans are dropped; the running ones get one shared grace period to finish
+  // (a request they complete is answered). A job still blocked after it (a registry that never
+  // answers) is left to end by its own deadline on its detached thread: it holds the Impl it uses,
+  // and `closed` keeps it from calling the owner's sink and hooks. Look-ups first: one that
+  // completes may still queue a scan (refused once the scan queue is stopped).
+  const auto until = std::chrono::steady_clock::now() + impl_->o.shutdown_grace;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+  };
+  if (!impl_->lookup_pool.shutdown(left())) impl_->lg.warn("look-ups still running at shutdown were left behind");
+  if (!impl_->scan_pool.shutdown(left())) impl_->lg.warn("scans still running at shutdown were left behind");
   impl_->timer_pool.stop();
   impl_->timer_pool.join();
+  std::unique_lock<std::shared_mutex> l(impl_->callouts_mu);
+  impl_->closed = true;
 }
 
 void Engine::decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,

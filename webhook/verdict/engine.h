@@ -5,6 +5,9 @@
 // deadline (the API server's ?timeout= minus a margin): a timer answers then, and the policy's
 // scan.onPending decides for whatever is still running (a tag look-up or a scan) while it goes
 // on, so the controller's retry is a cache hit. The network, the clock and the scanner are seams.
+// Look-ups and scans run on bounded queues (work_queue.h): each has its deadline from when it was
+// queued, one registry host holds at most part of the look-up threads, and work past the queue
+// limits is refused at once (scan.onError decides, the message says the webhook is overloaded).
 #pragma once
 
 #include <chrono>
@@ -29,11 +32,25 @@ struct EngineHooks {
   std::function<void(bool hit)> cache_lookup;
   std::function<void(const std::string& result, double seconds)> scan_done;  // ok | error
   std::function<void(size_t entries)> cache_size;
+  // Work refused or abandoned because the webhook is overloaded: "lookup_queue_full",
+  // "lookup_registry_busy", "lookup_expired", "scan_queue_full", "scan_expired", "too_many_images".
+  std::function<void(const std::string& what)> rejected;
 };
 
 struct EngineOptions {
   unsigned scan_workers = 2;
   unsigned lookup_threads = 4;  // tag look-ups in flight at once (each may wait on a slow registry)
+  // Isolation of one slow registry: at most this many of the look-up threads work for one registry
+  // host at once, and at most `max_queued_lookups_per_registry` of its look-ups wait; past either
+  // queue limit a look-up is refused at once and the image is decided by scan.onError.
+  unsigned max_lookups_per_registry = 2;
+  size_t max_queued_lookups_per_registry = 64;
+  size_t max_queued_lookups = 256;  // look-ups waiting for a thread, all registries together
+  size_t max_queued_scans = 256;    // scans waiting for a worker
+  // Distinct images judged per request; a request naming more is decided by scan.onError.
+  size_t max_images_per_review = 256;
+  // ~Engine waits this long for the look-ups and scans running, then leaves them (see ~Engine).
+  std::chrono::milliseconds shutdown_grace{5000};
   size_t cache_size = 10000;
   std::chrono::seconds cache_ttl{24 * 3600};
   std::chrono::seconds tag_ttl{60};                  // tag -> digest look-ups
@@ -52,8 +69,9 @@ class Engine {
  public:
   Engine(EngineOptions options, std::shared_ptr<ImageScanner> scanner, std::shared_ptr<DigestResolver> resolver,
          ReportSink sink, PolicyProvider policy, EngineHooks hooks = {});
-  // Waits for the scans and look-ups already started (their records are cached); answers no
-  // request still waiting on its deadline.
+  // Drops the queued look-ups and scans, waits up to options.shutdown_grace for the running ones
+  // (their records are cached), then leaves those still blocked to end on their own deadlines;
+  // answers no request still waiting on its deadline.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
