@@ -162,7 +162,9 @@ struct HttpClient::Watchdog {
       }
       const auto now = Clock::now();
       if (due.begin()->first > now) {
-        cv.wait_until(l, due.begin()->first);
+        // A copy: wait_until releases the lock, and disarm() may erase the node meanwhile.
+        const auto next = due.begin()->first;
+        cv.wait_until(l, next);
         continue;
       }
       std::vector<std::shared_ptr<Watch>> fire;
