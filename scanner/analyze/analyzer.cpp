@@ -24,6 +24,11 @@ bool AnalyzerRegistry::any_required(std::string_view path) const {
   return std::any_of(analyzers_.begin(), analyzers_.end(), [&](const auto& a) { return a->required(path); });
 }
 
+bool AnalyzerRegistry::any_essential(std::string_view path) const {
+  return std::any_of(analyzers_.begin(), analyzers_.end(),
+                     [&](const auto& a) { return a->essential() && a->required(path); });
+}
+
 std::string AnalyzerRegistry::versions_key() const {
   std::vector<std::string> parts;
   for (const auto& a : analyzers_) parts.push_back(std::string(a->type()) + ":" + std::to_string(a->version()));

@@ -34,6 +34,12 @@ class Analyzer {
   virtual bool required(std::string_view path) const = 0;
   // A malformed file is an Error (kFormat) naming the file and the line; never a crash.
   virtual Result<AnalysisResult> analyze(const AnalysisInput& in) const = 0;
+  // Whether a scan that could not read one of this analyzer's files whole, or could not parse
+  // it, is incomplete and must fail (never pass a gate): true for the OS package databases (apk,
+  // dpkg) and the OS release files, whose loss hides every OS package or leaves them unmatched.
+  // False for one language package's manifest (python, npm): that file is skipped with a
+  // warning naming it and the rest of the scan proceeds.
+  virtual bool essential() const { return false; }
 };
 
 class AnalyzerRegistry {
@@ -42,6 +48,8 @@ class AnalyzerRegistry {
   Result<void> add(std::unique_ptr<Analyzer> a);
   const std::vector<std::unique_ptr<Analyzer>>& all() const { return analyzers_; }
   bool any_required(std::string_view path) const;
+  // Whether an essential() analyzer requires path: a scan must read that file whole.
+  bool any_essential(std::string_view path) const;
   // "apk:1,dpkg:1,..." for cache keys.
   std::string versions_key() const;
 

@@ -19,6 +19,7 @@ class ApkAnalyzer : public Analyzer {
  public:
   std::string_view type() const override { return "apk"; }
   int version() const override { return 1; }
+  bool essential() const override { return true; }
   bool required(std::string_view path) const override { return path == kInstalled; }
 
   Result<AnalysisResult> analyze(const AnalysisInput& in) const override {

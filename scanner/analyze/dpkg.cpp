@@ -64,6 +64,7 @@ class DpkgAnalyzer : public Analyzer {
  public:
   std::string_view type() const override { return "dpkg"; }
   int version() const override { return 1; }
+  bool essential() const override { return true; }
   bool required(std::string_view path) const override {
     if (path == kStatus) return true;
     if (!text::starts_with(path, kStatusDir)) return false;

@@ -43,6 +43,7 @@ class OsReleaseAnalyzer : public Analyzer {
  public:
   std::string_view type() const override { return "os-release"; }
   int version() const override { return 1; }
+  bool essential() const override { return true; }
   bool required(std::string_view path) const override {
     return path == kEtcOsRelease || path == kUsrOsRelease || path == kAlpineRelease || path == kDebianVersion;
   }

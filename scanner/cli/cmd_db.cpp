@@ -95,6 +95,8 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
   }
   vulndb::ProgressFn progress;
   if (!args->has("quiet")) progress = [lg = log::Logger("db")](std::string_view msg) { lg.info(msg); };
+  // Skipped invalid feed records are warnings: printed even with --quiet.
+  vulndb::ProgressFn warn = [lg = log::Logger("db")](std::string_view msg) { lg.warn(msg); };
   vulndb::FetchOptions fetch;
   fetch.ca_file = args->get_or("cacert", "");
   vulndb::NvdApiOptions nvd_api;
@@ -132,6 +134,7 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
     o.fetch = fetch;
     o.nvd_api = nvd_api;
     o.progress = progress;
+    o.warn = warn;
     mkdirs_for(o.output);
     result = vulndb::build_db(o);
   } else {
@@ -144,6 +147,7 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
     o.fetch = fetch;
     o.nvd_api = nvd_api;
     o.progress = progress;
+    o.warn = warn;
     mkdirs_for(o.output);
     result = vulndb::update_db(o);
   }

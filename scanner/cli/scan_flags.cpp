@@ -330,8 +330,9 @@ int run_scan(const std::string& command, const ScanSettings& s, const pipeline::
     io.out << report;
     io.out.flush();
   } else {
-    // A temporary file beside the output, fsynced and renamed: a reader never sees half a report.
-    auto w = fs::write_file_atomic(s.output + ".tmp." + std::to_string(getpid()), s.output, report);
+    // A regular file (or a new path) is replaced by a temporary file beside it, fsynced and
+    // renamed: a reader never sees half a report. A device, FIFO or /dev/stdout is written through.
+    auto w = fs::write_output(s.output, report);
     if (!w.ok()) {
       io.err << "scangate: " << w.error().message << "\n";
       return kExitError;

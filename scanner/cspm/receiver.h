@@ -14,8 +14,17 @@
 // Idempotency-Key); a request whose id was stored before is answered 200 again without storing a
 // second copy, so an uploader that crashed before recording its success can safely resend.
 // Reports without an id get a fresh one and are never deduplicated.
+//
+// Slow and idle clients (issue 12: eight slowloris connections froze the receiver) cannot hold
+// the server: every connection gets its own worker, up to max_connections; past that a new
+// connection is answered 503 (Retry-After: 1) and closed at once, without being read. Each
+// connection must deliver its request headers (and, with HTTPS, finish the TLS handshake) within
+// header_timeout of being accepted, and then its body within body_timeout; no single read or
+// write may wait longer than io_timeout. A connection that misses a deadline is closed. One
+// request per connection (responses say Connection: close).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -29,8 +38,12 @@ struct ReceiverOptions {
   std::string token;      // the bearer token accepted; required
   std::string tenant_id;  // optional: accept only this tenant
   size_t max_body_bytes = 64u << 20;
-  std::string tls_cert_file, tls_key_file;  // both for HTTPS, neither for HTTP
-  Logger log{"receiver"};                   // the token is registered as a secret with the logger
+  std::chrono::milliseconds header_timeout{10000};  // accept -> end of the request headers
+  std::chrono::milliseconds body_timeout{120000};   // end of headers -> end of the body
+  std::chrono::milliseconds io_timeout{30000};      // longest wait for any one read or write
+  size_t max_connections = 64;                      // served at once; more are refused with 503
+  std::string tls_cert_file, tls_key_file;          // both for HTTPS, neither for HTTP
+  Logger log{"receiver"};                           // the token is registered as a secret with the logger
 };
 
 class Receiver {

@@ -1,5 +1,7 @@
 #include "scanner/image/platform.h"
 
+#include <algorithm>
+#include <optional>
 #include <cctype>
 #include <vector>
 
@@ -71,6 +73,29 @@ bool platform_matches(const Platform& wanted, const Platform& candidate) {
   if (w.os != c.os || w.architecture != c.architecture) return false;
   if (wanted.variant.empty()) return true;
   return w.variant == c.variant;
+}
+
+std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, const std::vector<Platform>& wanted) {
+  auto attestation = [](const Platform& p) { return p.os == "unknown" || p.architecture == "unknown"; };
+  std::vector<size_t> out;
+  if (wanted.empty()) {
+    for (size_t i = 0; i < offered.size(); ++i)
+      if (!attestation(offered[i]) && normalize_platform(offered[i]).os == "linux") out.push_back(i);
+    return out;
+  }
+  for (const auto& w : wanted) {
+    const std::string want_variant = normalize_platform(w).variant;
+    std::optional<size_t> exact, loose;
+    for (size_t i = 0; i < offered.size() && !exact; ++i) {
+      if (attestation(offered[i]) || !platform_matches(w, offered[i])) continue;
+      if (normalize_platform(offered[i]).variant == want_variant) exact = i;
+      if (!loose) loose = i;
+    }
+    if (auto pick = exact ? exact : loose; pick && std::find(out.begin(), out.end(), *pick) == out.end())
+      out.push_back(*pick);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace scangate

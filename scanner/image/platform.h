@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scanner/core/result.h"
 
@@ -27,5 +28,12 @@ Platform normalize_platform(Platform p);
 // Exact match after normalisation. A wanted platform without variant accepts any variant
 // (the caller prefers exact matches first).
 bool platform_matches(const Platform& wanted, const Platform& candidate);
+
+// The entries of an index (their platforms, in index order) a cluster running `wanted` may pull:
+// with `wanted` empty, every entry whose os is linux; otherwise, for each wanted platform, the one
+// entry an index look-up would choose (an exact variant first, then any variant; none when the
+// index lacks it). Entries with os or architecture "unknown" (attestations) are never chosen.
+// Positions into `offered`, ascending, each once.
+std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, const std::vector<Platform>& wanted);
 
 }  // namespace scangate

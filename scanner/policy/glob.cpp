@@ -1,28 +1,35 @@
 #include "scanner/policy/glob.h"
 
+#include <vector>
+
 namespace scangate::policy {
 
-// Greedy matching with a single back-track point (the last `*`): linear in practice and never
-// exponential, whatever the pattern.
+// A set of reachable text positions, advanced one pattern element at a time: O(pattern × text)
+// time and O(text) memory whatever the pattern, so no pattern can make matching exponential.
 bool glob_match(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0;
-  size_t star = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && pattern[p] == text[t]))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_t = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_t;
+  const size_t n = text.size();
+  std::vector<char> cur(n + 1, 0), next(n + 1, 0);
+  cur[0] = 1;
+  size_t p = 0;
+  while (p < pattern.size()) {
+    std::fill(next.begin(), next.end(), 0);
+    char c = pattern[p];
+    if (c == '*') {
+      bool crosses = p + 1 < pattern.size() && pattern[p + 1] == '*';
+      while (p < pattern.size() && pattern[p] == '*') ++p;  // "***" is "**"
+      // next[i]: some reachable j <= i with text[j, i) a run the star may cover.
+      for (size_t i = 0; i <= n; ++i) {
+        next[i] = cur[i];
+        if (!next[i] && i > 0 && next[i - 1] && (crosses || text[i - 1] != '/')) next[i] = 1;
+      }
     } else {
-      return false;
+      for (size_t i = 0; i < n; ++i)
+        if (cur[i] && (c == '?' ? text[i] != '/' : text[i] == c)) next[i + 1] = 1;
+      ++p;
     }
+    cur.swap(next);
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return cur[n] != 0;
 }
 
 bool is_glob(std::string_view pattern) { return pattern.find_first_of("*?") != std::string_view::npos; }

@@ -1,6 +1,10 @@
-// The one pattern language of the policy file: `*` matches any run of characters (including
-// '/', so "registry.k8s.io/*" covers every repository below it), `?` matches exactly one
-// character, everything else matches itself (case-sensitive). No character classes, no escapes.
+// The one pattern language of the policy file, path-aware like shell globs: `*` matches any run
+// of characters except '/' ("registry.k8s.io/*" covers registry.k8s.io/pause but not
+// registry.k8s.io/sig-storage/csi-provisioner), `**` matches any run including '/'
+// ("registry.k8s.io/**" covers both), `?` matches exactly one character other than '/', and
+// everything else matches itself (case-sensitive). No character classes, no escapes.
+// (Before issue 12, `*` crossed '/', so a pattern meant for one level silently exempted the
+// whole subtree.)
 #pragma once
 
 #include <string_view>

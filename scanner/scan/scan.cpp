@@ -77,11 +77,27 @@ std::vector<Version> history_of(const std::string& path, const std::vector<Layer
 }  // namespace
 
 Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const AnalyzerRegistry& analyzers,
-                                 std::vector<std::string>& warnings) {
+                                 std::vector<std::string>& warnings, uint64_t max_file_bytes) {
   Inventory inv;
   Overlay overlay(layers);
   const std::vector<LayerIndex> index = index_layers(layers);
   std::vector<OSFinding> os_by_path;
+
+  // A package database the walk could not keep whole (over the per-file cap) but that the image
+  // still holds: reporting without it would pass an image with every package hidden.
+  for (size_t i = layers.size(); i-- > 0;) {  // top layer first: the error names the copy the image shows
+    for (const auto& f : layers[i].files) {
+      if (f.has_content || (f.type != EntryType::kRegular && f.type != EntryType::kHardlink) ||
+          !analyzers.any_essential(f.path))
+        continue;
+      auto seen = overlay.lookup(f.path);
+      if (seen.ok() || seen.error().kind != ErrorKind::kLimit) continue;  // replaced or deleted later
+      return Error(ErrorKind::kLimit,
+                   f.path + " (layer " + std::to_string(i) + ") is over the per-file cap" +
+                       (max_file_bytes ? " of " + std::to_string(max_file_bytes) + " bytes" : std::string()) +
+                       " and was not read; a package database must be read whole, so the scan is incomplete");
+    }
+  }
 
   for (const auto& file : overlay.files()) {
     if (!analyzers.any_required(file.path)) continue;
@@ -103,7 +119,15 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
         auto r = a->analyze(AnalysisInput{file.path, v.entry->content});
         if (!r.ok()) {
           if (v.entry == file.entry || &v == &hist.back()) {
-            return r.error().wrap("analyzing " + file.path + " (layer " + std::to_string(v.layer) + ")");
+            // The version the image ships: a package database that cannot be parsed fails the
+            // scan; one language package's malformed manifest is skipped, the rest proceeds.
+            if (a->essential())
+              return r.error().wrap("analyzing " + file.path + " (layer " + std::to_string(v.layer) + ")");
+            warnings.push_back("skipped " + file.path + " (layer " + std::to_string(v.layer) +
+                               "): " + r.error().message);
+            since.clear();
+            have_last = false;
+            continue;
           }
           warnings.push_back("skipped an older version of " + file.path + ": " + r.error().message);
           continue;
@@ -188,7 +212,7 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
     if (options.per_layer) options.per_layer(layers.back(), out.inventory);
   }
 
-  auto inv = analyze_layers(layers, analyzers, out.warnings);
+  auto inv = analyze_layers(layers, analyzers, out.warnings, options.limits.max_file_bytes);
   if (!inv.ok()) return inv.error();
   // Secrets were collected per layer; the analyzers supply the OS and the packages.
   out.inventory.os = std::move(inv->os);
@@ -249,13 +273,24 @@ struct RootfsWalker {
         total += size;
         bool wanted = analyzers.any_required(p) || (options.extra_want && options.extra_want(p, size));
         if (!wanted) continue;
+        // A package database must be read whole: one that is not makes the scan incomplete.
+        const bool essential = analyzers.any_essential(p);
         if (size > options.limits.max_file_bytes) {
-          contents.warnings.push_back("skipped " + p + ": " + std::to_string(size) + " bytes is over the per-file cap");
+          std::string why = std::to_string(size) + " bytes is over the per-file cap of " +
+                            std::to_string(options.limits.max_file_bytes) + " bytes";
+          if (essential)
+            return Error(ErrorKind::kLimit,
+                         p + ": " + why + "; a package database must be read whole, so the scan is incomplete");
+          contents.warnings.push_back("skipped " + p + ": " + why);
           continue;
         }
         int fd = open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
-          contents.warnings.push_back("cannot read " + p + ": " + std::strerror(errno));
+          std::string why = std::strerror(errno);
+          if (essential)
+            return Error(ErrorKind::kIo, "cannot read " + p + ": " + why +
+                                             "; a package database must be read whole, so the scan is incomplete");
+          contents.warnings.push_back("cannot read " + p + ": " + why);
           continue;
         }
         FileEntry fe;
@@ -263,12 +298,23 @@ struct RootfsWalker {
         fe.mode = st.st_mode;
         fe.content.resize(size);
         size_t got = 0;
+        int read_err = 0;
         while (got < size) {
           ssize_t r = ::read(fd, fe.content.data() + got, size - got);
+          if (r < 0 && errno == EINTR) continue;
+          if (r < 0) read_err = errno;
           if (r <= 0) break;
           got += static_cast<size_t>(r);
         }
         close(fd);
+        if (read_err != 0) {
+          std::string why = std::strerror(read_err);
+          if (essential)
+            return Error(ErrorKind::kIo, "cannot read " + p + ": " + why +
+                                             "; a package database must be read whole, so the scan is incomplete");
+          contents.warnings.push_back("cannot read " + p + ": " + why);
+          continue;
+        }
         fe.content.resize(got);
         fe.has_content = true;
         contents.files.push_back(std::move(fe));
@@ -297,7 +343,7 @@ Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& a
   std::vector<LayerContents> layers;
   layers.push_back(std::move(w.contents));
   if (options.per_layer) options.per_layer(layers.back(), out.inventory);
-  auto inv = analyze_layers(layers, analyzers, out.warnings);
+  auto inv = analyze_layers(layers, analyzers, out.warnings, options.limits.max_file_bytes);
   if (!inv.ok()) return inv.error();
   // Secrets were collected per layer; the analyzers supply the OS and the packages.
   out.inventory.os = std::move(inv->os);

@@ -48,7 +48,11 @@ Result<ScanOutput> scan_image(ImageSource& source, const AnalyzerRegistry& analy
 Result<ScanOutput> scan_rootfs(const std::string& dir, const AnalyzerRegistry& analyzers, const ScanOptions& options);
 
 // The analysis step alone, over already-walked layers (base first). Pure: no I/O.
+// An essential file (AnalyzerRegistry::any_essential: the OS package databases, os-release) that
+// the image holds but whose content was not kept (over max_file_bytes, named in the error) or that
+// does not parse fails it: the inventory would be incomplete. Another analyzer's file that does not
+// parse is skipped with a warning naming it.
 Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const AnalyzerRegistry& analyzers,
-                                 std::vector<std::string>& warnings);
+                                 std::vector<std::string>& warnings, uint64_t max_file_bytes = 0);
 
 }  // namespace scangate

@@ -9,6 +9,7 @@
 #include "scanner/vulndb/json_util.h"
 #include "scanner/vulndb/nvd.h"
 #include "scanner/vulndb/osv.h"
+#include "scanner/vulndb/validate.h"
 #include "scanner/vulndb/writer.h"
 
 namespace scangate::vulndb {
@@ -64,8 +65,10 @@ class Builder {
     if (!path) return path.error();
     auto text = detail::read_whole_file(path.value());
     if (!text) return text.error();
-    auto stats = import(text.value(), src, w_, opts_.progress);
+    ValidatingSink sink = checked(src);
+    auto stats = import(text.value(), src, sink, opts_.progress);
     if (!stats) return stats.error();
+    sink.finish(stats.value());
     w_.add_source({kind, src, stats.value()});
     return Ok();
   }
@@ -73,16 +76,20 @@ class Builder {
   Result<void> osv_source(const std::string& src) {
     auto path = local(src);
     if (!path) return path.error();
-    auto stats = import_osv_path(path.value(), w_, opts_.progress, src);
+    ValidatingSink sink = checked(src);
+    auto stats = import_osv_path(path.value(), sink, opts_.progress, src);
     if (!stats) return stats.error();
+    sink.finish(stats.value());
     w_.add_source({"osv", src, stats.value()});
     return Ok();
   }
 
   Result<void> nvd_source(const std::string& src) {
+    ValidatingSink sink = checked(src);
     if (!is_url(src)) {
-      auto stats = import_nvd_path(src, w_, opts_.progress);
+      auto stats = import_nvd_path(src, sink, opts_.progress);
       if (!stats) return stats.error();
+      sink.finish(stats.value());
       w_.add_source({"nvd", src, stats.value()});
       return Ok();
     }
@@ -98,7 +105,7 @@ class Builder {
                         "&resultsPerPage=" + std::to_string(opts_.nvd_api.results_per_page);
       auto body = fetch_to_string(url, fo);
       if (!body) return body.error();
-      auto info = import_nvd_text(body.value(), url, w_, &stats);
+      auto info = import_nvd_text(body.value(), url, sink, &stats);
       if (!info) return info.error();
       if (!info.value().is_page) return Error(ErrorKind::kFormat, url + ": not an NVD CVE API 2.0 response page");
       if (info.value().start_index != start)
@@ -109,11 +116,17 @@ class Builder {
       say(src + ": NVD " + std::to_string(start) + "/" + std::to_string(info.value().total_results));
       if (info.value().records == 0 || start >= info.value().total_results) break;
     }
+    sink.finish(stats);
     w_.add_source({"nvd", src, stats});
     return Ok();
   }
 
  private:
+  // Every importer's records pass through here before the writer: see validate.h.
+  ValidatingSink checked(const std::string& src) {
+    return ValidatingSink(w_, src, opts_.warn ? opts_.warn : opts_.progress);
+  }
+
   const BuildOptions& opts_;
   VulnDbWriter& w_;
   DownloadDir dl_;
@@ -167,6 +180,7 @@ Result<DbInfo> update_db(const UpdateOptions& opts) {
   b.fetch = opts.fetch;
   b.nvd_api = opts.nvd_api;
   b.progress = opts.progress;
+  b.warn = opts.warn;
   b.clock = opts.clock;
   auto r = build_db(b);
   if (!r) return r.error().wrap("db update failed, the previous DB (if any) is unchanged");

@@ -36,6 +36,9 @@ struct BuildOptions {
   FetchOptions fetch;
   NvdApiOptions nvd_api;
   ProgressFn progress;
+  // Each feed record refused by validation (validate.h), "<source>: skipped invalid
+  // record "<id>": <reason>" (at most 20 per source, then a count); defaults to `progress`.
+  ProgressFn warn;
   Clock clock;  // build time; defaults to the system clock
 };
 
@@ -57,6 +60,7 @@ struct UpdateOptions {
   FetchOptions fetch;
   NvdApiOptions nvd_api;
   ProgressFn progress;
+  ProgressFn warn;  // as BuildOptions::warn
   Clock clock;
 };
 

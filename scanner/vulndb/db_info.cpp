@@ -11,13 +11,16 @@ namespace detail {
 
 std::string sources_to_json(const std::vector<SourceInfo>& sources) {
   Json arr = Json::array();
-  for (const auto& s : sources)
-    arr.push_back(Json{{"kind", s.kind},
-                       {"location", s.location},
-                       {"files", s.stats.files},
-                       {"advisories", s.stats.advisories},
-                       {"vulnerabilities", s.stats.vulnerabilities},
-                       {"skipped", s.stats.skipped}});
+  for (const auto& s : sources) {
+    Json j{{"kind", s.kind},
+           {"location", s.location},
+           {"files", s.stats.files},
+           {"advisories", s.stats.advisories},
+           {"vulnerabilities", s.stats.vulnerabilities},
+           {"skipped", s.stats.skipped}};
+    if (s.stats.invalid > 0) j["invalid"] = s.stats.invalid;  // absent: none (and older DBs)
+    arr.push_back(std::move(j));
+  }
   return dump_compact(arr);
 }
 
@@ -36,6 +39,7 @@ Result<std::vector<SourceInfo>> sources_from_json(const std::string& json) {
       si.stats.advisories = s.value("advisories", std::size_t{0});
       si.stats.vulnerabilities = s.value("vulnerabilities", std::size_t{0});
       si.stats.skipped = s.value("skipped", std::size_t{0});
+      si.stats.invalid = s.value("invalid", std::size_t{0});
       out.push_back(std::move(si));
     }
   } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string("meta.sources: ") + e.what()); }
@@ -82,7 +86,8 @@ std::string render_db_info(const DbInfo& info) {
   out << "Sources:\n";
   for (const auto& s : info.sources)
     out << "  " << s.kind << " " << s.location << " (" << s.stats.files << " files, " << s.stats.advisories
-        << " advisories, " << s.stats.vulnerabilities << " records, " << s.stats.skipped << " skipped)\n";
+        << " advisories, " << s.stats.vulnerabilities << " records, " << s.stats.skipped << " skipped"
+        << (s.stats.invalid > 0 ? ", " + std::to_string(s.stats.invalid) + " invalid" : std::string()) << ")\n";
   return out.str();
 }
 

@@ -70,11 +70,13 @@ struct ImportStats {
   std::size_t advisories = 0;       // rows handed to the sink
   std::size_t vulnerabilities = 0;  // rows handed to the sink
   std::size_t skipped = 0;          // entries deliberately not stored ("0" keys, not-affected, ...)
+  std::size_t invalid = 0;          // records refused by validation (see validate.h), never stored
   ImportStats& operator+=(const ImportStats& o) {
     files += o.files;
     advisories += o.advisories;
     vulnerabilities += o.vulnerabilities;
     skipped += o.skipped;
+    invalid += o.invalid;
     return *this;
   }
 };

@@ -1,4 +1,3 @@
-#include "scanner/core/time_util.h"
 #include "scanner/vulndb/writer.h"
 
 #include <fcntl.h>
@@ -12,6 +11,8 @@
 #include <ctime>
 #include <optional>
 
+#include "scanner/core/fs_util.h"
+#include "scanner/core/time_util.h"
 #include "scanner/vulndb/json_util.h"
 #include "scanner/vulndb/schema.h"
 #include "scanner/vulndb/sqlite_util.h"
@@ -158,13 +159,6 @@ Result<void> fsync_path(const std::string& path, bool directory) {
   return Ok();
 }
 
-std::string dir_of(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  if (pos == std::string::npos) return ".";
-  if (pos == 0) return "/";
-  return path.substr(0, pos);
-}
-
 }  // namespace
 
 struct VulnDbWriter::Impl {
@@ -181,7 +175,11 @@ VulnDbWriter::~VulnDbWriter() {
 
 Result<std::unique_ptr<VulnDbWriter>> VulnDbWriter::create(const std::string& output_path) {
   if (output_path.empty()) return Error(ErrorKind::kInvalidArgument, "no output path for the vulnerability DB");
-  std::string tmpl = output_path + ".tmp-XXXXXX";
+  // Built beside the file the path names after its symlinks (then renamed over it, the links kept),
+  // or, when the path is a device, a FIFO or /dev/stdout, in $TMPDIR (then copied into it).
+  auto target = fs::resolve_output(output_path);
+  if (!target.ok()) return target.error();
+  std::string tmpl = fs::output_temp_template(*target);
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   int fd = ::mkstemp(buf.data());
@@ -479,10 +477,10 @@ Result<DbInfo> VulnDbWriter::commit(std::chrono::system_clock::time_point built_
   if (auto r = fsync_path(temp_path_, false); !r) return fail(r.error());
   if (::chmod(temp_path_.c_str(), 0644) != 0)
     return fail(Error(ErrorKind::kIo, "chmod " + temp_path_ + ": " + std::strerror(errno)));
-  if (std::rename(temp_path_.c_str(), output_path_.c_str()) != 0)
-    return fail(Error(ErrorKind::kIo, "renaming " + temp_path_ + " to " + output_path_ + ": " + std::strerror(errno)));
-  finished_ = true;
-  if (auto r = fsync_path(dir_of(output_path_), true); !r) return r.error();
+  auto target = fs::resolve_output(output_path_);
+  if (!target.ok()) return fail(target.error());
+  finished_ = true;  // install_output removes the temporary file whatever happens
+  if (auto r = fs::install_output(temp_path_, *target); !r.ok()) return r.error().wrap("building " + output_path_);
   return info;
 }
 

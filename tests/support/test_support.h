@@ -2,7 +2,7 @@
 #include <string>
 
 namespace scangate::test {
-// Path under ../shared/testdata (as CI lays it out).
+// Path under tests/data (SCANGATE_TESTDATA=DIR overrides it at run time).
 std::string testdata(const std::string& rel);
 // Whole file as a string; fails the test (throws) when unreadable.
 std::string read_file(const std::string& path);

@@ -65,6 +65,7 @@ int run(std::vector<std::string> args) {
   opts.cert_file = cfg.tls_cert_file;
   opts.key_file = cfg.tls_private_key_file;
   opts.threads = cfg.threads;
+  opts.body_budget = static_cast<std::size_t>(cfg.max_buffered_request_bytes);
   opts.handle_signals = true;
   opts.log = lg;
 

@@ -16,8 +16,18 @@ verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
   r.registry_config = cfg.registry_config;
   r.insecure_registries = cfg.insecure_registries;
   r.scan_workers = cfg.scan_workers;
+  r.platforms = cfg.platforms;
   r.cache_size = cfg.cache_size;
   r.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.cache_ttl);
+  r.tag_ttl = cfg.tag_cache_ttl;
+  r.lookup_threads = cfg.lookup_threads;
+  r.max_lookups_per_registry = cfg.max_lookups_per_registry;
+  r.max_queued_lookups = static_cast<size_t>(cfg.max_queued_lookups);
+  r.max_queued_lookups_per_registry = static_cast<size_t>(cfg.max_queued_lookups_per_registry);
+  r.max_queued_scans = static_cast<size_t>(cfg.max_queued_scans);
+  r.max_images_per_review = static_cast<size_t>(cfg.max_images_per_review);
+  r.lookup_timeout = cfg.lookup_timeout;
+  r.scan_timeout = cfg.scan_timeout;
   r.cspm_url = cfg.cspm_url;
   r.cspm_tenant_id = cfg.cspm_tenant_id;
   if (!cfg.cspm_labels.empty()) r.cspm_label = cfg.cspm_labels.begin()->second;
@@ -31,13 +41,14 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
   verdict::RuntimeHooks h;
   h.engine.cache_lookup = [m](bool hit) { (hit ? m->verdict_cache_hits : m->verdict_cache_misses).Increment(); };
   h.engine.scan_done = [m](const std::string& result, double secs) {
-    m->scans.Add({{"result", result}}).Increment();
+    m->scan_result(result).Increment();
     m->scan_duration.Observe(secs);
   };
   h.engine.cache_size = [m](size_t n) { m->verdict_cache_entries.Set(static_cast<double>(n)); };
   h.db_revision = [m](const std::string& revision) { m->set_db_revision(revision); };
-  h.policy_reload = [m](const std::string& result) { m->policy_reloads.Add({{"result", result}}).Increment(); };
-  h.cspm_upload = [m](const std::string& result) { m->cspm_uploads.Add({{"result", result}}).Increment(); };
+  h.engine.rejected = [m](const std::string& what) { m->work_rejected_for(what).Increment(); };
+  h.policy_reload = [m](const std::string& result) { m->policy_reload_result(result).Increment(); };
+  h.cspm_upload = [m](const std::string& result) { m->cspm_upload_result(result).Increment(); };
   h.cspm_spool_pending = [m](double pending) { m->cspm_spool_pending.Set(pending); };
   return h;
 }

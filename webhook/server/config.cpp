@@ -76,6 +76,16 @@ Setter ttl(std::chrono::milliseconds WebhookConfig::*field) {
   };
 }
 
+// A deadline: a duration above zero.
+Setter timeout(std::chrono::milliseconds WebhookConfig::*field) {
+  return [field](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
+    SG_TRY(ttl(field)(name, v, c));
+    if ((c.*field).count() <= 0)
+      return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be longer than 0, got \"" + v + "\"");
+    return Ok();
+  };
+}
+
 const std::vector<Key>& keys() {
   using C = WebhookConfig;
   static const std::vector<Key> k = {
@@ -95,12 +105,56 @@ const std::vector<Key>& keys() {
          c.insecure_registries.push_back(v);
          return Ok();
        }},
+      {"platforms", Kind::kList, "OS/ARCH[/VARIANT],...",
+       "platforms the cluster runs: an image index is judged by each one's image (default: all linux)",
+       [](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
+         size_t start = 0;
+         for (;;) {
+           auto comma = v.find(',', start);
+           std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+           item.erase(0, item.find_first_not_of(" \t"));
+           item.erase(item.find_last_not_of(" \t") + 1);
+           if (item.empty())
+             return Error(
+                 ErrorKind::kInvalidArgument,
+                 std::string(name) + " must list platforms such as linux/amd64,linux/arm64, got \"" + v + "\"");
+           c.platforms.push_back(item);
+           if (comma == std::string::npos) return Ok();
+           start = comma + 1;
+         }
+       }},
       {"scan-workers", Kind::kUnsigned, "N", "concurrent image scans (default 2)",
        whole_number(&C::scan_workers, 1, 256)},
       {"cache-size", Kind::kUnsigned, "N", "verdict cache entries (default 10000)",
        whole_number(&C::cache_size, 0, std::numeric_limits<std::uint64_t>::max())},
       {"cache-ttl", Kind::kDuration, "DURATION", "verdict cache lifetime, e.g. 30m, 24h or 7d (default 24h)",
        ttl(&C::cache_ttl)},
+      // Limits and overload (README "Limits and overload").
+      {"tag-cache-ttl", Kind::kDuration, "DURATION",
+       "how long a tag's digest is reused before the registry is asked again; 0: every review (default 10s)",
+       ttl(&C::tag_cache_ttl)},
+      {"lookup-threads", Kind::kUnsigned, "N", "tag look-ups in flight at once (default 4)",
+       whole_number(&C::lookup_threads, 1, 256)},
+      {"max-lookups-per-registry", Kind::kUnsigned, "N",
+       "look-up threads one registry host may hold at once (default 2)",
+       whole_number(&C::max_lookups_per_registry, 1, 256)},
+      {"max-queued-lookups", Kind::kUnsigned, "N", "tag look-ups waiting for a thread; more are refused (default 256)",
+       whole_number(&C::max_queued_lookups, 1, 1u << 20)},
+      {"max-queued-lookups-per-registry", Kind::kUnsigned, "N",
+       "look-ups of one registry host waiting; more are refused (default 64)",
+       whole_number(&C::max_queued_lookups_per_registry, 1, 1u << 20)},
+      {"max-queued-scans", Kind::kUnsigned, "N", "scans waiting for a worker; more are refused (default 256)",
+       whole_number(&C::max_queued_scans, 1, 1u << 20)},
+      {"max-images-per-review", Kind::kUnsigned, "N",
+       "distinct images judged per review; more: scan.onError decides (default 256)",
+       whole_number(&C::max_images_per_review, 1, 1u << 20)},
+      {"lookup-timeout", Kind::kDuration, "DURATION",
+       "deadline of one tag look-up, from when it is queued (default 30s)", timeout(&C::lookup_timeout)},
+      {"scan-timeout", Kind::kDuration, "DURATION", "deadline of one image scan, from when it is queued (default 10m)",
+       timeout(&C::scan_timeout)},
+      {"max-buffered-request-bytes", Kind::kUnsigned, "BYTES",
+       "request-body bytes buffered at once, all connections; past it 503 + Retry-After (default 67108864)",
+       whole_number(&C::max_buffered_request_bytes, 4u << 20, std::numeric_limits<std::uint64_t>::max())},
       {"cspm-url", Kind::kString, "URL", "CSPM endpoint that receives scan reports", text(&C::cspm_url)},
       {"cspm-tenant-id", Kind::kString, "ID", "CSPM tenant", text(&C::cspm_tenant_id)},
       {"cspm-label", Kind::kLabels, "KEY=VALUE", "label attached to uploads (repeatable)",

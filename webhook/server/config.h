@@ -1,7 +1,8 @@
 // The webhook's configuration: command-line flags and an optional YAML file with the same
 // keys (flags win). The file is checked on scanner/core/yaml_schema.h: unknown keys, keys given
 // twice and wrongly typed values are errors that name the key and its line, all of them at once.
-// Durations (cache-ttl) follow scanner/core/duration.h: Go's grammar plus d, never negative.
+// Durations (cache-ttl, tag-cache-ttl, lookup-timeout, scan-timeout) follow scanner/core/duration.h: Go's grammar plus
+// d, never negative.
 #pragma once
 
 #include <chrono>
@@ -24,8 +25,22 @@ struct WebhookConfig {
   std::string registry_config;                   // registry credentials (docker config.json)
   std::vector<std::string> insecure_registries;  // plain-HTTP / self-signed registries
   unsigned scan_workers = 2;
+  // Platforms an image index is judged by ("linux/amd64"); empty: every linux platform it lists.
+  std::vector<std::string> platforms;
   std::uint64_t cache_size = 10000;
   std::chrono::milliseconds cache_ttl{std::chrono::hours(24)};
+  // Limits (README "Limits and overload"): tag -> digest cache lifetime (0: every review looks
+  // the tag up), the engine's pools and budgets, and the server's request-body budget.
+  std::chrono::milliseconds tag_cache_ttl{std::chrono::seconds(10)};
+  unsigned lookup_threads = 4;
+  unsigned max_lookups_per_registry = 2;
+  std::uint64_t max_queued_lookups = 256;
+  std::uint64_t max_queued_lookups_per_registry = 64;
+  std::uint64_t max_queued_scans = 256;
+  std::uint64_t max_images_per_review = 256;
+  std::chrono::milliseconds lookup_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds scan_timeout{std::chrono::minutes(10)};
+  std::uint64_t max_buffered_request_bytes = std::uint64_t{64} << 20;
   std::string cspm_url;
   std::string cspm_tenant_id;
   std::map<std::string, std::string> cspm_labels;  // KEY=VALUE

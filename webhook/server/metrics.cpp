@@ -2,7 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <cstring>
+#include <algorithm>
+#include <initializer_list>
 
 namespace scangate::webhook {
 
@@ -18,6 +19,39 @@ Histogram::BucketBoundaries admission_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 Histogram::BucketBoundaries scan_buckets() { return {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}; }
+
+// The closed label sets; the last entry of each is "other".
+constexpr std::string_view kOperationLabels[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
+constexpr std::string_view kKindLabels[] = {"Pod",         "ReplicationController",
+                                            "PodTemplate", "Deployment",
+                                            "ReplicaSet",  "StatefulSet",
+                                            "DaemonSet",   "Job",
+                                            "CronJob",     "other"};
+
+template <std::size_t N>
+std::size_t index_in(const std::string_view (&set)[N], std::string_view value) {
+  for (std::size_t i = 0; i + 1 < N; ++i)
+    if (set[i] == value) return i;
+  return N - 1;
+}
+
+// EngineHooks::rejected reasons -> {pool, reason}.
+struct Rejection {
+  std::string_view engine, pool, reason;
+};
+constexpr Rejection kRejections[] = {
+    {"lookup_queue_full", "lookup", "queue_full"}, {"lookup_registry_busy", "lookup", "registry_busy"},
+    {"lookup_expired", "lookup", "expired"},       {"scan_queue_full", "scan", "queue_full"},
+    {"scan_expired", "scan", "expired"},           {"too_many_images", "review", "too_many_images"},
+};
+
+// The child of `family` whose `label` is `value` when `value` is one of `known`, else "other"
+// (the children were all created in the constructor, so this only looks them up).
+prometheus::Counter& closed_child(prometheus::Family<prometheus::Counter>& family, const char* label,
+                                  std::initializer_list<std::string_view> known, std::string_view value) {
+  const bool ok = std::find(known.begin(), known.end(), value) != known.end();
+  return family.Add({{label, ok ? std::string(value) : std::string("other")}});
+}
 
 }  // namespace
 
@@ -96,7 +130,22 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                         .Help("HTTP responses sent, by status code")
                         .Register(*registry)),
       webhook_info(
-          BuildGauge().Name("scangate_webhook_info").Help("Webhook build information (value 1)").Register(*registry)) {
+          BuildGauge().Name("scangate_webhook_info").Help("Webhook build information (value 1)").Register(*registry)),
+      http_buffered_body_bytes(BuildGauge()
+                                   .Name("scangate_http_buffered_body_bytes")
+                                   .Help("Request-body bytes buffered now, across all connections")
+                                   .Register(*registry)
+                                   .Add({})),
+      http_body_budget_refusals(BuildCounter()
+                                    .Name("scangate_http_body_budget_refusals_total")
+                                    .Help("Requests answered 503 because the buffered request-body budget was spent")
+                                    .Register(*registry)
+                                    .Add({})),
+      work_rejected(BuildCounter()
+                        .Name("scangate_work_rejected_total")
+                        .Help("Tag look-ups, scans and reviews the verdict engine refused or abandoned because it "
+                              "was overloaded, by pool and reason")
+                        .Register(*registry)) {
   webhook_info.Add({{"version", version}}).Set(1);
   for (const char* r : {"ok", "error", "timeout"}) scans.Add({{"result", r}});
   for (const char* r : {"ok", "error", "spooled"}) cspm_uploads.Add({{"result", r}});
@@ -104,39 +153,58 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
     policy_reloads.Add({{"result", r}});
     tls_reloads.Add({{"result", r}});
   }
+  for (const auto& r : kRejections)
+    work_rejected.Add({{"pool", std::string(r.pool)}, {"reason", std::string(r.reason)}});
   set_db_revision("none");
+}
+
+std::string_view WebhookMetrics::admission_operation_label(std::string_view operation) {
+  return kOperationLabels[index_in(kOperationLabels, operation)];
+}
+
+std::string_view WebhookMetrics::admission_kind_label(std::string_view kind) {
+  return kKindLabels[index_in(kKindLabels, kind)];
+}
+
+prometheus::Counter& WebhookMetrics::scan_result(std::string_view result) {
+  return closed_child(scans, "result", {"ok", "error", "timeout"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::cspm_upload_result(std::string_view result) {
+  return closed_child(cspm_uploads, "result", {"ok", "error", "spooled"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::policy_reload_result(std::string_view result) {
+  return closed_child(policy_reloads, "result", {"ok", "error"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::work_rejected_for(std::string_view engine_reason) {
+  for (const auto& r : kRejections)
+    if (r.engine == engine_reason)
+      return work_rejected.Add({{"pool", std::string(r.pool)}, {"reason", std::string(r.reason)}});
+  return work_rejected.Add({{"pool", "other"}, {"reason", "other"}});
 }
 
 prometheus::Counter& WebhookMetrics::admission_request(std::string_view operation, std::string_view kind,
                                                        bool allowed) {
-  // Key: the three label values; '\n' cannot occur in any of them unescaped.
-  char buf[160];
-  std::string_view decision = allowed ? "allowed" : "denied";
-  std::string_view key;
-  std::string long_key;
-  if (operation.size() + kind.size() + decision.size() + 2 <= sizeof buf) {
-    char* p = buf;
-    for (std::string_view part : {operation, std::string_view("\n"), kind, std::string_view("\n"), decision}) {
-      std::memcpy(p, part.data(), part.size());
-      p += part.size();
-    }
-    key = std::string_view(buf, static_cast<std::size_t>(p - buf));
-  } else {
-    long_key = std::string(operation) + "\n" + std::string(kind) + "\n" + std::string(decision);
-    key = long_key;
-  }
+  static_assert(std::size(kOperationLabels) == kOperations && std::size(kKindLabels) == kKinds);
+  const std::size_t op = index_in(kOperationLabels, operation), k = index_in(kKindLabels, kind);
+  auto& slot = admission_children_[(op * kKinds + k) * 2 + (allowed ? 1 : 0)];
+  if (prometheus::Counter* c = slot.load(std::memory_order_acquire)) return *c;
   std::lock_guard lock(admission_mu_);
-  if (auto it = admission_children_.find(key); it != admission_children_.end()) return *it->second;
-  auto& child = admission_requests.Add(
-      {{"operation", std::string(operation)}, {"kind", std::string(kind)}, {"decision", std::string(decision)}});
-  admission_children_.emplace(std::string(key), &child);
+  if (prometheus::Counter* c = slot.load(std::memory_order_acquire)) return *c;
+  auto& child = admission_requests.Add({{"operation", std::string(kOperationLabels[op])},
+                                        {"kind", std::string(kKindLabels[k])},
+                                        {"decision", allowed ? "allowed" : "denied"}});
+  slot.store(&child, std::memory_order_release);
   return child;
 }
 
 void WebhookMetrics::set_db_revision(const std::string& revision) {
   std::lock_guard lock(db_mu_);
   if (db_info_child_ != nullptr) db_info.Remove(db_info_child_);
-  db_info_child_ = &db_info.Add({{"revision", revision}});
+  // The DB's own revision (a digest or a date): one series at a time, and never a long value.
+  db_info_child_ = &db_info.Add({{"revision", revision.substr(0, 128)}});
   db_info_child_->Set(1);
 }
 

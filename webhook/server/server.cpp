@@ -55,6 +55,21 @@ struct Shared {
   std::atomic<bool> stopping{false};
   std::atomic<int> active{0};
 
+  // Request-body bytes reserved by every connection together (opts.body_budget).
+  std::atomic<std::size_t> buffered{0};
+  bool reserve_body(std::size_t n) {
+    std::size_t cur = buffered.load(std::memory_order_relaxed);
+    do {
+      if (n > opts.body_budget || cur > opts.body_budget - n) return false;
+    } while (!buffered.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
+    if (metrics != nullptr) metrics->http_buffered_body_bytes.Increment(static_cast<double>(n));
+    return true;
+  }
+  void release_body(std::size_t n) {
+    buffered.fetch_sub(n, std::memory_order_relaxed);
+    if (metrics != nullptr) metrics->http_buffered_body_bytes.Decrement(static_cast<double>(n));
+  }
+
   // Every open connection, for the deadline sweep and the graceful stop.
   std::mutex conns_mu;
   Session* conns = nullptr;  // intrusive list
@@ -65,15 +80,13 @@ struct Shared {
   // locked map look-up; the children live as long as the family).
   std::array<std::atomic<prometheus::Counter*>, 600> status_counters{};
 
+  // Codes outside 100..599 (none are sent today) share the one "other" series.
   void count_status(unsigned code) {
     if (metrics == nullptr) return;
-    if (code >= status_counters.size()) {
-      metrics->http_requests.Add({{"code", std::to_string(code)}}).Increment();
-      return;
-    }
+    if (code < 100 || code >= status_counters.size()) code = 0;
     prometheus::Counter* c = status_counters[code].load(std::memory_order_acquire);
     if (c == nullptr) {
-      c = &metrics->http_requests.Add({{"code", std::to_string(code)}});
+      c = &metrics->http_requests.Add({{"code", code == 0 ? std::string("other") : std::to_string(code)}});
       status_counters[code].store(c, std::memory_order_release);
     }
     c->Increment();
@@ -100,6 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
+    release_body();
     unlink();
     sh_->active.fetch_sub(1);
   }
@@ -252,33 +266,85 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Feeds what has been read to the parser: the whole request is usually in the first read,
-  // and is parsed here without another trip through the event loop.
+  // and is parsed here without another trip through the event loop. The header is parsed on its
+  // own (the parser is not eager until it is done), so that its size and field count are checked
+  // and the body's share of the server's budget reserved before a byte of the body is stored.
   void parse() {
     if (!parser_) {
       state_ = State::kReading;
       parser_.emplace();
       parser_->header_limit(sh_->opts.header_limit);
       parser_->body_limit(body_limit_);
-      parser_->eager(true);
+      parser_->eager(false);
+      header_bytes_ = 0;
+      header_lines_ = 0;
       arm(sh_->opts.header_timeout);
     }
     while (buffer_.size() > 0 && !parser_->is_done()) {
       const bool had_header = parser_->is_header_done();
       beast::error_code ec;
       const std::size_t used = parser_->put(buffer_.data(), ec);
+      if (!had_header) count_header(used);
       buffer_.consume(used);
+      if (!had_header) {
+        // Beast consumes complete header lines as they come and applies its limit only to what
+        // is still unparsed, so the limits on the whole header are kept here.
+        const std::size_t max_lines = std::size_t{sh_->opts.max_header_fields} + 2;  // + start line, blank line
+        if (header_lines_ > max_lines) return header_too_many_fields();
+        if (header_bytes_ > sh_->opts.header_limit ||
+            (ec == http::error::need_more && header_bytes_ + buffer_.size() >= sh_->opts.header_limit))
+          return on_parse_error(http::error::header_limit);
+      }
       if (ec == http::error::need_more) break;
       if (ec) return on_parse_error(ec);
       if (!had_header && parser_->is_header_done()) {
+        const auto length = parser_->content_length();
+        if (length && !reserve_body(static_cast<std::size_t>(*length))) return refuse_busy();
+        parser_->eager(true);
         arm(sh_->opts.body_timeout);
         if (!parser_->is_done() && beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
           return write_continue();
         }
+      } else if (had_header && !parser_->content_length()) {
+        // A chunked body: reserved as it grows.
+        const std::size_t have = parser_->get().body().capacity();
+        if (have > reserved_ && !reserve_body(have - reserved_)) return refuse_busy();
       }
       if (used == 0) break;
     }
     if (parser_->is_done()) return handle();
     read_some();
+  }
+
+  // The header bytes the parser consumed, and their lines.
+  void count_header(std::size_t used) {
+    header_bytes_ += used;
+    const char* p = static_cast<const char*>(buffer_.data().data());
+    header_lines_ += static_cast<std::size_t>(std::count(p, p + used, '\n'));
+  }
+
+  void header_too_many_fields() {
+    send_error(431, "request header has too many fields: the limit is " + std::to_string(sh_->opts.max_header_fields));
+  }
+
+  bool reserve_body(std::size_t n) {
+    if (n == 0) return true;
+    if (!sh_->reserve_body(n)) return false;
+    reserved_ += n;
+    return true;
+  }
+
+  void release_body() {
+    if (reserved_ == 0) return;
+    sh_->release_body(reserved_);
+    reserved_ = 0;
+  }
+
+  // The server-wide body budget is spent: 503 with Retry-After, before the body is read.
+  void refuse_busy() {
+    if (sh_->metrics != nullptr) sh_->metrics->http_body_budget_refusals.Increment();
+    send_error(503, "server busy: too many request bytes are being received; retry shortly",
+               {{"Retry-After", std::to_string(sh_->opts.busy_retry_after.count())}});
   }
 
   void on_parse_error(beast::error_code ec) {
@@ -372,6 +438,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The whole response (status line, header, body) in one buffer: one TLS record, one send.
   void write_response(Response r) {
     state_ = State::kWriting;
+    release_body();  // the request is done with
     keep_after_write_ = keep_alive_ && !r.close && !sh_->stopping.load();
     const auto status = static_cast<unsigned>(r.status);
     out_.clear();
@@ -434,12 +501,13 @@ class Session : public std::enable_shared_from_this<Session> {
     drain_some();
   }
 
-  void send_error(int status, std::string message) {
+  void send_error(int status, std::string message, std::vector<std::pair<std::string, std::string>> headers = {}) {
     parser_.reset();
     keep_alive_ = false;
-    linger_ = status == 413;
+    linger_ = status == 413 || status == 431 || status == 503;  // the client may still be sending
     responded_ = true;  // no answer can be pending: the request was never handed to the handler
     Response r = text_response(status, std::move(message));
+    for (auto& h : headers) r.headers.push_back(std::move(h));
     r.close = true;
     write_response(std::move(r));
   }
@@ -462,6 +530,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     state_ = State::kClosing;
     disarm();
+    release_body();
     beast::error_code ec;
     auto& sock = lowest();
     if (sock.is_open()) {
@@ -497,6 +566,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
   bool linger_ = false;
   std::size_t drained_ = 0;
+  std::size_t header_bytes_ = 0;  // of the request being read
+  std::size_t header_lines_ = 0;
+  std::size_t reserved_ = 0;  // this connection's share of the body budget
   unsigned version_ = 11;
   State state_ = State::kIdle;
 };

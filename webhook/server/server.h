@@ -28,8 +28,14 @@ struct ServerOptions {
   std::string cert_file;                             // PEM certificate chain
   std::string key_file;                              // PEM private key
 
-  std::size_t body_limit = 4u << 20;                  // larger request bodies get 413
-  std::uint32_t header_limit = 16u << 10;             // larger request headers get 431
+  std::size_t body_limit = 4u << 20;       // larger request bodies get 413
+  std::uint32_t header_limit = 16u << 10;  // larger request headers (start line + fields) get 431
+  unsigned max_header_fields = 100;        // more header fields get 431
+  // Request-body bytes buffered at once by all connections together (a body counts from its
+  // header, by its Content-Length, or as it grows when chunked, until its response is written or
+  // the connection ends). A request that would pass it gets 503 with Retry-After.
+  std::size_t body_budget = 64u << 20;
+  std::chrono::seconds busy_retry_after{1};           // the Retry-After of that 503
   std::chrono::milliseconds header_timeout{10'000};   // TLS handshake, or first byte -> full header
   std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{30'000};     // header -> full body

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -31,10 +32,12 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// What a scan flight delivers: a record, or why there is none.
+// What a scan flight delivers: a record, the images of an index (no scan ran: each is scanned
+// on its own), or why there is neither.
 struct ScanOutcome {
   std::shared_ptr<const ScanRecord> record;
   std::string error;
+  std::shared_ptr<const std::vector<PlatformImage>> platforms;
 };
 
 // What a tag look-up delivers: the digest, or why there is none.
@@ -48,22 +51,48 @@ struct ScanFlightState {
   std::atomic<bool> upload_wanted{false};  // a request that is not a dry run asked
 };
 
-// The verdict for one distinct image of a request.
+// The verdict for one distinct image of a request: one per platform judged (one for an image
+// that is not an index, or decided as a whole).
 struct ImageOutcome {
-  std::shared_ptr<const policy::Verdict> verdict;
+  std::vector<std::shared_ptr<const policy::Verdict>> verdicts;
   bool scanned_now = false;  // a scan ran (or was waited on) for this request
+};
+
+// One image manifest an image of a request stands for: the image itself, or one platform's image
+// of an index. Scanned and cached by its own digest.
+struct Part {
+  std::string platform;  // as the index names it; empty: the image itself (or no platform named)
+  std::string digest, key, pinned;
+  std::shared_ptr<const ScanRecord> rec;
+  bool stale = false;
+  policy::ScanState state = policy::ScanState::kDone;
+  std::string error;                               // with kError
+  std::shared_ptr<const policy::Verdict> verdict;  // set once decided
+  bool scanned_now = false;
 };
 
 // One distinct image of a request on its way to a verdict.
 struct Judging {
   policy::DecisionInput in;
-  std::string name;                // repository, for the pinned reference
-  std::optional<std::string> tag;  // normalized reference still to resolve
-  std::string key, pinned;
-  std::shared_ptr<const ScanRecord> rec;
-  bool stale = false;
+  std::string name;                 // repository, for the pinned reference
+  std::optional<std::string> tag;   // normalized reference still to resolve
+  std::vector<Part> parts;          // once the digest is known: the image, or its index's platforms
+  bool index = false;               // `parts` are the platforms of an index
+  bool waited = false;              // this request waited for the index to be listed
   std::optional<ImageOutcome> out;  // set once decided
 };
+
+// "linux/arm64/v8" -> its parts, as the index wrote them.
+Platform split_platform(const std::string& text) {
+  Platform p{"", "", ""};
+  auto a = text.find('/');
+  p.os = text.substr(0, a);
+  if (a == std::string::npos) return p;
+  auto b = text.find('/', a + 1);
+  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+  if (b != std::string::npos) p.variant = text.substr(b + 1);
+  return p;
+}
 
 // A request being decided. Once it waits, `mu` guards the images and `concluded`; the timer
 // answers at the deadline whatever is still running.
@@ -102,6 +131,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         policy(std::move(p)),
         hooks(std::move(h)),
         cache(o.cache_size, o.cache_ttl, hooks.cache_size),
+        indexes(o.cache_size, o.cache_ttl),
         tags(4 * std::max<size_t>(1, o.cache_size), o.tag_ttl),
         scan_pool(WorkQueue::Limits{o.scan_workers, o.max_queued_scans, 0, 0}),
         lookup_pool(WorkQueue::Limits{o.lookup_threads, o.max_queued_lookups, o.max_lookups_per_registry,
@@ -116,7 +146,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   EngineHooks hooks;
 
   ScanCache cache;  // digest|db revision -> scan
-  TagCache tags;    // normalized reference -> digest
+  // index digest -> the images it lists (content-addressed: only the capacity and TTL drop them)
+  std::mutex indexes_mu;
+  LruTtlCache<std::string, std::shared_ptr<const std::vector<PlatformImage>>> indexes;
+  TagCache tags;  // normalized reference -> digest
   SingleFlight<std::string, ScanOutcome, ScanFlightState> scans;
   SingleFlight<std::string, LookupOutcome> lookups;
   std::atomic<size_t> started{0};
@@ -156,9 +189,35 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // --- Work on the pools: the leader of a flight runs it, then every waiter hears the outcome.
 
-  void run_scan(const std::string& key, const std::string& pinned, const std::shared_ptr<ScanFlightState>& state,
-                const Deadline& deadline) {
+  std::shared_ptr<const std::vector<PlatformImage>> cached_index(const std::string& digest) {
+    std::lock_guard<std::mutex> l(indexes_mu);
+    auto* v = indexes.get(digest);
+    return v ? *v : nullptr;
+  }
+
+  // Lists what `pinned` stands for first: an index ends the flight with its images (each is then
+  // scanned as an image of its own); an image is scanned here.
+  void run_scan(const std::string& key, const std::string& digest, const std::string& pinned,
+                const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
     auto t0 = SteadyClock::now();
+    auto listed = scanner->images(pinned, deadline);
+    if (!listed.ok()) {
+      double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+      if (hooks.scan_done) callout([&] { hooks.scan_done("error", secs); });
+      ScanOutcome out;
+      out.error = listed.error().message;
+      lg.warn("scan failed", {{"image", pinned}, {"error", out.error}});
+      return scans.complete(key, out);
+    }
+    if (!(listed->size() == 1 && listed->front().platform.empty() && listed->front().digest == digest)) {
+      ScanOutcome out;
+      out.platforms = std::make_shared<const std::vector<PlatformImage>>(std::move(listed).value());
+      {
+        std::lock_guard<std::mutex> l(indexes_mu);
+        indexes.put(digest, out.platforms);
+      }
+      return scans.complete(key, out);
+    }
     auto r = scanner->scan(pinned, deadline);
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     if (hooks.scan_done) callout([&] { hooks.scan_done(r.ok() ? "ok" : "error", secs); });
@@ -190,42 +249,126 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // --- Deciding one image.
 
+  // The image decided as a whole, without a scan record (parse error, exemption, look-up error).
   ImageOutcome verdict_of(Judging& j, const PolicySnapshot& snap, bool scanned_now) {
-    if (j.rec && j.in.scan_state == policy::ScanState::kDone) {
-      j.in.findings = j.rec->findings;
-      j.in.counted = j.rec->counted;
-      j.in.secrets = j.rec->secrets;
-    }
     ImageOutcome out;
-    out.verdict = std::make_shared<const policy::Verdict>(policy::decide(snap.policy, j.in));
+    out.verdicts.push_back(std::make_shared<const policy::Verdict>(policy::decide(snap.policy, j.in)));
     out.scanned_now = scanned_now;
     return out;
   }
 
-  // The cache look-up for a known digest; decides on a fresh hit (from the entry's memo when it
-  // was decided for the same inputs).
+  // How the verdict of `part` names the image: with its platform when it is one of an index's.
+  static std::string part_reference(const Judging& j, const Part& part) {
+    return part.platform.empty() ? j.in.image.reference : j.in.image.reference + " (" + part.platform + ")";
+  }
+
+  std::shared_ptr<const policy::Verdict> decide_part(const Judging& j, const Part& part, const PolicySnapshot& snap) {
+    policy::DecisionInput in = j.in;
+    in.image.reference = part_reference(j, part);
+    in.scan_state = part.state;
+    in.scan_error = part.error;
+    if (part.rec && part.state == policy::ScanState::kDone) {
+      in.findings = part.rec->findings;
+      in.counted = part.rec->counted;
+      in.secrets = part.rec->secrets;
+    }
+    return std::make_shared<const policy::Verdict>(policy::decide(snap.policy, in));
+  }
+
+  // Sets j.out once every part is decided.
+  bool conclude_image(Judging& j) {
+    if (j.out) return true;
+    ImageOutcome out;
+    out.scanned_now = j.waited;
+    for (const Part& part : j.parts) {
+      if (!part.verdict) return false;
+      out.verdicts.push_back(part.verdict);
+      out.scanned_now = out.scanned_now || part.scanned_now;
+    }
+    j.out = std::move(out);
+    return true;
+  }
+
+  // The cache look-up for a known digest: an index already listed gives its platforms' images,
+  // anything else is looked up as one image (its scan may yet find it is an index). Decides on
+  // fresh hits.
   void look_up(Judging& j, const std::string& digest, const Pending& p) {
-    const PolicySnapshot& snap = *p.snap;
     j.in.image.digest = digest;
-    j.pinned = j.name + "@" + digest;
-    j.key = digest + "|" + db_rev();
-    auto hit = cache.lookup(j.key, std::chrono::seconds(snap.policy.scan.max_age_seconds));
-    if (hooks.cache_lookup) hooks.cache_lookup(hit && !hit->stale);
-    if (!hit) return;
-    j.rec = hit->record;
-    j.stale = hit->stale;
-    if (!p.req.dry_run) upload_once(j.key, j.rec);
-    if (j.stale) return;
-    const auto& memo = hit->memo;
-    if (memo && memo->policy == p.snap && memo->reference == j.in.image.reference &&
-        memo->namespace_name == j.in.namespace_name && memo->today == j.in.today) {
-      j.out = ImageOutcome{memo->verdict, false};
+    j.parts.clear();
+    j.index = false;
+    if (auto listed = cached_index(digest)) return use_index(j, *listed, p);
+    j.parts.push_back(Part{});
+    j.parts[0].digest = digest;
+    look_up_part(j, j.parts[0], p);
+    conclude_image(j);
+  }
+
+  // The images of an index the cluster may pull (EngineOptions::platforms). Entries that name no
+  // platform are pulled for any platform, so they are always judged.
+  std::vector<PlatformImage> choose(const std::vector<PlatformImage>& listed) const {
+    std::vector<Platform> offered;
+    for (const auto& li : listed) offered.push_back(split_platform(li.platform));
+    auto picked = platforms_to_check(offered, o.platforms);
+    std::vector<PlatformImage> out;
+    for (size_t i = 0; i < listed.size(); ++i)
+      if (listed[i].platform.empty() || std::find(picked.begin(), picked.end(), i) != picked.end())
+        out.push_back(listed[i]);
+    return out;
+  }
+
+  std::string wanted_words() const {
+    if (o.platforms.empty()) return "any linux platform";
+    std::string s;
+    for (const auto& w : o.platforms) s += (s.empty() ? "" : ", ") + w.to_string();
+    return "the platforms the webhook checks (" + s + ")";
+  }
+
+  void use_index(Judging& j, const std::vector<PlatformImage>& listed, const Pending& p) {
+    j.index = true;
+    j.parts.clear();
+    auto chosen = choose(listed);
+    if (chosen.empty()) {
+      std::string offered;
+      for (const auto& li : listed) offered += (offered.empty() ? "" : ", ") + li.platform;
+      j.in.scan_state = policy::ScanState::kError;
+      j.in.scan_error = "the image index has no image for " + wanted_words() + " (it lists " +
+                        (offered.empty() ? std::string("no images") : offered) + ")";
+      j.out = verdict_of(j, *p.snap, j.waited);
       return;
     }
-    j.out = verdict_of(j, snap, false);
-    cache.remember(j.key, j.rec,
+    for (auto& c : chosen) {
+      j.parts.push_back(Part{});
+      j.parts.back().platform = c.platform;
+      j.parts.back().digest = c.digest;
+    }
+    for (Part& part : j.parts) look_up_part(j, part, p);
+    conclude_image(j);
+  }
+
+  // The verdict cache for one image manifest; decides on a fresh hit (from the entry's memo when
+  // it was decided for the same inputs).
+  void look_up_part(const Judging& j, Part& part, const Pending& p) {
+    const PolicySnapshot& snap = *p.snap;
+    part.pinned = j.name + "@" + part.digest;
+    part.key = part.digest + "|" + db_rev();
+    auto hit = cache.lookup(part.key, std::chrono::seconds(snap.policy.scan.max_age_seconds));
+    if (hooks.cache_lookup) hooks.cache_lookup(hit && !hit->stale);
+    if (!hit) return;
+    part.rec = hit->record;
+    part.stale = hit->stale;
+    if (!p.req.dry_run) upload_once(part.key, part.rec);
+    if (part.stale) return;
+    const auto& memo = hit->memo;
+    const std::string reference = part_reference(j, part);
+    if (memo && memo->policy == p.snap && memo->reference == reference && memo->namespace_name == j.in.namespace_name &&
+        memo->today == j.in.today) {
+      part.verdict = memo->verdict;
+      return;
+    }
+    part.verdict = decide_part(j, part, snap);
+    cache.remember(part.key, part.rec,
                    std::make_shared<const VerdictMemo>(
-                       VerdictMemo{p.snap, j.in.image.reference, j.in.namespace_name, j.in.today, j.out->verdict}));
+                       VerdictMemo{p.snap, reference, j.in.namespace_name, j.in.today, part.verdict}));
   }
 
   // The steps that never block: parse, exemption, digest from the reference or the tag cache,
@@ -299,22 +442,29 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // while the engine lives (a handler still queued when it stops is dropped, never run).
   void refuse(std::function<void()> end) { boost::asio::post(timer_pool, std::move(end)); }
 
-  // Runs or joins the scan of j.key (one flight per key), then goes on in on_scan().
-  void scan(const std::shared_ptr<Pending>& p, Judging& j) {
+  // Scans (or joins the scans of) the parts of `j` not decided yet.
+  void scan_parts(const std::shared_ptr<Pending>& p, Judging& j) {
+    for (size_t i = 0; i < j.parts.size(); ++i)
+      if (!j.parts[i].verdict) scan(p, j, i);
+  }
+
+  // Runs or joins the scan of part `i` of `j` (one flight per key), then goes on in on_scan().
+  void scan(const std::shared_ptr<Pending>& p, Judging& j, size_t i) {
     auto self = shared_from_this();
+    const Part& part = j.parts[i];
     auto joined =
-        scans.join(j.key, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const ScanOutcome& r) {
+        scans.join(part.key, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j, i](const ScanOutcome& r) {
           auto engine = weak.lock();
           auto req = wp.lock();
-          if (engine && req) engine->on_scan(req, j, r);
+          if (engine && req) engine->on_scan(req, j, i, r);
         });
     if (!p->req.dry_run) joined.shared->upload_wanted = true;
     if (!joined.leader) return;
-    const std::string key = j.key;
+    const std::string key = part.key;
     auto refused = scan_pool.submit(
         "", Deadline::after(o.scan_timeout),
-        [self, key, pinned = j.pinned, state = joined.shared](const Deadline& d) {
-          self->run_scan(key, pinned, state, d);
+        [self, key, digest = part.digest, pinned = part.pinned, state = joined.shared](const Deadline& d) {
+          self->run_scan(key, digest, pinned, state, d);
         },
         [self, key] {
           self->rejected("scan_expired");
@@ -340,23 +490,32 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     } else {
       j.tag.reset();
       look_up(j, r.digest, *p);
-      if (!j.out) return scan(p, j);  // no record, or a stale one
+      if (!j.out) return scan_parts(p, j);  // no record, or a stale one
     }
     image_decided(p, l);
   }
 
-  void on_scan(const std::shared_ptr<Pending>& p, Judging& j, const ScanOutcome& r) {
+  void on_scan(const std::shared_ptr<Pending>& p, Judging& j, size_t i, const ScanOutcome& r) {
     std::unique_lock<std::mutex> l(p->mu);
-    if (p->concluded) return;
-    if (r.record) {
-      j.rec = r.record;
-    } else {
-      j.in.scan_state = policy::ScanState::kError;
-      j.in.scan_error = r.error;
+    if (p->concluded || j.out || i >= j.parts.size()) return;
+    Part& part = j.parts[i];
+    if (r.platforms && !j.index) {
+      // The image is an index: judged by its platforms' images from now on.
+      j.waited = true;
+      use_index(j, *r.platforms, *p);
+      if (!j.out) return scan_parts(p, j);
+      return image_decided(p, l);
     }
-    if (j.rec && !p->req.dry_run) upload_once(j.key, j.rec);
-    j.out = verdict_of(j, *p->snap, true);
-    image_decided(p, l);
+    if (r.record) {
+      part.rec = r.record;
+    } else {
+      part.state = policy::ScanState::kError;
+      part.error = r.platforms ? "image " + part.digest + " of the index is itself an index" : r.error;
+    }
+    if (part.rec && part.state == policy::ScanState::kDone && !p->req.dry_run) upload_once(part.key, part.rec);
+    part.verdict = decide_part(j, part, *p->snap);
+    part.scanned_now = true;
+    if (conclude_image(j)) image_decided(p, l);
   }
 
   // At the deadline: what is still running is pending (scan.onPending decides), except that a
@@ -366,9 +525,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (p->concluded) return;
     for (Judging* j : p->order) {
       if (j->out) continue;
-      if (!j->rec) j->in.scan_state = policy::ScanState::kPending;
-      if (j->rec && !p->req.dry_run) upload_once(j->key, j->rec);
-      j->out = verdict_of(*j, *p->snap, true);
+      if (j->parts.empty()) {  // the tag is still being resolved
+        j->in.scan_state = policy::ScanState::kPending;
+        j->out = verdict_of(*j, *p->snap, true);
+        continue;
+      }
+      for (Part& part : j->parts) {
+        if (part.verdict) continue;
+        if (!part.rec) part.state = policy::ScanState::kPending;
+        if (part.rec && !p->req.dry_run) upload_once(part.key, part.rec);
+        part.verdict = decide_part(*j, part, *p->snap);
+        part.scanned_now = true;
+      }
+      conclude_image(*j);
     }
     answer(p, l);
   }
@@ -406,7 +575,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       if (j->tag)
         resolve_tag(p, *j);
       else
-        scan(p, *j);
+        scan_parts(p, *j);
     }
   }
 
@@ -469,18 +638,23 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     for (const auto& ci : req.images) {
       const auto& oc = *p.by_image.at(ci.image).out;
       d.cache_miss = d.cache_miss || oc.scanned_now;
-      const policy::Verdict& v = *oc.verdict;
-      if (!v.allowed) {
-        d.allowed = false;
-        denied.push_back({ci.container, &v});
+      std::string audit;
+      // Every platform judged: one denying is enough to deny the container.
+      for (const auto& vp : oc.verdicts) {
+        const policy::Verdict& v = *vp;
+        if (!v.allowed) {
+          d.allowed = false;
+          denied.push_back({ci.container, &v});
+        }
+        for (auto& w : policy::admission_warnings(ci.container, v))
+          if (warned.insert(w).second) d.warnings.push_back(w);
+        if (v.mode == policy::Mode::kAudit && v.violated) {
+          std::string reasons;
+          for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+          audit += (audit.empty() ? "" : " | ") + v.image.reference + ": " + reasons;
+        }
       }
-      for (auto& w : policy::admission_warnings(ci.container, v))
-        if (warned.insert(w).second) d.warnings.push_back(w);
-      if (v.mode == policy::Mode::kAudit && v.violated) {
-        std::string reasons;
-        for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-        d.audit_annotations["violation-" + ci.container] = policy::truncate_utf8(ci.image + ": " + reasons, 1024);
-      }
+      if (!audit.empty()) d.audit_annotations["violation-" + ci.container] = policy::truncate_utf8(audit, 1024);
     }
     if (!d.allowed) {
       d.code = 403;

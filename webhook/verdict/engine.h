@@ -5,6 +5,9 @@
 // deadline (the API server's ?timeout= minus a margin): a timer answers then, and the policy's
 // scan.onPending decides for whatever is still running (a tag look-up or a scan) while it goes
 // on, so the controller's retry is a cache hit. The network, the clock and the scanner are seams.
+// An image index is judged per platform (EngineOptions::platforms): the first scan of its digest
+// lists the index's images, each is then scanned and cached as an image of its own, and the
+// image is denied when any platform's image is, with the platform named in the message.
 // Look-ups and scans run on bounded queues (work_queue.h): each has its deadline from when it was
 // queued, one registry host holds at most part of the look-up threads, and work past the queue
 // limits is refused at once (scan.onError decides, the message says the webhook is overloaded).
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "scanner/core/result.h"
+#include "scanner/image/platform.h"
 #include "webhook/admission/review.h"
 #include "webhook/verdict/types.h"
 
@@ -53,7 +57,7 @@ struct EngineOptions {
   std::chrono::milliseconds shutdown_grace{5000};
   size_t cache_size = 10000;
   std::chrono::seconds cache_ttl{24 * 3600};
-  std::chrono::seconds tag_ttl{60};                  // tag -> digest look-ups
+  std::chrono::milliseconds tag_ttl{10000};          // tag -> digest look-ups; 0: not cached
   std::chrono::milliseconds safety_margin{1500};     // answered this long before the API server gives up
   std::chrono::milliseconds max_wait{25000};         // cap on the wait, whatever the timeout says
   std::chrono::milliseconds default_timeout{10000};  // when the request has no ?timeout=
@@ -61,6 +65,11 @@ struct EngineOptions {
   // for the retry): the deadline passed to DigestResolver::resolve and ImageScanner::scan.
   std::chrono::milliseconds lookup_timeout{30000};
   std::chrono::milliseconds scan_timeout{10 * 60 * 1000};
+  // The platforms the cluster runs. An image index is judged by the image of each (scanned and
+  // cached by its own manifest digest) and denied when any one is; a platform the index lacks is
+  // skipped (that image cannot run there), an index with none of them is a scan error
+  // (scan.onError). Empty: every linux platform the index lists (attestations never count).
+  std::vector<Platform> platforms;
   std::function<std::string()> db_revision;  // part of the cache key
   std::function<std::string()> today;        // YYYY-MM-DD; default: the system clock (UTC)
 };

@@ -1,6 +1,7 @@
 #include "webhook/verdict/registry_scanner.h"
 
 #include "scanner/core/time_util.h"
+#include "scanner/image/manifest.h"
 #include "scanner/image/reference.h"
 #include "scanner/pipeline/pipeline.h"
 
@@ -41,6 +42,58 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   rec.findings = std::move(scanned->findings);
   rec.secrets = std::move(scanned->inventory.secrets);
   return rec;
+}
+
+namespace {
+
+// The image manifests of `index` (nested indexes read and flattened, at most `depth_left` deep);
+// attestation entries ("unknown/unknown", or a Docker reference type) are left out.
+Result<void> collect_images(RegistryClient& client, const Reference& ref, const ImageIndex& index,
+                            const std::string& shown, const Deadline& deadline, int depth_left,
+                            std::vector<PlatformImage>& out) {
+  for (const auto& d : index.manifests) {
+    if (d.annotations.count("vnd.docker.reference.type")) continue;
+    std::string platform;
+    if (d.platform && !(d.platform->os.empty() && d.platform->architecture.empty())) {
+      if (d.platform->os == "unknown" || d.platform->architecture == "unknown") continue;
+      platform = d.platform->to_string();
+    }
+    if (d.media_type != media_type::kOciIndex && d.media_type != media_type::kDockerManifestList) {
+      out.push_back({platform, d.digest});
+      continue;
+    }
+    if (depth_left <= 0) return Error(ErrorKind::kFormat, "image index of " + shown + " is nested too deeply");
+    auto m = client.get_manifest(ref, d.digest, deadline);
+    if (!m.ok()) return m.error().wrap("nested index " + d.digest + " of " + shown);
+    auto p = parse_manifest(m->body, m->media_type, "manifest " + d.digest + " of " + shown);
+    if (!p.ok()) return p.error();
+    if (!p->is_index) {
+      out.push_back({platform, m->digest});
+      continue;
+    }
+    SG_TRY(collect_images(client, ref, p->index, shown, deadline, depth_left - 1, out));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::vector<PlatformImage>> RegistryImageScanner::images(const std::string& pinned_reference,
+                                                                const Deadline& deadline) {
+  auto ref = parse_reference(pinned_reference);
+  if (!ref.ok()) return ref.error();
+  const std::string shown = ref->normalized();
+  auto top = client_->get_manifest(*ref, ref->manifest_reference(), deadline);
+  if (!top.ok()) return top.error();
+  auto parsed = parse_manifest(top->body, top->media_type, "manifest of " + shown);
+  if (!parsed.ok()) return parsed.error();
+  std::vector<PlatformImage> out;
+  if (!parsed->is_index) {
+    out.push_back({"", top->digest});
+    return out;
+  }
+  SG_TRY(collect_images(*client_, *ref, parsed->index, shown, deadline, 1, out));
+  return out;
 }
 
 Result<std::string> RegistryDigestResolver::resolve(const std::string& reference, const Deadline& deadline) {

@@ -28,6 +28,8 @@ class RegistryImageScanner final : public ImageScanner {
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, std::shared_ptr<const vulndb::VulnStore> db,
                        std::shared_ptr<const SecretScanner> secrets);
   Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
+  // One manifest GET (two for a nested index): an index's image manifests with their platforms.
+  Result<std::vector<PlatformImage>> images(const std::string& pinned_reference, const Deadline& deadline) override;
 
  private:
   std::shared_ptr<RegistryClient> client_;

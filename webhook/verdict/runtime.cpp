@@ -50,6 +50,12 @@ class Runtime final : public EngineRuntime {
   }
 
   Result<void> init() {
+    std::vector<Platform> platforms;
+    for (const auto& text : cfg_.platforms) {
+      auto p = parse_platform(text);
+      if (!p.ok()) return p.error().wrap("--platforms");
+      platforms.push_back(*p);
+    }
     // The vulnerability DB: required, and never an empty stand-in.
     if (cfg_.db.empty())
       return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
@@ -92,6 +98,16 @@ class Runtime final : public EngineRuntime {
     o.scan_workers = cfg_.scan_workers;
     o.cache_size = cfg_.cache_size;
     o.cache_ttl = cfg_.cache_ttl;
+    o.tag_ttl = cfg_.tag_ttl;
+    o.lookup_threads = cfg_.lookup_threads;
+    o.max_lookups_per_registry = cfg_.max_lookups_per_registry;
+    o.max_queued_lookups = cfg_.max_queued_lookups;
+    o.max_queued_lookups_per_registry = cfg_.max_queued_lookups_per_registry;
+    o.max_queued_scans = cfg_.max_queued_scans;
+    o.max_images_per_review = cfg_.max_images_per_review;
+    o.lookup_timeout = cfg_.lookup_timeout;
+    o.scan_timeout = cfg_.scan_timeout;
+    o.platforms = std::move(platforms);
     o.db_revision = [revision] { return revision; };
     EngineHooks hooks = hooks_.engine;
     engine_ = std::make_unique<Engine>(

@@ -25,8 +25,19 @@ struct RuntimeConfig {
   std::string registry_config;
   std::vector<std::string> insecure_registries;
   unsigned scan_workers = 2;
+  std::vector<std::string> platforms;  // --platforms: "os/arch[/variant]" each; empty: all linux
   std::uint64_t cache_size = 10000;
   std::chrono::seconds cache_ttl{24 * 3600};
+  std::chrono::milliseconds tag_ttl{10000};  // 0: no tag caching
+  // The engine's pools and budgets (EngineOptions).
+  unsigned lookup_threads = 4;
+  unsigned max_lookups_per_registry = 2;
+  size_t max_queued_lookups = 256;
+  size_t max_queued_lookups_per_registry = 64;
+  size_t max_queued_scans = 256;
+  size_t max_images_per_review = 256;
+  std::chrono::milliseconds lookup_timeout{30000};
+  std::chrono::milliseconds scan_timeout{10 * 60 * 1000};
   // CSPM upload of every new scan's report; off when cspm_url is empty.
   std::string cspm_url, cspm_tenant_id, cspm_label, cspm_token_file, spool_dir;
 };

@@ -9,6 +9,7 @@ std::optional<std::string> TagCache::get(const std::string& reference) {
 }
 
 void TagCache::put(const std::string& reference, std::string digest) {
+  if (!enabled_) return;
   std::lock_guard<std::mutex> l(mu_);
   cache_.put(reference, std::move(digest));
 }

@@ -197,3 +197,23 @@ TEST_CASE("scangate rootfs --upload: a failed upload alone is 4 (0 with --upload
     CHECK(policy.code == n);
   }
 }
+
+TEST_CASE("scangate rootfs --upload: a violation and a failed upload are both reported, the gate's code wins",
+          "[cli][exit-code][upload]") {
+  Dirs d;
+  for (int n : {3, 1}) {
+    CAPTURE(n);
+    auto both =
+        rootfs(cat(cat({"--scanners", "secret", "--exit-code", std::to_string(n)}, d.failing_upload()), {d.secret}));
+    CAPTURE(both.err);
+    CHECK(both.code == n);
+    CHECK(both.err.find("gate failed: 1 secrets found in the image") != std::string::npos);
+    CHECK(both.err.find("level=error component=upload") != std::string::npos);
+  }
+  // The upload failure alone: its own code (4), reported the same way, and no gate line.
+  auto alone = rootfs(cat(cat({"--scanners", "secret", "--exit-code", "3"}, d.failing_upload()), {d.clean}));
+  CAPTURE(alone.err);
+  CHECK(alone.code == kExitUploadFailed);
+  CHECK(alone.err.find("level=error component=upload") != std::string::npos);
+  CHECK(alone.err.find("gate failed") == std::string::npos);
+}

@@ -1,7 +1,18 @@
 // The local receiver over real HTTP(S) on loopback.
 #include "scanner/cspm/receiver.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cspm_test_util.h"
@@ -325,4 +336,226 @@ TEST_CASE("receiver: a wrong token is logged as refused, without the token", "[r
   CHECK(j["msg"] == "refused an upload: invalid token");
   CHECK(j["remote_addr"] == "127.0.0.1");
   CHECK(cap.text().find(kToken) == std::string::npos);
+}
+
+// ---- slow and idle clients (issue 12: eight slowloris connections froze the receiver) ----
+
+namespace {
+
+int connect_loopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
+// True when the server has closed the connection (EOF or reset); false while it is still open.
+bool closed_by_peer(int fd) {
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n > 0) continue;  // e.g. a 408/400 answer before the close
+    return errno != EAGAIN && errno != EWOULDBLOCK;
+  }
+}
+
+// Stalled clients: `idle` connections that send nothing, and `slow` ones that send a request's
+// headers one byte every 100 ms and never finish them. Records when the server closed each.
+class Stallers {
+ public:
+  Stallers(int port, int slow, int idle) {
+    for (int i = 0; i < slow; ++i) add(connect_loopback(port), true);
+    for (int i = 0; i < idle; ++i) add(connect_loopback(port), false);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Stallers() {
+    stop_ = true;
+    thread_.join();
+    for (auto& c : conns_) ::close(c.fd);
+  }
+  // Seconds from opening to the server's close, for each connection; -1 while open.
+  std::vector<double> closed_after() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<double> out;
+    for (auto& c : conns_) out.push_back(c.closed_after);
+    return out;
+  }
+  bool all_closed() {
+    for (double d : closed_after())
+      if (d < 0) return false;
+    return true;
+  }
+
+ private:
+  struct Conn {
+    int fd;
+    bool slow;
+    size_t sent = 0;
+    double closed_after = -1;
+  };
+  void add(int fd, bool slow) { conns_.push_back(Conn{fd, slow}); }
+  void run() {
+    const std::string header =
+        std::string("POST /api/v1/artifact/?tenant_id=167&data_type=TR HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+        "X-Padding: " + std::string(4000, 'a');  // never ends with an empty line
+    while (!stop_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        for (auto& c : conns_) {
+          if (c.closed_after >= 0) continue;
+          if (c.slow && c.sent < header.size()) {
+            ssize_t n = ::send(c.fd, header.data() + c.sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n == 1) ++c.sent;
+            if (n < 0 && errno != EAGAIN) c.closed_after = t;
+          }
+          if (c.closed_after < 0 && closed_by_peer(c.fd)) c.closed_after = t;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::vector<Conn> conns_;
+  std::mutex mu_;
+  std::atomic<bool> stop_{false};
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::thread thread_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE("receiver: 32 slow or idle connections do not block an upload, and are closed at the header deadline",
+          "[receiver][slowloris]") {
+  auto dir = scangate::test::make_temp_dir("sg-receiver");
+  auto ro = options(dir);
+  ro.header_timeout = std::chrono::milliseconds(2000);
+  auto rcv = start_receiver(ro);
+
+  Stallers stalled(rcv->port(), 16, 16);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted and trickling
+
+  auto t0 = std::chrono::steady_clock::now();
+  httplib::Client cli(rcv->url());
+  cli.set_connection_timeout(std::chrono::seconds(3));
+  cli.set_read_timeout(std::chrono::seconds(3));
+  auto res = cli.Post(kTarget, auth_headers(), file_item(ct::sample_report()));
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(seconds_since(t0) < 2.0);  // not after the stalled clients' deadline: beside them
+  CHECK(rcv->stored_count() == 1);
+
+  // The stalled connections are closed once their 2 s header deadline passes, not before.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  while (!stalled.all_closed() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto closed = stalled.closed_after();
+  REQUIRE(closed.size() == 32);
+  std::string all;
+  for (double d : closed) all += std::to_string(d) + " ";
+  INFO("closed after (s), 16 slow then 16 idle: " << all);
+  for (double d : closed) {
+    CHECK(d >= 1.5);
+    CHECK(d <= 4.0);
+  }
+}
+
+TEST_CASE("receiver: past max_connections a connection is refused at once with 503 and Retry-After",
+          "[receiver][slowloris]") {
+  auto dir = scangate::test::make_temp_dir("sg-receiver");
+  auto ro = options(dir);
+  ro.max_connections = 4;
+  ro.header_timeout = std::chrono::milliseconds(1500);
+  auto rcv = start_receiver(ro);
+  auto opened = std::chrono::steady_clock::now();
+  {
+    Stallers stalled(rcv->port(), 2, 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    auto t0 = std::chrono::steady_clock::now();
+    int fd = connect_loopback(rcv->port());
+    std::string got;
+    pollfd p{fd, POLLIN, 0};
+    while (seconds_since(t0) < 3 && ::poll(&p, 1, 3000) > 0) {
+      char buf[512];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    CHECK(seconds_since(t0) < 1.0);
+    CHECK(got.rfind("HTTP/1.1 503 ", 0) == 0);
+    CHECK(got.find("Retry-After: 1\r\n") != std::string::npos);
+
+    // Once the stalled clients' deadline has passed, the slots are free again.
+    auto until = opened + std::chrono::seconds(5);
+    while (!stalled.all_closed() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(stalled.all_closed());
+  }
+  httplib::Client cli(rcv->url());
+  cli.set_read_timeout(std::chrono::seconds(3));
+  auto res = cli.Post(kTarget, auth_headers(), file_item(ct::sample_report()));
+  REQUIRE(res);
+  CHECK(res->status == 200);
+}
+
+TEST_CASE("receiver: a body that trickles in is cut at the body deadline", "[receiver][slowloris]") {
+  auto dir = scangate::test::make_temp_dir("sg-receiver");
+  auto ro = options(dir);
+  ro.header_timeout = std::chrono::milliseconds(1000);
+  ro.body_timeout = std::chrono::milliseconds(2000);
+  auto rcv = start_receiver(ro);
+  int fd = connect_loopback(rcv->port());
+  std::string head = std::string("POST ") + kTarget + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                     kToken + "\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 100000\r\n\r\n";
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+  auto t0 = std::chrono::steady_clock::now();
+  double closed_at = -1;
+  while (seconds_since(t0) < 6) {  // a byte every 100 ms: never idle for long, but never done
+    if (::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+      closed_at = seconds_since(t0);
+      break;
+    }
+    if (closed_by_peer(fd)) {
+      closed_at = seconds_since(t0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::close(fd);
+  CHECK(closed_at >= 1.5);  // the 1 s header deadline no longer applies once the headers are in
+  CHECK(closed_at <= 3.5);
+  CHECK(rcv->stored_count() == 0);
+}
+
+TEST_CASE("receiver: stalled TLS handshakes are closed and do not block an HTTPS upload",
+          "[receiver][slowloris][tls]") {
+  auto dir = scangate::test::make_temp_dir("sg-receiver");
+  auto ro = options(dir);
+  ro.tls_cert_file = ct::test_pki().server_cert;
+  ro.tls_key_file = ct::test_pki().server_key;
+  ro.header_timeout = std::chrono::milliseconds(1500);
+  auto rcv = start_receiver(ro);
+  Stallers stalled(rcv->port(), 8, 8);  // the slow ones trickle bytes that are not a ClientHello
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto c = sink_config(*rcv);
+  c.http.ca_file = ct::test_pki().ca_cert;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = make_accuknox_sink(c)->send(entry("00000001700000000000-0003-00000009", ct::sample_report()));
+  REQUIRE(r.ok());
+  CHECK(r->status == SendStatus::kDelivered);
+  CHECK(seconds_since(t0) < 1.5);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!stalled.all_closed() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(stalled.all_closed());
 }

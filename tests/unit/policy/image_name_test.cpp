@@ -38,9 +38,19 @@ TEST_CASE("image_name: a digest pattern matches that digest only, anything else 
   CHECK_FALSE(image_matches("sha256:0000000000000000000000000000000000000000000000000000000000000000", img));
   CHECK(image_matches("docker.io/library/python", img));
   CHECK(image_matches("docker.io/library/*", img));
-  CHECK(image_matches("*/python", img));
+  CHECK(image_matches("**/python", img));
+  CHECK_FALSE(image_matches("*/python", img));  // issue 12: `*` no longer crosses '/'
+  CHECK(image_matches("*/*/python", img));
   CHECK_FALSE(image_matches("python", img));  // patterns name the normalised repository
   CHECK_FALSE(image_matches("*/legacy/*", img));
   ImageIdentity no_digest{"docker.io/library/python", "python:3.6-alpine", ""};
   CHECK_FALSE(image_matches("sha256:409b6e4ea0f8e21d7cad593d6c06a428bb670859f0549f859d2f7c9a12d8a200", no_digest));
+}
+
+TEST_CASE("image_name: exemptImages globs stay within one path level unless they say **", "[image_name]") {
+  auto id = [](const std::string& ref) { return ImageIdentity{scangate::policy::normalize_repository(ref), ref, ""}; };
+  CHECK(image_matches("registry.example.com/team/*", id("registry.example.com/team/app:1")));
+  CHECK_FALSE(image_matches("registry.example.com/team/*", id("registry.example.com/team/sub/app:1")));
+  CHECK(image_matches("registry.example.com/**", id("registry.example.com/team/app:1")));
+  CHECK(image_matches("registry.example.com/**", id("registry.example.com/team/sub/app:1")));
 }

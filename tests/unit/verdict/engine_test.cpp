@@ -185,6 +185,21 @@ TEST_CASE("dryRun is decided the same way but uploads nothing", "[verdict]") {
   CHECK(rig.scanner->calls == 1);
 }
 
+TEST_CASE("a dry run decided from the cache uploads nothing either", "[verdict]") {
+  // The second dry run is a cache hit on a record never uploaded: the hit path must not upload.
+  Rig rig;
+  CHECK_FALSE(rig.engine->decide_sync(request("python:3.6-alpine", /*dry_run=*/true), 5s).allowed);
+  auto hit = rig.engine->decide_sync(request("python:3.6-alpine", /*dry_run=*/true), 5s);
+  CHECK_FALSE(hit.allowed);
+  CHECK_FALSE(hit.cache_miss);
+  CHECK(rig.scanner->calls == 1);
+  CHECK(rig.uploads == 0);
+  // The record kept its report for the first real request.
+  rig.engine->decide_sync(request("python:3.6-alpine"), 5s);
+  CHECK(rig.uploads == 1);
+  CHECK(rig.empty_uploads == 0);
+}
+
 TEST_CASE("a real request that joins a dry run's scan uploads its report once", "[verdict]") {
   Rig rig(300ms);
   std::thread dry([&] { rig.engine->decide_sync(request("python:3.6-alpine", /*dry_run=*/true), 5s); });

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -301,4 +302,88 @@ TEST_CASE("the work queue: per-key share, queue limits, expired jobs", "[verdict
   CHECK(expired == 1);
   CHECK(q.shutdown(10s));
   CHECK(q.submit("a", Deadline::after(60s), count, on_expired) == WorkQueue::Refusal::kStopped);
+}
+
+namespace {
+
+// Scans that hold their worker until their deadline passes (or a minute), as a registry dripping
+// one byte per minute would; counts the scans started.
+struct StallingScanner : ImageScanner {
+  std::atomic<int> calls{0};
+  Result<ScanRecord> scan(const std::string&, const Deadline& deadline) override {
+    calls++;
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (!deadline.expired() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    return Error(ErrorKind::kLimit, "the scan deadline passed");
+  }
+};
+
+std::string pinned(int i) {
+  char hex[65];
+  std::snprintf(hex, sizeof hex, "%064x", i + 1);
+  return "a.example.com/app@sha256:" + std::string(hex);
+}
+
+}  // namespace
+
+TEST_CASE("a scan stalled past scan_timeout ends as an error and frees its worker", "[verdict][isolation]") {
+  auto o = base_options();
+  o.scan_workers = 1;
+  o.scan_timeout = 300ms;
+  auto scanner = std::make_shared<StallingScanner>();
+  auto snap = std::make_shared<const PolicySnapshot>(PolicySnapshot{policy::Policy::default_policy(), "r"});
+  Engine engine(o, scanner, std::make_shared<HostResolver>(), nullptr, [&] { return snap; });
+  auto t0 = std::chrono::steady_clock::now();
+  auto d = engine.decide_sync(request({pinned(1)}), 20s);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // the scan's own deadline, not the request's 19.5 s
+  CHECK_FALSE(d.allowed);
+  CHECK(d.message.find("the scan deadline passed") != std::string::npos);
+  CHECK(d.message.find("scan.onError: deny") != std::string::npos);
+  // The one worker is free again: the next image's scan starts (and ends the same way).
+  auto next = engine.decide_sync(request({pinned(2)}), 20s);
+  CHECK(next.message.find("the scan deadline passed") != std::string::npos);
+  CHECK(scanner->calls == 2);
+}
+
+TEST_CASE("one review naming thousands of digests never queues thousands of scans", "[verdict][isolation]") {
+  auto o = base_options();
+  o.scan_workers = 1;
+  o.max_queued_scans = 4;
+  o.scan_timeout = 2s;
+  auto scanner = std::make_shared<StallingScanner>();
+  auto snap = std::make_shared<const PolicySnapshot>(PolicySnapshot{policy::Policy::default_policy(), "r"});
+  std::mutex mu;
+  std::vector<std::string> rejected;
+  EngineHooks h;
+  h.rejected = [&](const std::string& what) {
+    std::lock_guard<std::mutex> l(mu);
+    rejected.push_back(what);
+  };
+  Engine engine(
+      o, scanner, std::make_shared<HostResolver>(), nullptr, [&] { return snap; }, h);
+
+  SECTION("10,000 digests: past max_images_per_review, decided at once by scan.onError") {
+    std::vector<std::string> images;
+    for (int i = 0; i < 10000; ++i) images.push_back(pinned(i));
+    auto t0 = std::chrono::steady_clock::now();
+    auto d = engine.decide_sync(request(images), 20s);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK_FALSE(d.allowed);
+    CHECK(d.message.find("names 10000 images, more than the webhook checks (256)") != std::string::npos);
+    CHECK(scanner->calls == 0);
+    CHECK(engine.scans_started() == 0);
+  }
+  SECTION("200 digests (within the per-review limit): 1 running + 4 queued, the rest refused") {
+    std::vector<std::string> images;
+    for (int i = 0; i < 200; ++i) images.push_back(pinned(i));
+    auto t0 = std::chrono::steady_clock::now();
+    auto d = engine.decide_sync(request(images), 20s);
+    CHECK(std::chrono::steady_clock::now() - t0 < 15s);
+    CHECK_FALSE(d.allowed);
+    CHECK(d.message.find("too many scans wait") != std::string::npos);
+    CHECK(engine.scans_started() <= 5);
+    CHECK(scanner->calls <= 5);
+    std::lock_guard<std::mutex> l(mu);
+    CHECK(std::count(rejected.begin(), rejected.end(), "scan_queue_full") >= 195);
+  }
 }

@@ -55,3 +55,65 @@ TEST_CASE("compare_apk rejects an empty version with a format error", "[version]
   CHECK(r.error().kind == scangate::ErrorKind::kFormat);
   CHECK_FALSE(sv::valid(sv::Scheme::kApk, ""));
 }
+
+// apk.tsv has _p and _pre rows but no _cvs/_svn/_git/_hg, so a comparator that ranked those as
+// pre-releases passed every vector. apk-tools src/version.c has two suffix tables: alpha beta pre
+// rc (pre-release, ranked below the bare version) and cvs svn git hg p (post-release, ranked above
+// it, in that order). Each pair below follows from those two tables and the token rules. The base
+// version is 1.2, not 1.0: in apk-tools 2 a ".0" component is a leading-zero token after which
+// any suffix sorts above the bare version, so "1.0_x" > "1.0" for every suffix and would not tell
+// a pre-release from a post-release.
+TEST_CASE("compare_apk ranks cvs/svn/git/hg/p suffixes as post-releases", "[version][apk]") {
+  struct Pair {
+    const char* a;
+    const char* b;
+    int want;  // sign of compare(a, b)
+  };
+  const Pair pairs[] = {
+      // a post-release snapshot is newer than the release it follows ...
+      {"1.2_git20200101", "1.2", 1},
+      {"1.2_svn", "1.2", 1},
+      {"1.2_cvs", "1.2", 1},
+      {"1.2_hg", "1.2", 1},
+      {"1.2_p1", "1.2", 1},
+      {"1.2_cvs20200101-r0", "1.2-r0", 1},
+      {"1.2_git20200101-r0", "1.2-r5", 1},
+      // ... and newer than every pre-release of it ...
+      {"1.2_svn", "1.2_rc1", 1},
+      {"1.2_cvs", "1.2_rc9", 1},
+      {"1.2_git1", "1.2_alpha", 1},
+      {"1.2_hg", "1.2_beta2", 1},
+      {"1.2_cvs", "1.2_pre", 1},
+      // ... but older than the next release.
+      {"1.2_git20200101", "1.2.1", -1},
+      {"1.2_svn999", "1.3", -1},
+      {"1.2_hg5", "1.2.0", -1},
+      // Among themselves: cvs < svn < git < hg < p.
+      {"1.2_cvs", "1.2_svn", -1},
+      {"1.2_svn", "1.2_git", -1},
+      {"1.2_git", "1.2_hg", -1},
+      {"1.2_hg", "1.2_p", -1},
+      {"1.2_cvs99", "1.2_p1", -1},
+      {"1.2_git20991231", "1.2_hg1", -1},
+      // The suffix number orders snapshots of one kind; the revision breaks ties.
+      {"1.2_git20200101", "1.2_git20200102", -1},
+      {"1.2_git20200101-r1", "1.2_git20200101-r0", 1},
+      {"1.2_git20200101", "1.2_git20200101", 0},
+      // A post suffix after a pre-release suffix stays within that pre-release.
+      {"1.2_alpha_git1", "1.2_alpha", 1},
+      {"1.2_alpha_git1", "1.2_beta", -1},
+      {"1.2_rc1_p2", "1.2_rc1", 1},
+      {"1.2_rc1_p2", "1.2", -1},
+  };
+  for (const auto& p : pairs) {
+    INFO(p.a << " vs " << p.b);
+    CHECK(sv::valid(sv::Scheme::kApk, p.a));
+    CHECK(sv::valid(sv::Scheme::kApk, p.b));
+    auto ab = sv::compare_apk(p.a, p.b);
+    auto ba = sv::compare_apk(p.b, p.a);
+    REQUIRE(ab.ok());
+    REQUIRE(ba.ok());
+    CHECK(sign(*ab) == p.want);
+    CHECK(sign(*ba) == -p.want);
+  }
+}

@@ -150,3 +150,76 @@ TEST_CASE("YAML config: keys given twice, no value, and all problems at once", "
   REQUIRE_FALSE(top.ok());
   CHECK(top.error().message == "cfg.yaml line 1: expected a mapping of settings at the top level, got a list");
 }
+
+TEST_CASE("tag-cache-ttl: default 10s, 0 disables, the duration grammar, never negative", "[config][limits]") {
+  auto d = parse_webhook_args({});
+  REQUIRE(d.ok());
+  CHECK(d->config.tag_cache_ttl == 10s);
+  CHECK(parse_webhook_args({"--tag-cache-ttl", "0"})->config.tag_cache_ttl == 0ms);
+  CHECK(parse_webhook_args({"--tag-cache-ttl", "500ms"})->config.tag_cache_ttl == 500ms);
+  CHECK(parse_webhook_args({"--tag-cache-ttl=2m"})->config.tag_cache_ttl == 2min);
+  CHECK(parse_webhook_args({"--tag-cache-ttl", "1d"})->config.tag_cache_ttl == 24h);
+  CHECK(parse_webhook_args({"--tag-cache-ttl", "-5s"}).error().message ==
+        "flag --tag-cache-ttl: tag-cache-ttl must not be negative, got \"-5s\"");
+  CHECK_THAT(parse_webhook_args({"--tag-cache-ttl", "soon"}).error().message,
+             Catch::Contains("tag-cache-ttl must be a duration"));
+  auto y = WebhookConfig{};
+  REQUIRE(apply_config_yaml("tag-cache-ttl: 3s\n", "c.yaml", {}, y).ok());
+  CHECK(y.tag_cache_ttl == 3s);
+  auto bad = apply_config_yaml("tag-cache-ttl: -1m\n", "c.yaml", {}, y);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::Contains("c.yaml line 1: tag-cache-ttl must not be negative"));
+}
+
+TEST_CASE("the engine's pools, budgets and the request-body budget are flags and keys", "[config][limits]") {
+  auto d = parse_webhook_args({});
+  REQUIRE(d.ok());
+  const auto& c = d->config;
+  CHECK(c.lookup_threads == 4);
+  CHECK(c.max_lookups_per_registry == 2);
+  CHECK(c.max_queued_lookups == 256);
+  CHECK(c.max_queued_lookups_per_registry == 64);
+  CHECK(c.max_queued_scans == 256);
+  CHECK(c.max_images_per_review == 256);
+  CHECK(c.lookup_timeout == 30s);
+  CHECK(c.scan_timeout == 10min);
+  CHECK(c.max_buffered_request_bytes == 64u * 1024 * 1024);
+
+  auto r = parse_webhook_args({"--lookup-threads", "8", "--max-lookups-per-registry", "3", "--max-queued-lookups",
+                               "100", "--max-queued-lookups-per-registry", "10", "--max-queued-scans", "50",
+                               "--max-images-per-review", "20", "--lookup-timeout", "5s", "--scan-timeout", "90s",
+                               "--max-buffered-request-bytes", "16777216"});
+  REQUIRE(r.ok());
+  CHECK(r->config.lookup_threads == 8);
+  CHECK(r->config.max_lookups_per_registry == 3);
+  CHECK(r->config.max_queued_lookups == 100);
+  CHECK(r->config.max_queued_lookups_per_registry == 10);
+  CHECK(r->config.max_queued_scans == 50);
+  CHECK(r->config.max_images_per_review == 20);
+  CHECK(r->config.lookup_timeout == 5s);
+  CHECK(r->config.scan_timeout == 90s);
+  CHECK(r->config.max_buffered_request_bytes == 16u * 1024 * 1024);
+
+  WebhookConfig y;
+  REQUIRE(
+      apply_config_yaml("max-queued-scans: 7\nscan-timeout: 2m\nmax-buffered-request-bytes: 8388608\n", "c.yaml", {}, y)
+          .ok());
+  CHECK(y.max_queued_scans == 7);
+  CHECK(y.scan_timeout == 2min);
+  CHECK(y.max_buffered_request_bytes == 8u * 1024 * 1024);
+
+  // A deadline of 0 would refuse all work; a budget below one body (4 MiB) would refuse the largest.
+  CHECK(parse_webhook_args({"--scan-timeout", "0s"}).error().message ==
+        "flag --scan-timeout: scan-timeout must be longer than 0, got \"0s\"");
+  CHECK_FALSE(parse_webhook_args({"--lookup-timeout", "0"}).ok());
+  CHECK_FALSE(parse_webhook_args({"--max-queued-scans", "0"}).ok());
+  CHECK_FALSE(parse_webhook_args({"--max-images-per-review", "0"}).ok());
+  CHECK_THAT(parse_webhook_args({"--max-buffered-request-bytes", "1000"}).error().message,
+             Catch::Contains("max-buffered-request-bytes must be between 4194304 and"));
+  // Documented in --help.
+  const std::string help = webhook_help();
+  for (const char* flag : {"--tag-cache-ttl", "--lookup-threads", "--max-lookups-per-registry", "--max-queued-lookups",
+                           "--max-queued-lookups-per-registry", "--max-queued-scans", "--max-images-per-review",
+                           "--lookup-timeout", "--scan-timeout", "--max-buffered-request-bytes"})
+    CHECK_THAT(help, Catch::Contains(flag));
+}

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -472,4 +473,147 @@ TEST_CASE("start-up errors name what failed", "[server]") {
   auto s = Server::create(o, make_router({}), metrics);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message == "cannot read TLS certificate file /nonexistent/tls.crt");
+}
+
+namespace {
+
+// A request head with `fields` extra fields of `value_size` bytes each.
+std::string head_with_fields(std::size_t fields, std::size_t value_size, const std::string& target = "/healthz") {
+  std::string h = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (std::size_t i = 0; i < fields; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "x%04zu: ", i);
+    h += name + std::string(value_size, 'v') + "\r\n";
+  }
+  return h + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("header size and field count are bounded over the whole header, however it is read", "[server][limits]") {
+  Fixture f;
+  SECTION("3,000 fields totalling 32 KB -> 431") {
+    const std::string head = head_with_fields(3000, 2);  // "x0001: vv\r\n": 11 bytes each
+    REQUIRE(head.size() > 32000);
+    auto c = f.client();
+    c->send_raw(head);
+    auto r = c->read_reply();
+    CHECK(r.status == 431);
+    CHECK_FALSE(r.keep_alive);
+  }
+  SECTION("1,500 small fields (13 KB, under the size limit) -> 431 naming the field limit") {
+    const std::string head = head_with_fields(1500, 0);
+    REQUIRE(head.size() < (16u << 10));
+    auto c = f.client();
+    c->send_raw(head);
+    auto r = c->read_reply();
+    CHECK(r.status == 431);
+    CHECK_THAT(r.body, Catch::Contains("too many fields: the limit is 100"));
+  }
+  SECTION("90 fields of 200 bytes (18 KB, under the field limit) -> 431 naming the size limit") {
+    const std::string head = head_with_fields(90, 200);
+    REQUIRE(head.size() > (16u << 10));
+    auto c = f.client();
+    c->send_raw(head);
+    auto r = c->read_reply();
+    CHECK(r.status == 431);
+    CHECK_THAT(r.body, Catch::Contains("the limit is 16384 bytes"));
+  }
+  SECTION("the same 18 KB sent in small pieces -> 431") {
+    const std::string head = head_with_fields(90, 200);
+    auto c = f.client();
+    for (std::size_t i = 0; i < head.size(); i += 1000) c->send_raw(head.substr(i, 1000));
+    CHECK(c->read_reply().status == 431);
+  }
+  SECTION("one 17 KiB field -> 431") {
+    auto c = f.client();
+    c->send_raw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(17u << 10, 'b') + "\r\n\r\n");
+    CHECK(c->read_reply().status == 431);
+  }
+  SECTION("100 fields of 100 bytes (11 KB) are within both limits; 101 fields are not") {
+    auto c = f.client();
+    c->send_raw(head_with_fields(99, 100));  // + Host = 100 fields
+    auto r = c->read_reply();
+    CHECK(r.status == 200);
+    CHECK(r.keep_alive);
+    c->send_raw(head_with_fields(100, 0));  // + Host = 101 fields
+    CHECK(c->read_reply().status == 431);
+  }
+  SECTION("the second request on a keep-alive connection is bounded too") {
+    auto c = f.client();
+    REQUIRE(c->request("GET", "/healthz").status == 200);
+    c->send_raw(head_with_fields(90, 200));
+    CHECK(c->read_reply().status == 431);
+    auto c2 = f.client();
+    REQUIRE(c2->request("GET", "/healthz").status == 200);
+    c2->send_raw(head_with_fields(3000, 2));
+    CHECK(c2->read_reply().status == 431);
+  }
+  // A normal request on a new connection still works.
+  still_serving(f);
+  CHECK_THAT(f.metrics_text(), Catch::Contains("scangate_http_requests_total{code=\"431\"}"));
+}
+
+TEST_CASE("the server-wide body budget: past it 503 with Retry-After, released when connections end",
+          "[server][limits]") {
+  constexpr std::size_t kBody = 300'000;
+  Fixture f(deny_evil, [](ServerOptions& o) {
+    o.body_budget = 1'000'000;  // three 300 kB bodies fit, a fourth does not
+    o.body_timeout = 20s;
+    o.idle_timeout = 20s;
+  });
+  auto head = [](std::size_t length) {
+    return "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(length) + "\r\n\r\n";
+  };
+  std::vector<std::unique_ptr<HttpsClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(f.client());
+    held.back()->send_raw(head(kBody) + std::string(1000, ' '));  // and the rest never comes
+  }
+  CHECK(eventually(
+      [&] { return f.metrics_text().find("scangate_http_buffered_body_bytes 900000") != std::string::npos; }));
+
+  auto c = f.client();
+  c->send_raw(head(kBody) + std::string(1000, ' '));
+  auto r = c->read_reply();
+  CHECK(r.status == 503);
+  CHECK(r.headers["retry-after"] == "1");
+  CHECK_FALSE(r.keep_alive);
+  CHECK_THAT(r.body, Catch::Contains("server busy"));
+  CHECK_THAT(f.metrics_text(), Catch::Contains("scangate_http_body_budget_refusals_total 1"));
+  // Requests without a body are not refused.
+  still_serving(f);
+
+  // The held connections die: their share is released, and a request of the same size succeeds.
+  held.clear();
+  CHECK(eventually([&] { return f.metrics_text().find("scangate_http_buffered_body_bytes 0") != std::string::npos; }));
+  std::string body = sample("01-pod-create-privileged.admissionreview.json");
+  body += std::string(kBody - body.size(), ' ');
+  auto ok = f.client();
+  auto reply = ok->request("POST", "/validate", body);
+  REQUIRE(reply.status == 200);
+  CHECK(json::parse(reply.body)["response"]["allowed"] == true);
+  // Answered: its share is released too.
+  CHECK(eventually([&] { return f.metrics_text().find("scangate_http_buffered_body_bytes 0") != std::string::npos; }));
+
+  SECTION("a chunked body counts as it grows") {
+    std::vector<std::unique_ptr<HttpsClient>> chunked;
+    chunked.push_back(f.client());
+    chunked.back()->send_raw(
+        "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n");
+    std::string chunk(100'000, ' ');
+    char size_line[32];
+    std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+    bool refused = false;
+    for (int i = 0; i < 15 && !refused; ++i) {
+      chunked.back()->send_raw(size_line + chunk + "\r\n");
+      refused = eventually(
+          [&] { return f.metrics_text().find("scangate_http_body_budget_refusals_total 2") != std::string::npos; },
+          200ms);
+    }
+    CHECK(refused);
+    CHECK(chunked.back()->read_reply().status == 503);
+  }
 }
