@@ -72,6 +72,7 @@ std::string compact(const std::string& json) {
   return out;
 }
 
+#if SCANGATE_HAVE_SIMDJSON
 bool same(const AdmissionRequest& a, const AdmissionRequest& b) {
   auto same_user = [](const std::optional<UserInfo>& x, const std::optional<UserInfo>& y) {
     if (x.has_value() != y.has_value()) return false;
@@ -85,7 +86,6 @@ bool same(const AdmissionRequest& a, const AdmissionRequest& b) {
          a.not_gated_reason == b.not_gated_reason;
 }
 
-#if SCANGATE_HAVE_SIMDJSON
 namespace od = simdjson::ondemand;
 
 constexpr std::size_t kMaxDepth = 128;
