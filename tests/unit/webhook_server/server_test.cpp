@@ -265,6 +265,51 @@ TEST_CASE("a client that sends its header slowly is cut off while others are ser
   }
 }
 
+// README: "body (30 s), write (30 s) ... timeouts are deadlines". Every other timeout is set to
+// 30 s here, so a close within 10 s can only be the one under test.
+TEST_CASE("a client that stops sending its body is cut off by the body timeout", "[server][limits]") {
+  Fixture f(deny_evil, [](ServerOptions& o) {
+    o.header_timeout = o.idle_timeout = o.write_timeout = 30s;
+    o.body_timeout = 1s;
+  });
+  auto slow = f.client();
+  slow->send_raw(
+      "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000\r\n\r\n{\"apiVersion\":");  // 15 of 1000 bytes, then silence
+  still_serving(f);
+  CHECK(slow->closed_within(10s));
+  still_serving(f);
+}
+
+TEST_CASE("a client that never reads its answer is cut off by the write timeout", "[server][limits]") {
+  // A 32 MiB denial message: more than any socket buffer on the way, so the write must block.
+  const std::size_t big = 32u << 20;
+  Fixture f(
+      [big](admission::AdmissionRequest, DecideContext, DecisionCallback done) {
+        admission::AdmissionDecision d;
+        d.allowed = false;
+        d.message = std::string(big, 'x');
+        done(std::move(d));
+      },
+      [](ServerOptions& o) {
+        o.header_timeout = o.idle_timeout = o.body_timeout = 30s;
+        o.write_timeout = 1s;
+      });
+  TlsClientOptions t = f.tls();
+  t.recv_buffer = 4096;
+  scangate::test::HttpsClient reader(f.server->port(), t);
+  reader.send_raw("POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                  std::to_string(sample("02-pod-create-unprivileged.admissionreview.json").size()) + "\r\n\r\n" +
+                  sample("02-pod-create-unprivileged.admissionreview.json"));
+  std::this_thread::sleep_for(3s);  // reads nothing for three write timeouts
+  still_serving(f);
+  bool closed = false;
+  const std::size_t got = reader.drain(10s, &closed);
+  CHECK(closed);
+  CHECK(got < big);  // the server gave up on the answer instead of waiting for the reader
+  still_serving(f);
+}
+
 TEST_CASE("plain HTTP to the TLS port gets a plain 400 saying the port speaks HTTPS", "[server][tls]") {
   Fixture f;
   bool closed = false;

@@ -10,6 +10,8 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <functional>
+#include <vector>
 #include <stdexcept>
 
 namespace scangate::test {
@@ -69,6 +71,10 @@ HttpsClient::HttpsClient(std::uint16_t port, const TlsClientOptions& o) : impl_(
   X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(im.stream->native_handle()), "127.0.0.1");
 
   beast::error_code ec;
+  if (o.recv_buffer > 0) {
+    im.tcp().socket().open(tcp::v4());
+    im.tcp().socket().set_option(net::socket_base::receive_buffer_size(o.recv_buffer));
+  }
   im.tcp().expires_after(im.timeout);
   im.tcp().async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), [&](beast::error_code e) { ec = e; });
   run(im.ioc);
@@ -132,6 +138,24 @@ bool HttpsClient::closed_within(std::chrono::milliseconds wait) {
   im.stream->async_read_some(net::buffer(&byte, 1), [&](beast::error_code e, std::size_t) { ec = e; });
   run(im.ioc);
   return ec && ec != beast::error::timeout;
+}
+
+std::size_t HttpsClient::drain(std::chrono::milliseconds wait, bool* closed) {
+  auto& im = *impl_;
+  std::size_t total = im.buffer.size();
+  im.buffer.consume(im.buffer.size());
+  std::vector<char> chunk(64 * 1024);
+  beast::error_code ec;
+  im.tcp().expires_after(wait);
+  std::function<void(beast::error_code, std::size_t)> on_read = [&](beast::error_code e, std::size_t n) {
+    total += n;
+    ec = e;
+    if (!e) im.stream->async_read_some(net::buffer(chunk), on_read);
+  };
+  im.stream->async_read_some(net::buffer(chunk), on_read);
+  run(im.ioc);
+  *closed = ec && ec != beast::error::timeout;
+  return total;
 }
 
 long HttpsClient::peer_serial() const {

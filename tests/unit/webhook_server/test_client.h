@@ -22,6 +22,7 @@ struct TlsClientOptions {
   std::string ca_pem;       // trust anchor
   int max_tls_version = 0;  // e.g. TLS1_1_VERSION; 0: library default (1.2 and 1.3)
   std::chrono::milliseconds timeout{5000};
+  int recv_buffer = 0;  // SO_RCVBUF set before connecting (a client that reads slowly); 0: default
 };
 
 class HttpsClient {
@@ -38,6 +39,9 @@ class HttpsClient {
   HttpReply read_reply();
   // True when the server closes the connection (EOF, reset, TLS close) within `wait`.
   bool closed_within(std::chrono::milliseconds wait);
+  // Reads and discards until the server closes the connection or `wait` passes; returns the
+  // bytes read, and sets *closed when the connection was closed.
+  std::size_t drain(std::chrono::milliseconds wait, bool* closed);
   long peer_serial() const;
 
  private:
