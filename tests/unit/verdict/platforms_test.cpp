@@ -209,7 +209,7 @@ TEST_CASE("platforms linux/arm64 picks the arm64/v8 image and denies", "[verdict
   CHECK(rig.scanner->scans() == std::multiset<std::string>{kArm});
 }
 
-TEST_CASE("a configured platform the index lacks is skipped; an index with none of them is an error",
+TEST_CASE("a configured platform the index lacks is skipped, and an index with none of them is an error",
           "[verdict][platforms]") {
   SECTION("one of two present: judged by it") {
     Rig rig(platforms({"linux/amd64", "linux/s390x"}));
