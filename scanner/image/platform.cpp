@@ -83,18 +83,17 @@ std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, con
       if (!attestation(offered[i]) && normalize_platform(offered[i]).os == "linux") out.push_back(i);
     return out;
   }
-  for (const auto& w : wanted) {
-    const std::string want_variant = normalize_platform(w).variant;
-    std::optional<size_t> exact, loose;
-    for (size_t i = 0; i < offered.size() && !exact; ++i) {
-      if (attestation(offered[i]) || !platform_matches(w, offered[i])) continue;
-      if (normalize_platform(offered[i]).variant == want_variant) exact = i;
-      if (!loose) loose = i;
-    }
-    if (auto pick = exact ? exact : loose; pick && std::find(out.begin(), out.end(), *pick) == out.end())
-      out.push_back(*pick);
+  // Every entry a wanted platform matches, not one best match: a node's runtime picks among an
+  // architecture's variants by what its CPU supports (amd64/v3 over amd64, say), so an index with
+  // a clean linux/amd64 and a vulnerable linux/amd64/v3 image is judged by both.
+  for (size_t i = 0; i < offered.size(); ++i) {
+    if (attestation(offered[i])) continue;
+    for (const auto& w : wanted)
+      if (platform_matches(w, offered[i])) {
+        out.push_back(i);
+        break;
+      }
   }
-  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -30,9 +30,10 @@ Platform normalize_platform(Platform p);
 bool platform_matches(const Platform& wanted, const Platform& candidate);
 
 // The entries of an index (their platforms, in index order) a cluster running `wanted` may pull:
-// with `wanted` empty, every entry whose os is linux; otherwise, for each wanted platform, the one
-// entry an index look-up would choose (an exact variant first, then any variant; none when the
-// index lacks it). Entries with os or architecture "unknown" (attestations) are never chosen.
+// with `wanted` empty, every entry whose os is linux; otherwise every entry a wanted platform
+// matches (a wanted platform without a variant matches each variant of its architecture, since a
+// node's runtime picks the variant its CPU supports). Entries with os or architecture "unknown"
+// (attestations) are never chosen.
 // Positions into `offered`, ascending, each once.
 std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, const std::vector<Platform>& wanted);
 

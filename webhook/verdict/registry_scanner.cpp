@@ -52,9 +52,14 @@ Result<void> collect_images(RegistryClient& client, const Reference& ref, const 
                             const std::string& shown, const Deadline& deadline, int depth_left,
                             std::vector<PlatformImage>& out) {
   for (const auto& d : index.manifests) {
-    if (d.annotations.count("vnd.docker.reference.type")) continue;
+    const bool has_platform = d.platform && !(d.platform->os.empty() && d.platform->architecture.empty());
+    // An annotation is the index author's word, and the runtime ignores it: containerd picks an
+    // entry by its platform alone. So an entry that names a platform is judged whatever its
+    // annotations say (a "vnd.docker.reference.type" on a linux/arm64 image would hide that image
+    // from the verdict); only one without a platform, which no node selects, is left out.
+    if (!has_platform && d.annotations.count("vnd.docker.reference.type")) continue;
     std::string platform;
-    if (d.platform && !(d.platform->os.empty() && d.platform->architecture.empty())) {
+    if (has_platform) {
       if (d.platform->os == "unknown" || d.platform->architecture == "unknown") continue;
       platform = d.platform->to_string();
     }

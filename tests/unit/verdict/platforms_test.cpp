@@ -150,7 +150,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("platforms_to_check: every linux entry by default, else each wanted platform's best match",
+TEST_CASE("platforms_to_check: every linux entry by default, else every entry a wanted platform matches",
           "[verdict][platforms]") {
   std::vector<Platform> offered = {{"linux", "amd64", ""},     {"linux", "arm64", "v8"}, {"windows", "amd64", ""},
                                    {"unknown", "unknown", ""}, {"linux", "arm", "v6"},   {"linux", "arm", "v7"}};
@@ -158,13 +158,23 @@ TEST_CASE("platforms_to_check: every linux entry by default, else each wanted pl
   CHECK(platforms_to_check(offered, platforms({"linux/amd64"})) == std::vector<size_t>{0});
   // linux/arm64 and linux/arm64/v8 both mean the arm64 entry; listed twice it is chosen once.
   CHECK(platforms_to_check(offered, platforms({"linux/arm64", "linux/arm64/v8"})) == std::vector<size_t>{1});
-  // An exact variant wins over the first entry of the architecture.
+  // A wanted variant chooses that variant; a wanted architecture without one chooses every variant.
   CHECK(platforms_to_check(offered, platforms({"linux/arm/v7"})) == std::vector<size_t>{5});
+  CHECK(platforms_to_check(offered, platforms({"linux/arm"})) == std::vector<size_t>{4, 5});
   CHECK(platforms_to_check(offered, platforms({"linux/arm/v6", "linux/amd64"})) == std::vector<size_t>{0, 4});
   // Absent platforms choose nothing; attestations are never chosen, even when asked for.
   CHECK(platforms_to_check(offered, platforms({"linux/s390x"})).empty());
   CHECK(platforms_to_check(offered, {{"unknown", "unknown", ""}}).empty());
   CHECK(platforms_to_check({}, {}).empty());
+}
+
+// Attacker review of issue 12: with --platforms linux/amd64, an index of a vulnerable linux/amd64/v3
+// image first and a clean linux/amd64 image was judged by the clean one only, while containerd on
+// an x86-64-v3 node pulls the v3 image.
+TEST_CASE("platforms_to_check: linux/amd64 judges every amd64 variant of the index", "[verdict][platforms]") {
+  std::vector<Platform> offered = {{"linux", "amd64", "v3"}, {"linux", "amd64", ""}, {"linux", "arm64", "v8"}};
+  CHECK(platforms_to_check(offered, platforms({"linux/amd64"})) == std::vector<size_t>{0, 1});
+  CHECK(platforms_to_check(offered, platforms({"linux/amd64/v3"})) == std::vector<size_t>{0});
 }
 
 TEST_CASE("an index with a clean amd64 and a vulnerable arm64 image is denied, naming the platform",
