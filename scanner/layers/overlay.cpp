@@ -128,4 +128,13 @@ std::vector<OverlayFile> Overlay::files() const {
   return out;
 }
 
+std::vector<std::string> Overlay::links() const {
+  std::vector<std::string> out;
+  for (const auto& [path, node] : nodes_) {
+    const FileEntry* e = node.entry;
+    if (e->type == EntryType::kSymlink || (e->type == EntryType::kHardlink && !e->has_content)) out.push_back(path);
+  }
+  return out;
+}
+
 }  // namespace scangate

@@ -33,6 +33,9 @@ class Overlay {
   Result<OverlayFile> lookup(const std::string& path) const;
   // Every final regular file kept, sorted by path (symlinked paths are listed under their own name).
   std::vector<OverlayFile> files() const;
+  // The paths of the union view that are links (symlinks, and hardlinks to content not kept),
+  // sorted: a caller checks that the ones it must read resolve.
+  std::vector<std::string> links() const;
 
  private:
   struct Node {

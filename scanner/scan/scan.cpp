@@ -99,6 +99,18 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
     }
   }
 
+  // A package database or release file that is a link must lead to a file the scan read: a link
+  // to a path no analyzer keeps (apk's installed moved to a hidden name, a symlink left in its
+  // place) would otherwise hide every package (attacker review of issue 12).
+  for (const auto& link : overlay.links()) {
+    if (!analyzers.any_essential(link)) continue;
+    auto seen = overlay.lookup(link);
+    if (seen.ok()) continue;
+    return Error(seen.error().kind == ErrorKind::kLimit ? ErrorKind::kLimit : ErrorKind::kFormat,
+                 link + " is a link whose target the scan did not read (" + seen.error().message +
+                     "); a package database must be read whole, so the scan is incomplete");
+  }
+
   for (const auto& file : overlay.files()) {
     if (!analyzers.any_required(file.path)) continue;
     // Every version of this file the layers hold, so each package is attributed to the layer

@@ -215,3 +215,50 @@ TEST_CASE("incomplete scan: an OS package DB that does not parse still fails the
   CHECK(r.error().kind == ErrorKind::kFormat);
   CHECK(has(r.error().message, "lib/apk/db/installed"));
 }
+
+// Attacker review of issue 12: alpine 3.10.9 with lib/apk/db/installed moved to lib/apk/db/.pkgs
+// and a symlink left in its place scanned with 0 packages, and --exit-code 1 exited 0.
+TEST_CASE("incomplete scan: a package DB that is a link to a file the scan did not read fails the scan",
+          "[pipeline][incomplete]") {
+  using test::build_tar;
+  using test::file;
+  using test::slink;
+  const std::string os = "ID=alpine\nVERSION_ID=3.10.9\n";
+
+  // An image: the link in the layer that holds the moved DB, or in a later layer.
+  auto same = scan_layers({build_tar({file("etc/os-release", os), file("lib/apk/db/.pkgs", kApkDb),
+                                      slink("lib/apk/db/installed", ".pkgs")})},
+                          32u << 20);
+  REQUIRE_FALSE(same.ok());
+  CHECK(has(same.error().message, "lib/apk/db/installed is a link"));
+  CHECK(has(same.error().message, "incomplete"));
+  auto later = scan_layers({build_tar({file("etc/os-release", os), file("lib/apk/db/installed", kApkDb)}),
+                            build_tar({file("var/db", kApkDb), slink("lib/apk/db/installed", "/var/db")})},
+                           32u << 20);
+  REQUIRE_FALSE(later.ok());
+  CHECK(has(later.error().message, "lib/apk/db/installed is a link"));
+
+  // A link to a file the scan reads is followed (Debian's etc/os-release -> ../usr/lib/os-release),
+  // and a link a later layer replaces with the file is not what the image ships.
+  auto followed =
+      scan_layers({build_tar({file("usr/lib/os-release", os), slink("etc/os-release", "../usr/lib/os-release"),
+                              file("lib/apk/db/installed", kApkDb)})},
+                  32u << 20);
+  REQUIRE(followed.ok());
+  CHECK(count_type(followed->inventory, "apk") == 2);
+  auto replaced = scan_layers({build_tar({slink("lib/apk/db/installed", ".pkgs")}),
+                               build_tar({file("etc/os-release", os), file("lib/apk/db/installed", kApkDb)})},
+                              32u << 20);
+  REQUIRE(replaced.ok());
+  CHECK(count_type(replaced->inventory, "apk") == 2);
+
+  // The same on a root filesystem (scangate rootfs).
+  Rootfs fs;
+  write(fs.dir + "/etc/os-release", os);
+  write(fs.dir + "/lib/apk/db/.pkgs", kApkDb);
+  stdfs::create_symlink(".pkgs", fs.dir + "/lib/apk/db/installed");
+  auto r = fs.scan();
+  REQUIRE_FALSE(r.ok());
+  CHECK(fs.stage == pipeline::Stage::kScan);
+  CHECK(has(r.error().message, "lib/apk/db/installed is a link"));
+}
