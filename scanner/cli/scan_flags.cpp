@@ -332,7 +332,7 @@ int run_scan(const std::string& command, const ScanSettings& s, const pipeline::
   } else {
     // A regular file (or a new path) is replaced by a temporary file beside it, fsynced and
     // renamed: a reader never sees half a report. A device, FIFO or /dev/stdout is written through.
-    auto w = fs::write_output(s.output, report);
+    auto w = fs::write_output(s.output, report, options.deadline);
     if (!w.ok()) {
       io.err << "scangate: " << w.error().message << "\n";
       return kExitError;

@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -78,6 +80,44 @@ Result<int> open_stream(const OutputTarget& t) {
   int fd = ::open(t.path.c_str(), O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open for writing", t.path, errno);
   return fd;
+}
+
+// A FIFO under a deadline: opened without blocking (retried while no process reads it) and
+// written with poll(), so neither a missing reader nor a stalled one holds the caller past it.
+Result<void> write_fifo(const std::string& path, const std::string& bytes, const Deadline& deadline) {
+  int fd = -1;
+  for (;;) {
+    fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno != ENXIO) return io_error("cannot open for writing", path, errno);
+    if (deadline.expired())
+      return Error(ErrorKind::kLimit, "no process opened the FIFO " + path + " for reading before the deadline");
+    ::usleep(static_cast<useconds_t>(std::min<long long>(20, deadline.remaining().count()) * 1000));
+  }
+  size_t done = 0;
+  Result<void> r = Ok();
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n >= 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      r = io_error("cannot write", path, errno);
+      break;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const auto wait = deadline.remaining();
+    if (wait.count() <= 0 || ::poll(&p, 1, static_cast<int>(std::min<long long>(wait.count(), INT_MAX))) == 0) {
+      r = Error(ErrorKind::kLimit, "the reader of the FIFO " + path + " took " + std::to_string(done) + " of " +
+                                       std::to_string(bytes.size()) + " bytes and stopped before the deadline");
+      break;
+    }
+  }
+  if (::close(fd) != 0 && r.ok()) return io_error("cannot close", path, errno);
+  return r;
 }
 
 }  // namespace
@@ -169,10 +209,13 @@ Result<void> install_output(const std::string& built, const OutputTarget& target
   return r;
 }
 
-Result<void> write_output(const std::string& path, const std::string& bytes) {
+Result<void> write_output(const std::string& path, const std::string& bytes, const Deadline& deadline) {
   auto t = resolve_output(path);
   if (!t.ok()) return t.error();
   if (t->kind == OutputKind::kStream) {
+    struct stat st {};
+    if (t->fd < 0 && deadline.bounded() && ::stat(t->path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
+      return write_fifo(t->path, bytes, deadline);
     auto fd = open_stream(*t);
     if (!fd.ok()) return fd.error();
     auto w = write_all(*fd, bytes.data(), bytes.size(), t->path);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "scanner/core/deadline.h"
 #include "scanner/core/result.h"
 
 namespace scangate::fs {
@@ -40,8 +41,10 @@ Result<OutputTarget> resolve_output(const std::string& path);
 // temporary file beside the resolved target, fsynced, renamed over it, the directory fsynced; a
 // reader never sees half of it; an existing file keeps its mode); anything else is opened
 // O_WRONLY|O_TRUNC (no O_CREAT) and written through, so /dev/null, a FIFO or /dev/stdout stays
-// what it is.
-Result<void> write_output(const std::string& path, const std::string& bytes);
+// what it is. A FIFO is opened and written without blocking past `deadline`: with no reader, or a
+// reader that stops reading, the write fails when the deadline passes instead of hanging the gate.
+Result<void> write_output(const std::string& path, const std::string& bytes,
+                          const Deadline& deadline = Deadline::never());
 // For writers that build a whole file first (the vulnerability DB): where to build it (a new,
 // empty directory-local temp path for kNew/kRegular; $TMPDIR for kStream)...
 std::string output_temp_template(const OutputTarget& target);

@@ -144,6 +144,17 @@ TEST_CASE("scangate rootfs --output to a FIFO: the reader gets the JSON report, 
   CHECK(S_ISFIFO(lstat_of(fifo).st_mode));
 }
 
+TEST_CASE("scangate rootfs --output to a FIFO nobody reads fails within --timeout (exit 2)", "[cli][output]") {
+  Fixture f;
+  const std::string fifo = f.root + "/pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  Ran r = run_cli(
+      {"rootfs", "--scanners", "secret", "--format", "json", "--quiet", "--timeout", "1s", "--output", fifo, f.scan});
+  CHECK(r.code == kExitError);
+  CHECK_THAT(r.err, Catch::Contains("no process opened the FIFO"));
+  CHECK(S_ISFIFO(lstat_of(fifo).st_mode));
+}
+
 TEST_CASE("scangate rootfs --output through a symlink replaces its target and keeps the link", "[cli][output]") {
   Fixture f;
   stdfs::create_directories(f.root + "/reports");

@@ -100,6 +100,42 @@ TEST_CASE("write_output: a FIFO stays a FIFO and its reader gets every byte", "[
   stdfs::remove_all(dir);
 }
 
+// Attacker review of issue 12: `scangate rootfs --timeout 3s --output FIFO` with no reader blocked
+// in open() until killed. Under a deadline a FIFO write never outlives it.
+TEST_CASE("write_output: a FIFO under a deadline: a reader gets every byte, no reader or a stalled one is an error",
+          "[fs][output]") {
+  using namespace std::chrono_literals;
+  const std::string dir = test::make_temp_dir("sg-out-fifo-deadline");
+  const std::string fifo = dir + "/pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string big = kReport + std::string(300000, ' ') + "\n";
+
+  SECTION("a reader that reads: every byte, as without a deadline") {
+    test::FifoReader reader(fifo);
+    auto w = fs::write_output(fifo, big, Deadline::after(30s));
+    const std::string got = reader.finish();
+    REQUIRE(w.ok());
+    CHECK(got == big);
+  }
+  SECTION("no reader: an error once the deadline passes") {
+    auto w = fs::write_output(fifo, big, Deadline::after(300ms));
+    REQUIRE_FALSE(w.ok());
+    CHECK(w.error().kind == ErrorKind::kLimit);
+    CHECK_THAT(w.error().message, Catch::Contains("no process opened the FIFO " + fifo));
+  }
+  SECTION("a reader that never reads: an error naming how much it took") {
+    int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE(rd >= 0);
+    auto w = fs::write_output(fifo, big, Deadline::after(300ms));
+    ::close(rd);
+    REQUIRE_FALSE(w.ok());
+    CHECK_THAT(w.error().message, Catch::Contains("stopped before the deadline"));
+  }
+  CHECK(S_ISFIFO(lstat_of(fifo).st_mode));
+  CHECK(others(dir, {"pipe"}).empty());
+  stdfs::remove_all(dir);
+}
+
 TEST_CASE("write_output: a symlink to a regular file stays a link, its target is replaced", "[fs][output]") {
   const std::string dir = test::make_temp_dir("sg-out-link");
   stdfs::create_directories(dir + "/real");
