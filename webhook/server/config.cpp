@@ -133,7 +133,7 @@ const std::vector<Key>& keys() {
       {"tag-cache-ttl", Kind::kDuration, "DURATION",
        "how long a tag's digest is reused before the registry is asked again; 0: every review (default 10s)",
        ttl(&C::tag_cache_ttl)},
-      {"lookup-threads", Kind::kUnsigned, "N", "tag look-ups in flight at once (default 4)",
+      {"lookup-threads", Kind::kUnsigned, "N", "tag look-ups in flight at once (default 32)",
        whole_number(&C::lookup_threads, 1, 256)},
       {"max-lookups-per-registry", Kind::kUnsigned, "N",
        "look-up threads one registry host may hold at once (default 2)",

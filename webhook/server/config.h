@@ -32,7 +32,7 @@ struct WebhookConfig {
   // Limits (README "Limits and overload"): tag -> digest cache lifetime (0: every review looks
   // the tag up), the engine's pools and budgets, and the server's request-body budget.
   std::chrono::milliseconds tag_cache_ttl{std::chrono::seconds(10)};
-  unsigned lookup_threads = 4;
+  unsigned lookup_threads = 32;
   unsigned max_lookups_per_registry = 2;
   std::uint64_t max_queued_lookups = 256;
   std::uint64_t max_queued_lookups_per_registry = 64;

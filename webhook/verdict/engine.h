@@ -43,7 +43,7 @@ struct EngineHooks {
 
 struct EngineOptions {
   unsigned scan_workers = 2;
-  unsigned lookup_threads = 4;  // tag look-ups in flight at once (each may wait on a slow registry)
+  unsigned lookup_threads = 32;  // tag look-ups in flight at once (each may wait on a slow registry)
   // Isolation of one slow registry: at most this many of the look-up threads work for one registry
   // host at once, and at most `max_queued_lookups_per_registry` of its look-ups wait; past either
   // queue limit a look-up is refused at once and the image is decided by scan.onError.

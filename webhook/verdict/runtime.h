@@ -30,7 +30,7 @@ struct RuntimeConfig {
   std::chrono::seconds cache_ttl{24 * 3600};
   std::chrono::milliseconds tag_ttl{10000};  // 0: no tag caching
   // The engine's pools and budgets (EngineOptions).
-  unsigned lookup_threads = 4;
+  unsigned lookup_threads = 32;
   unsigned max_lookups_per_registry = 2;
   size_t max_queued_lookups = 256;
   size_t max_queued_lookups_per_registry = 64;

@@ -33,6 +33,7 @@ const char* kDigest = "sha256:11111111111111111111111111111111111111111111111111
 // minute passes).
 struct HostResolver : DigestResolver {
   std::string slow = "slow.example.com";
+  std::string slow_prefix;  // when set, every host that starts with it is slow too
   std::mutex mu;
   std::condition_variable cv;
   bool released = false;
@@ -43,7 +44,7 @@ struct HostResolver : DigestResolver {
     calls++;
     std::unique_lock<std::mutex> l(mu);
     seen.push_back(ref);
-    if (ref.rfind(slow + "/", 0) == 0) {
+    if (ref.rfind(slow + "/", 0) == 0 || (!slow_prefix.empty() && ref.rfind(slow_prefix, 0) == 0)) {
       slow_calls++;
       cv.wait_for(l, 60s, [&] { return released; });
     }
@@ -132,7 +133,7 @@ void wait_for(const std::function<bool()>& cond, std::chrono::milliseconds at_mo
 }  // namespace
 
 TEST_CASE("a registry that never answers does not delay look-ups for another registry", "[verdict][isolation]") {
-  Rig rig(base_options());  // 4 look-up threads, 2 per registry
+  Rig rig(base_options());  // the defaults: 32 look-up threads, 2 per registry
   // Four tags on the stalled registry: two run (and block), two wait for that registry's share.
   for (int i = 0; i < 4; ++i) rig.start({"slow.example.com/app:" + std::to_string(i)}, 20s);
   wait_for([&] { return rig.resolver->slow_calls == 2; });
@@ -386,4 +387,28 @@ TEST_CASE("one review naming thousands of digests never queues thousands of scan
     std::lock_guard<std::mutex> l(mu);
     CHECK(std::count(rejected.begin(), rejected.end(), "scan_queue_full") >= 195);
   }
+}
+
+// Attacker review of issue 12: with 4 look-up threads, two stalled registries named in 8 reviews took
+// every thread, and a fresh tag at a healthy registry waited until it was denied. With the default
+// pool, it takes lookup_threads / max_lookups_per_registry stalled hosts at once.
+TEST_CASE("with the default pool, several stalled registries leave look-ups at others unhindered",
+          "[verdict][isolation]") {
+  const EngineOptions defaults;
+  const unsigned hosts = defaults.lookup_threads / defaults.max_lookups_per_registry - 1;
+  REQUIRE(hosts >= 8);  // the README's figure is 16 hosts at once
+  Rig rig(base_options());
+  rig.resolver->slow_prefix = "stalled-";
+  for (unsigned h = 0; h < hosts; ++h)
+    for (int i = 0; i < 4; ++i)
+      rig.start({"stalled-" + std::to_string(h) + ".example.com/app:" + std::to_string(i)}, 20s);
+  const int running = static_cast<int>(hosts * defaults.max_lookups_per_registry);
+  wait_for([&] { return rig.resolver->slow_calls == running; });
+  REQUIRE(rig.resolver->slow_calls == running);  // each host holds its share, the rest of its tags wait
+
+  auto d = rig.engine->decide_sync(request({"fast.example.com/app:1"}), 20s);
+  CHECK(d.allowed);
+  CHECK(d.message.empty());
+  CHECK(rig.scanner->calls == 1);
+  CHECK(rig.resolver->slow_calls == running);
 }

@@ -175,7 +175,7 @@ TEST_CASE("the engine's pools, budgets and the request-body budget are flags and
   auto d = parse_webhook_args({});
   REQUIRE(d.ok());
   const auto& c = d->config;
-  CHECK(c.lookup_threads == 4);
+  CHECK(c.lookup_threads == 32);
   CHECK(c.max_lookups_per_registry == 2);
   CHECK(c.max_queued_lookups == 256);
   CHECK(c.max_queued_lookups_per_registry == 64);
