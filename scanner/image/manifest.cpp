@@ -121,7 +121,7 @@ Result<Descriptor> select_platform(const ImageIndex& index, const Platform& want
     if (!d.platform) continue;
     const Platform& p = *d.platform;
     if (p.os == "unknown" || p.architecture == "unknown") continue;  // attestations
-    if (d.annotations.count("vnd.docker.reference.type")) continue;
+    // An annotation does not hide an entry that names a platform: runtimes select by platform alone.
     offered += (offered.empty() ? "" : ", ") + p.to_string();
     if (!platform_matches(wanted, p)) continue;
     if (!exact && normalize_platform(p).variant == want_norm.variant) exact = &d;

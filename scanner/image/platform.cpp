@@ -75,21 +75,55 @@ bool platform_matches(const Platform& wanted, const Platform& candidate) {
   return w.variant == c.variant;
 }
 
+namespace {
+// "v3" -> 3; anything else -> -1.
+int variant_number(const std::string& v) {
+  if (v.size() < 2 || v[0] != 'v') return -1;
+  int n = 0;
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(v[i])) || n > 1000) return -1;
+    n = n * 10 + (v[i] - '0');
+  }
+  return n;
+}
+}  // namespace
+
+bool platform_may_run(const Platform& wanted, const Platform& candidate) {
+  const Platform w = normalize_platform(wanted);
+  const Platform c = normalize_platform(candidate);
+  if (!c.os.empty() && c.os != w.os) return false;  // no os: the runtime takes it for its own
+  if (c.architecture.empty()) return true;          // no architecture: decided by the config
+  if (c.architecture == w.architecture) {
+    if (wanted.variant.empty() || w.variant.empty() || c.variant == w.variant) return true;
+    if (w.architecture == "amd64" || w.architecture == "arm") {
+      // A CPU of level vN runs images built for any lower level (amd64 without a variant is v1).
+      const int have = variant_number(w.variant);
+      const int need = c.variant.empty() ? 1 : variant_number(c.variant);
+      return have >= 0 && need >= 0 && need <= have;
+    }
+    return false;
+  }
+  // containerd's fallbacks: amd64 nodes run 386 images, arm64 nodes run 32-bit arm images.
+  return (w.architecture == "amd64" && c.architecture == "386") ||
+         (w.architecture == "arm64" && c.architecture == "arm");
+}
+
 std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, const std::vector<Platform>& wanted) {
   auto attestation = [](const Platform& p) { return p.os == "unknown" || p.architecture == "unknown"; };
   std::vector<size_t> out;
-  if (wanted.empty()) {
-    for (size_t i = 0; i < offered.size(); ++i)
-      if (!attestation(offered[i]) && normalize_platform(offered[i]).os == "linux") out.push_back(i);
-    return out;
-  }
-  // Every entry a wanted platform matches, not one best match: a node's runtime picks among an
-  // architecture's variants by what its CPU supports (amd64/v3 over amd64, say), so an index with
-  // a clean linux/amd64 and a vulnerable linux/amd64/v3 image is judged by both.
   for (size_t i = 0; i < offered.size(); ++i) {
     if (attestation(offered[i])) continue;
+    if (wanted.empty()) {
+      // An entry without an os is taken by a runtime for its own os (containerd), so for linux.
+      const std::string os = normalize_platform(offered[i]).os;
+      if (os == "linux" || os.empty()) out.push_back(i);
+      continue;
+    }
+    // Every entry a wanted platform's node may run, not one best match: the runtime picks among
+    // variants by what the CPU supports and falls back to 386 / 32-bit arm images, so judging
+    // fewer could leave out the one a node pulls.
     for (const auto& w : wanted)
-      if (platform_matches(w, offered[i])) {
+      if (platform_may_run(w, offered[i])) {
         out.push_back(i);
         break;
       }

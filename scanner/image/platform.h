@@ -29,12 +29,16 @@ Platform normalize_platform(Platform p);
 // (the caller prefers exact matches first).
 bool platform_matches(const Platform& wanted, const Platform& candidate);
 
+// Whether a node of platform `wanted` may run an image of `candidate`, widened to fail closed: a
+// missing os or architecture may be anything; amd64 and arm variants run lower levels (amd64/v3
+// runs amd64 and amd64/v2); a wanted platform without a variant runs every variant; amd64 runs
+// 386 and arm64 runs arm (containerd's fallbacks).
+bool platform_may_run(const Platform& wanted, const Platform& candidate);
+
 // The entries of an index (their platforms, in index order) a cluster running `wanted` may pull:
-// with `wanted` empty, every entry whose os is linux; otherwise every entry a wanted platform
-// matches (a wanted platform without a variant matches each variant of its architecture, since a
-// node's runtime picks the variant its CPU supports). Entries with os or architecture "unknown"
-// (attestations) are never chosen.
-// Positions into `offered`, ascending, each once.
+// with `wanted` empty, every entry whose os is linux or missing; otherwise every entry that
+// platform_may_run() for a wanted platform. Entries with os or architecture "unknown"
+// (attestations) are never chosen. Positions into `offered`, ascending, each once.
 std::vector<size_t> platforms_to_check(const std::vector<Platform>& offered, const std::vector<Platform>& wanted);
 
 }  // namespace scangate

@@ -115,8 +115,13 @@ Result<Inventory> analyze_layers(const std::vector<LayerContents>& layers, const
     if (!analyzers.any_required(file.path)) continue;
     // Every version of this file the layers hold, so each package is attributed to the layer
     // since which it has been continuously present.
-    std::vector<Version> hist = history_of(file.path, index);
-    if (hist.empty()) hist.push_back({file.layer_index, file.entry});  // reached through a link
+    // Reached through a link (the bytes live elsewhere): what the image shows at this path is the
+    // link's target, not an older copy that a lower layer kept here, so that target is the one
+    // version (second attacker review: a symlink or hardlink over the apk DB got the stale lower
+    // copy parsed, or the hardlink read as a deletion).
+    std::vector<Version> hist;
+    if (file.entry->path == file.path) hist = history_of(file.path, index);
+    if (hist.empty()) hist.push_back({file.layer_index, file.entry});
     for (const auto& a : analyzers.all()) {
       if (!a->required(file.path)) continue;
       std::unordered_map<std::string, int> since;  // package key -> introducing layer

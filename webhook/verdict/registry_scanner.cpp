@@ -47,17 +47,17 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
 namespace {
 
 // The image manifests of `index` (nested indexes read and flattened, at most `depth_left` deep);
-// attestation entries ("unknown/unknown", or a Docker reference type) are left out.
+// attestation entries ("unknown/unknown") are left out; annotations never hide an entry.
 Result<void> collect_images(RegistryClient& client, const Reference& ref, const ImageIndex& index,
                             const std::string& shown, const Deadline& deadline, int depth_left,
                             std::vector<PlatformImage>& out) {
   for (const auto& d : index.manifests) {
     const bool has_platform = d.platform && !(d.platform->os.empty() && d.platform->architecture.empty());
-    // An annotation is the index author's word, and the runtime ignores it: containerd picks an
-    // entry by its platform alone. So an entry that names a platform is judged whatever its
-    // annotations say (a "vnd.docker.reference.type" on a linux/arm64 image would hide that image
-    // from the verdict); only one without a platform, which no node selects, is left out.
-    if (!has_platform && d.annotations.count("vnd.docker.reference.type")) continue;
+    // Annotations are the index author's word, and runtimes ignore them: containerd picks an entry
+    // by its platform, and takes one without a platform (or a nested index) when its config fits.
+    // So every entry is judged whatever "vnd.docker.reference.type" says; only unknown/unknown
+    // (buildx's attestation manifests, which no node runs) is left out, below and in
+    // platforms_to_check().
     std::string platform;
     if (has_platform) {
       if (d.platform->os == "unknown" || d.platform->architecture == "unknown") continue;

@@ -96,6 +96,24 @@ TEST_CASE("Docker manifest list with arm64 variant v8 and no-variant request", "
   CHECK(select_platform(parsed->index, Platform{}, "list")->digest == d('b'));
 }
 
+// Second attacker review: `scangate image --platform linux/arm64` skipped an entry annotated as an
+// attestation although it names linux/arm64, and scanned the clean entry after it; containerd
+// picks the first matching entry, annotations aside.
+TEST_CASE("select_platform: an annotation does not hide an entry that names a platform", "[manifest][platform]") {
+  std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+     {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":528,"digest":")" +
+                      d('a') + R"(","platform":{"architecture":"arm64","os":"linux"},
+      "annotations":{"vnd.docker.reference.type":"attestation-manifest"}},
+     {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":528,"digest":")" +
+                      d('b') + R"(","platform":{"architecture":"arm64","os":"linux"}},
+     {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":528,"digest":")" +
+                      d('c') + R"(","platform":{"architecture":"unknown","os":"unknown"}}]})";
+  auto parsed = parse_manifest(index, "", "index");
+  REQUIRE(parsed.ok());
+  CHECK(select_platform(parsed->index, *parse_platform("linux/arm64"), "index")->digest == d('a'));
+  CHECK_FALSE(select_platform(parsed->index, *parse_platform("linux/amd64"), "index").ok());
+}
+
 TEST_CASE("image manifest, config and layer pairing", "[manifest]") {
   std::string m = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
     "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1472,"digest":")" +

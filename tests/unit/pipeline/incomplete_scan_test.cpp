@@ -4,6 +4,7 @@
 // proceeds (a package.json nested 100,000 deep used to fail the whole scan).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -261,4 +262,49 @@ TEST_CASE("incomplete scan: a package DB that is a link to a file the scan did n
   REQUIRE_FALSE(r.ok());
   CHECK(fs.stage == pipeline::Stage::kScan);
   CHECK(has(r.error().message, "lib/apk/db/installed is a link"));
+}
+
+// Second attacker review: a link over the apk DB in an upper layer, to a file the scan keeps for
+// another analyzer, was read as the stale lower copy (symlink) or as a deletion (hardlink), so
+// the packages of the DB that apk reads were never matched.
+TEST_CASE("a package DB reached through a link in an upper layer is read from the link's target",
+          "[pipeline][incomplete]") {
+  using test::build_tar;
+  using test::file;
+  using test::hlink;
+  using test::slink;
+  const std::string os = "ID=alpine\nVERSION_ID=3.10.9\n";
+  const std::string musl_only = "P:musl\nV:1.2.2-r3\nA:x86_64\no:musl\n\n";
+  const std::string hidden = "opt/z-1.dist-info/METADATA";  // kept for the Python analyzer
+  auto apk_names = [](const ScanOutput& out) {
+    std::vector<std::string> names;
+    for (const auto& p : out.inventory.packages)
+      if (p.type == "apk") names.push_back(p.name);
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> both = {"busybox", "musl"};
+
+  SECTION("a symlink over a lower layer's DB") {
+    auto r = scan_layers({build_tar({file("etc/os-release", os), file("lib/apk/db/installed", musl_only)}),
+                          build_tar({file(hidden, kApkDb), slink("lib/apk/db/installed", "/" + hidden)})},
+                         32u << 20);
+    REQUIRE(r.ok());
+    CHECK(apk_names(*r) == both);
+  }
+  SECTION("a hardlink to a file of a lower layer") {
+    auto r = scan_layers({build_tar({file("etc/os-release", os), file(hidden, kApkDb)}),
+                          build_tar({hlink("lib/apk/db/installed", hidden)})},
+                         32u << 20);
+    REQUIRE(r.ok());
+    CHECK(apk_names(*r) == both);
+  }
+  SECTION("a hardlink over a lower layer's DB") {
+    auto r = scan_layers(
+        {build_tar({file("etc/os-release", os), file("lib/apk/db/installed", musl_only), file(hidden, kApkDb)}),
+         build_tar({hlink("lib/apk/db/installed", hidden)})},
+        32u << 20);
+    REQUIRE(r.ok());
+    CHECK(apk_names(*r) == both);
+  }
 }

@@ -157,9 +157,10 @@ TEST_CASE("platforms_to_check: every linux entry by default, else every entry a 
   CHECK(platforms_to_check(offered, {}) == std::vector<size_t>{0, 1, 4, 5});
   CHECK(platforms_to_check(offered, platforms({"linux/amd64"})) == std::vector<size_t>{0});
   // linux/arm64 and linux/arm64/v8 both mean the arm64 entry; listed twice it is chosen once.
-  CHECK(platforms_to_check(offered, platforms({"linux/arm64", "linux/arm64/v8"})) == std::vector<size_t>{1});
-  // A wanted variant chooses that variant; a wanted architecture without one chooses every variant.
-  CHECK(platforms_to_check(offered, platforms({"linux/arm/v7"})) == std::vector<size_t>{5});
+  CHECK(platforms_to_check(offered, platforms({"linux/arm64", "linux/arm64/v8"})) == std::vector<size_t>{1, 4, 5});
+  // A wanted variant chooses it and the lower ones a CPU of that level runs; a wanted architecture
+  // without one chooses every variant; arm64 also chooses 32-bit arm (containerd's fallback).
+  CHECK(platforms_to_check(offered, platforms({"linux/arm/v7"})) == std::vector<size_t>{4, 5});
   CHECK(platforms_to_check(offered, platforms({"linux/arm"})) == std::vector<size_t>{4, 5});
   CHECK(platforms_to_check(offered, platforms({"linux/arm/v6", "linux/amd64"})) == std::vector<size_t>{0, 4});
   // Absent platforms choose nothing; attestations are never chosen, even when asked for.
@@ -174,7 +175,25 @@ TEST_CASE("platforms_to_check: every linux entry by default, else every entry a 
 TEST_CASE("platforms_to_check: linux/amd64 judges every amd64 variant of the index", "[verdict][platforms]") {
   std::vector<Platform> offered = {{"linux", "amd64", "v3"}, {"linux", "amd64", ""}, {"linux", "arm64", "v8"}};
   CHECK(platforms_to_check(offered, platforms({"linux/amd64"})) == std::vector<size_t>{0, 1});
-  CHECK(platforms_to_check(offered, platforms({"linux/amd64/v3"})) == std::vector<size_t>{0});
+  CHECK(platforms_to_check(offered, platforms({"linux/amd64/v3"})) == std::vector<size_t>{0, 1});
+  CHECK(platforms_to_check(offered, platforms({"linux/amd64/v2"})) == std::vector<size_t>{1});
+}
+
+// Second attacker review: entries without an os (containerd takes them for its own os), without an
+// architecture, and the fallbacks a node uses when the index lacks its platform (amd64 -> 386,
+// arm64 -> arm) were left out, and their vulnerable images admitted.
+TEST_CASE("platforms_to_check: a missing os or architecture, and containerd's fallback platforms, are judged",
+          "[verdict][platforms]") {
+  std::vector<Platform> offered = {{"linux", "amd64", ""},  {"", "arm64", ""},      {"linux", "", ""},
+                                   {"linux", "386", ""},    {"linux", "arm", "v5"}, {"Linux", "AArch64", "V8"},
+                                   {"windows", "amd64", ""}};
+  CHECK(platforms_to_check(offered, {}) == std::vector<size_t>{0, 1, 2, 3, 4, 5});
+  CHECK(platforms_to_check(offered, platforms({"linux/amd64"})) == std::vector<size_t>{0, 2, 3});
+  CHECK(platforms_to_check(offered, platforms({"linux/arm64"})) == std::vector<size_t>{1, 2, 4, 5});
+  CHECK(platforms_to_check(offered, platforms({"linux/s390x"})) == std::vector<size_t>{2});
+  CHECK(platform_may_run(Platform{"linux", "arm", "v7"}, Platform{"linux", "arm", "v6"}));
+  CHECK_FALSE(platform_may_run(Platform{"linux", "arm", "v6"}, Platform{"linux", "arm", "v7"}));
+  CHECK_FALSE(platform_may_run(Platform{"linux", "386", ""}, Platform{"linux", "amd64", ""}));
 }
 
 TEST_CASE("an index with a clean amd64 and a vulnerable arm64 image is denied, naming the platform",
