@@ -343,7 +343,12 @@ def check_default(d, values):
     cfg = yaml.safe_load(one(docs, "ConfigMap", cfg_vol["configMap"]["name"])["data"][crel])
     w = values["webhook"]
     C.eq(cfg, {"scan-workers": w["scanWorkers"], "threads": w["threads"], "cache-size": w["cacheSize"],
-               "cache-ttl": w["cacheTTL"]}, "config file keys (the webhook's flag names)")
+               "cache-ttl": w["cacheTTL"], "shutdown-delay": w["shutdownDelay"]},
+         "config file keys (the webhook's flag names)")
+    # A stopping pod drains for shutdown-delay (10 s), then gets up to 25 s for in-flight requests:
+    # the kubelet must not kill it before.
+    C.eq(w["shutdownDelay"], "10s", "default shutdown delay")
+    C.ok(spec["terminationGracePeriodSeconds"] >= 10 + 25, "terminationGracePeriodSeconds covers delay + grace")
     # Self-signed TLS: the caBundle is the Secret's CA, and it verifies the serving certificate
     # for the Service's DNS names.
     secret = one(docs, "Secret", f"{FULL}-tls")
@@ -478,7 +483,7 @@ def check_overrides(d):
     spec = dep["spec"]["template"]["spec"]
     cfg_vol, _, crel = volume_for(args["config"][0], c, spec)
     cfg = yaml.safe_load(one(docs, "ConfigMap", cfg_vol["configMap"]["name"])["data"][crel])
-    C.eq(cfg, {"scan-workers": 4, "threads": 2, "cache-size": 50000, "cache-ttl": "30m"},
+    C.eq(cfg, {"scan-workers": 4, "threads": 2, "cache-size": 50000, "cache-ttl": "30m", "shutdown-delay": "10s"},
          "config file with webhook.* and extraConfig")
     secret = one(docs, "Secret")
     with tempfile.TemporaryDirectory() as t:

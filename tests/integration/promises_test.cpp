@@ -3,7 +3,8 @@
 //   build (expectations from the scenario's NVD record and expected findings, not from the code);
 // - the CSPM token never reaches the webhook's log, not even when the receiver refuses it;
 // - a policy mounted from a ConfigMap is reloaded when the kubelet swaps its `..data` symlink;
-// - SIGTERM on the real webhook lets the in-flight review finish with a real answer, then exits 0.
+// - SIGTERM on the real webhook lets the in-flight review finish with a real answer, then exits 0;
+//   with --shutdown-delay it first drains: /readyz fails and new requests are still answered.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -225,7 +226,7 @@ TEST_CASE("promise: SIGTERM lets the in-flight review finish with an answer, the
   TempDir tmp("sg-promise-term");
   SilentRegistry silent(tmp.path);
   const std::string host = "127.0.0.1:" + std::to_string(silent.port);
-  auto w = start_webhook(env, {"--insecure-registry", host});
+  auto w = start_webhook(env, {"--insecure-registry", host, "--shutdown-delay", "0s"});
 
   // A review that waits on the silent registry until its 4 s deadline.
   Json review = pod_review("term-1", host + "/app:1.0");
@@ -259,4 +260,77 @@ TEST_CASE("promise: SIGTERM lets the in-flight review finish with an answer, the
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(w->log().find("received SIGTERM") != std::string::npos);
+}
+
+// Issue 14 (drain): a rollout or a node drain sends SIGTERM while the Service may still route to
+// the pod for a few seconds. During --shutdown-delay the webhook keeps listening and answering on
+// new connections, with /readyz failing; then it stops gracefully and exits 0.
+TEST_CASE("drain: after SIGTERM, /readyz fails and new reviews are answered for --shutdown-delay, then exit 0",
+          "[registry][webhook][drain]") {
+  auto env = fixture_env();
+  TempDir tmp("sg-drain");
+  SilentRegistry silent(tmp.path);
+  const std::string host = "127.0.0.1:" + std::to_string(silent.port);
+  auto w = start_webhook(env, {"--insecure-registry", host, "--shutdown-delay", "8s"});
+  auto readyz = [&] {
+    return run_process({"/usr/bin/curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                        w->dir + "/ca.pem", "https://127.0.0.1:" + std::to_string(w->https_port) + "/readyz"})
+        .out;
+  };
+  REQUIRE(readyz() == "200");
+  REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
+  auto drained = w->proc.wait_for(std::regex("draining"), kStartTimeout);
+  INFO(w->log());
+  REQUIRE(!drained.empty());
+  CHECK(readyz() == "503");
+
+  // Reviews on new connections during the delay get answers (the image's registry never answers,
+  // so each is decided by its 500 ms deadline: denied, fail closed).
+  for (int i = 0; i < 3; ++i) {
+    Json review = pod_review("drain-" + std::to_string(i), host + "/app:1.0");
+    const std::string body_file = w->dir + "/drain-" + std::to_string(i) + ".json";
+    write(body_file, review.dump());
+    auto reply = scangate::it::post_file(*w, body_file, "application/json", "/validate?timeout=500ms");
+    CHECK(reply.curl_exit == 0);
+    CHECK(reply.code == "200");
+    Json r = Json::parse(reply.body, nullptr, false);
+    REQUIRE(!r.is_discarded());
+    CHECK(r["response"]["uid"] == "drain-" + std::to_string(i));
+    CHECK(r["response"]["allowed"] == false);
+  }
+  CHECK(w->log().find("drain delay over") == std::string::npos);  // still draining while answered
+
+  int status = -1;
+  pid_t pid = w->proc.pid;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       std::chrono::steady_clock::now() < until;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  w->proc.pid = -1;
+  if (!WIFEXITED(status)) kill(pid, SIGKILL);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(w->log().find("drain delay over; stopping gracefully") != std::string::npos);
+}
+
+TEST_CASE("drain: a second SIGTERM during --shutdown-delay stops at once", "[webhook][drain]") {
+  auto env = fixture_env();
+  auto w = start_webhook(env, {"--shutdown-delay", "10m"});
+  REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
+  REQUIRE(!w->proc.wait_for(std::regex("draining"), kStartTimeout).empty());
+  REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
+  int status = -1;
+  pid_t pid = w->proc.pid;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       std::chrono::steady_clock::now() < until;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  w->proc.pid = -1;
+  if (!WIFEXITED(status)) kill(pid, SIGKILL);
+  INFO(w->log());
+  CHECK(WIFEXITED(status));  // within the minute, not after the 10 minutes of the delay
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(w->log().find("drain delay over") == std::string::npos);
 }

@@ -56,6 +56,7 @@ int run(std::vector<std::string> args) {
 
   WebhookMetrics metrics(SCANGATE_VERSION);
   std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
 
   ServerOptions opts;
   opts.address = listen->address;
@@ -67,10 +68,13 @@ int run(std::vector<std::string> args) {
   opts.threads = cfg.threads;
   opts.body_budget = static_cast<std::size_t>(cfg.max_buffered_request_bytes);
   opts.handle_signals = true;
+  opts.shutdown_delay = cfg.shutdown_delay;
+  opts.on_draining = [&draining] { draining.store(true); };
   opts.log = lg;
 
   RouterOptions routes;
   routes.ready = &ready;
+  routes.draining = &draining;
   routes.metrics = &metrics;
   // Start serving /healthz first; /readyz turns ready once the decider (DB + policy) is loaded.
   auto decider = std::make_shared<Decider>();

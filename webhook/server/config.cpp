@@ -148,6 +148,10 @@ const std::vector<Key>& keys() {
       {"max-images-per-review", Kind::kUnsigned, "N",
        "distinct images judged per review; more: scan.onError decides (default 256)",
        whole_number(&C::max_images_per_review, 1, 1u << 20)},
+      {"shutdown-delay", Kind::kDuration, "DURATION",
+       "on SIGTERM, keep answering this long with /readyz failing before stopping, so the Service stops "
+       "routing to the pod first; 0: stop at once (default 10s)",
+       ttl(&C::shutdown_delay)},
       {"lookup-timeout", Kind::kDuration, "DURATION",
        "deadline of one tag look-up, from when it is queued (default 30s)", timeout(&C::lookup_timeout)},
       {"scan-timeout", Kind::kDuration, "DURATION", "deadline of one image scan, from when it is queued (default 10m)",
@@ -320,7 +324,8 @@ std::string webhook_help() {
   line("--config FILE", "YAML file with the keys above; unknown keys are errors");
   line("--help", "show this help");
   out +=
-      "\nSignals: SIGTERM/SIGINT stop gracefully (in-flight requests finish); SIGHUP reloads the\n"
+      "\nSignals: SIGTERM/SIGINT drain for --shutdown-delay (/readyz fails, requests are answered), then\n"
+      "stop gracefully (in-flight requests finish); a second one stops at once. SIGHUP reloads the\n"
       "TLS certificate (it is also reloaded when its files change).\n";
   return out;
 }

@@ -47,6 +47,8 @@ struct WebhookConfig {
   std::string cspm_token_file;
   std::string spool_dir;
   unsigned threads = 2;  // HTTPS worker threads
+  // SIGTERM: answer this long (with /readyz failing) before the graceful stop.
+  std::chrono::milliseconds shutdown_delay{std::chrono::seconds(10)};
   std::string config_file;
 };
 

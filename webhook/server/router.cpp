@@ -107,6 +107,8 @@ Handler make_router(RouterOptions options) {
     }
     if (path == "/readyz") {
       if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD", path));
+      if (opt->draining != nullptr && opt->draining->load())
+        return respond(text_response(503, "not ready: stopping (draining; requests are still answered)"));
       if (opt->ready != nullptr && opt->ready->load()) return respond(text_response(200, "ready"));
       return respond(text_response(503, "not ready: the vulnerability DB and the policy are still loading"));
     }

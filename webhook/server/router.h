@@ -30,7 +30,9 @@ using Decider = std::function<void(admission::AdmissionRequest, DecideContext, D
 struct RouterOptions {
   Decider decider;
   const std::atomic<bool>* ready = nullptr;  // /readyz: 503 until set (nullptr: never ready)
-  WebhookMetrics* metrics = nullptr;         // optional
+  // /readyz: 503 once set (the pod is stopping and drains); requests are still answered.
+  const std::atomic<bool>* draining = nullptr;
+  WebhookMetrics* metrics = nullptr;  // optional
 };
 
 Handler make_router(RouterOptions options);

@@ -612,6 +612,8 @@ struct Server::Impl {
   tcp::acceptor metrics_acceptor;
   net::steady_timer reload_timer;
   net::steady_timer drain_timer;
+  net::steady_timer delay_timer;
+  bool delaying = false;
   net::steady_timer accept_retry_timer;
   net::steady_timer sweep_timer;
   net::signal_set signals;
@@ -626,6 +628,7 @@ struct Server::Impl {
         metrics_acceptor(ctl),
         reload_timer(ctl),
         drain_timer(ctl),
+        delay_timer(ctl),
         accept_retry_timer(ctl),
         sweep_timer(ctl),
         signals(ctl) {}
@@ -684,9 +687,25 @@ struct Server::Impl {
         self->sh->reloader->check(true);
         return self->wait_signal();
       }
-      self->sh->opts.log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                              "; stopping gracefully");
-      self->begin_stop();
+      const std::string name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      const auto delay = self->sh->opts.shutdown_delay;
+      if (self->delaying || delay.count() <= 0) {
+        self->sh->opts.log.info("received " + name + "; stopping gracefully");
+        return self->begin_stop();
+      }
+      // Kubernetes removes a terminating pod from the Service's endpoints asynchronously: keep
+      // answering for the delay, with /readyz failing, so requests routed meanwhile get answers.
+      self->delaying = true;
+      self->sh->opts.log.info("received " + name + "; draining: /readyz fails, requests are answered for " +
+                              std::to_string(delay.count()) + " ms, then a graceful stop (a second signal stops now)");
+      if (self->sh->opts.on_draining) self->sh->opts.on_draining();
+      self->delay_timer.expires_after(delay);
+      self->delay_timer.async_wait([self](beast::error_code e) {
+        if (e) return;
+        self->sh->opts.log.info("drain delay over; stopping gracefully");
+        self->begin_stop();
+      });
+      self->wait_signal();
     });
   }
 
@@ -696,6 +715,7 @@ struct Server::Impl {
     acceptor.close(ec);
     metrics_acceptor.close(ec);
     reload_timer.cancel();
+    delay_timer.cancel();
     accept_retry_timer.cancel();
     signals.cancel(ec);
     sh->for_each_connection([](Session& s) { s.on_server_stop(); });

@@ -43,8 +43,13 @@ struct ServerOptions {
   std::chrono::milliseconds handler_timeout{35'000};  // the handler's answer (then 500)
   std::chrono::milliseconds reload_interval{10'000};  // certificate file check; 0: never
   std::chrono::milliseconds shutdown_grace{25'000};   // in-flight requests' bound on stop
-  unsigned threads = 2;                               // worker threads running the io_context
-  bool handle_signals = false;                        // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
+  // On SIGTERM/SIGINT: keep listening and answering this long before the graceful stop, while
+  // on_draining has told /readyz to fail, so that endpoints stop routing to the pod first (a
+  // second signal stops at once). 0: stop at once.
+  std::chrono::milliseconds shutdown_delay{0};
+  std::function<void()> on_draining;
+  unsigned threads = 2;         // worker threads running the io_context
+  bool handle_signals = false;  // SIGTERM/SIGINT: graceful stop; SIGHUP: reload the certificate
 
   log::Logger log{"webhook"};  // server events; the certificate reloader logs as component "tls"
 };

@@ -83,7 +83,8 @@ app.kubernetes.io/part-of: scangate
       "scan-workers" (int64 .Values.webhook.scanWorkers)
       "threads" (int64 .Values.webhook.threads)
       "cache-size" (int64 .Values.webhook.cacheSize)
-      "cache-ttl" (toString .Values.webhook.cacheTTL) -}}
+      "cache-ttl" (toString .Values.webhook.cacheTTL)
+      "shutdown-delay" (toString .Values.webhook.shutdownDelay) -}}
 {{- with .Values.webhook.insecureRegistries }}
 {{- $_ := set $cfg "insecure-registry" . }}
 {{- end }}
