@@ -46,6 +46,8 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
   };
   h.engine.cache_size = [m](size_t n) { m->verdict_cache_entries.Set(static_cast<double>(n)); };
   h.db_revision = [m](const std::string& revision) { m->set_db_revision(revision); };
+  h.db_reload = [m](const std::string& result) { m->db_reload_result(result).Increment(); };
+  h.db_age = [m](double seconds) { m->db_age.Set(seconds); };
   h.engine.rejected = [m](const std::string& what) { m->work_rejected_for(what).Increment(); };
   h.policy_reload = [m](const std::string& result) { m->policy_reload_result(result).Increment(); };
   h.cspm_upload = [m](const std::string& result) { m->cspm_upload_result(result).Increment(); };

@@ -106,6 +106,16 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                   .Name("scangate_db_info")
                   .Help("Vulnerability DB in use (value 1), by revision")
                   .Register(*registry)),
+      db_reloads(BuildCounter()
+                     .Name("scangate_db_reloads_total")
+                     .Help("Vulnerability DB reloads after its file was replaced, by result (error: the new file "
+                           "was refused and the DB in use kept)")
+                     .Register(*registry)),
+      db_age(BuildGauge()
+                 .Name("scangate_db_age_seconds")
+                 .Help("Seconds since the vulnerability DB in use was built")
+                 .Register(*registry)
+                 .Add({})),
       tls_certificate_expiry(BuildGauge()
                                  .Name("scangate_tls_certificate_expiry_timestamp_seconds")
                                  .Help("notAfter of the served TLS certificate, Unix seconds")
@@ -151,6 +161,7 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
   for (const char* r : {"ok", "error", "spooled"}) cspm_uploads.Add({{"result", r}});
   for (const char* r : {"ok", "error"}) {
     policy_reloads.Add({{"result", r}});
+    db_reloads.Add({{"result", r}});
     tls_reloads.Add({{"result", r}});
   }
   for (const auto& r : kRejections)
@@ -176,6 +187,10 @@ prometheus::Counter& WebhookMetrics::cspm_upload_result(std::string_view result)
 
 prometheus::Counter& WebhookMetrics::policy_reload_result(std::string_view result) {
   return closed_child(policy_reloads, "result", {"ok", "error"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::db_reload_result(std::string_view result) {
+  return closed_child(db_reloads, "result", {"ok", "error"}, result);
 }
 
 prometheus::Counter& WebhookMetrics::work_rejected_for(std::string_view engine_reason) {

@@ -18,6 +18,10 @@ Result<std::shared_ptr<RegistryClient>> make_shared_registry_client(const Regist
 RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> client,
                                            std::shared_ptr<const vulndb::VulnStore> db,
                                            std::shared_ptr<const SecretScanner> secrets)
+    : client_(std::move(client)), db_([db = std::move(db)] { return db; }), secrets_(std::move(secrets)) {}
+
+RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> client, DbProvider db,
+                                           std::shared_ptr<const SecretScanner> secrets)
     : client_(std::move(client)), db_(std::move(db)), secrets_(std::move(secrets)) {}
 
 Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference, const Deadline& deadline) {
@@ -26,7 +30,7 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   o.source.client = client_;
   o.scanners.secret = secrets_ != nullptr;
   o.secret_scanner = secrets_;
-  o.store = db_;
+  o.store = db_();
   o.deadline = deadline;
   // No report filters and no gate here: the engine decides with the policy in force per request.
   auto scanned = pipeline::run(o);

@@ -3,6 +3,7 @@
 // client, built once at start-up (credentials read once; connections and tokens reused).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,13 +28,18 @@ class RegistryImageScanner final : public ImageScanner {
  public:
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, std::shared_ptr<const vulndb::VulnStore> db,
                        std::shared_ptr<const SecretScanner> secrets);
+  // The DB in force when each scan starts (a reloaded DB serves the scans that start after it):
+  // one scan matches against one DB from start to end.
+  using DbProvider = std::function<std::shared_ptr<const vulndb::VulnStore>()>;
+  RegistryImageScanner(std::shared_ptr<RegistryClient> client, DbProvider db,
+                       std::shared_ptr<const SecretScanner> secrets);
   Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
   // One manifest GET (two for a nested index): an index's image manifests with their platforms.
   Result<std::vector<PlatformImage>> images(const std::string& pinned_reference, const Deadline& deadline) override;
 
  private:
   std::shared_ptr<RegistryClient> client_;
-  std::shared_ptr<const vulndb::VulnStore> db_;
+  DbProvider db_;
   std::shared_ptr<const SecretScanner> secrets_;
 };
 

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <optional>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -34,6 +36,18 @@ FileStamp stamp_of(const std::string& path) {
   return {st.st_ino, st.st_size, static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
+// "2026-12-07T14:26:29Z" -> Unix seconds; nullopt when it is not that form.
+std::optional<std::int64_t> unix_seconds(const std::string& rfc3339) {
+  std::tm tm{};
+  int n = 0;
+  if (std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &n) != 6)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
 class Runtime final : public EngineRuntime {
  public:
   Runtime(RuntimeConfig cfg, RuntimeHooks hooks) : cfg_(std::move(cfg)), hooks_(std::move(hooks)) {}
@@ -59,11 +73,10 @@ class Runtime final : public EngineRuntime {
     // The vulnerability DB: required, and never an empty stand-in.
     if (cfg_.db.empty())
       return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
+    db_stamp_ = stamp_of(cfg_.db);
     auto db = vulndb::VulnDb::open(cfg_.db);
     if (!db.ok()) return db.error().wrap("--db");
-    std::string revision = (*db)->revision();
-    db_ = std::shared_ptr<const vulndb::VulnStore>(std::move(db.value()));
-    if (hooks_.db_revision) hooks_.db_revision(revision);
+    set_db(std::move(db.value()));
 
     // The policy: the built-in default (CRITICAL limit 0) unless --policy names a file.
     if (!cfg_.policy.empty()) {
@@ -108,13 +121,18 @@ class Runtime final : public EngineRuntime {
     o.lookup_timeout = cfg_.lookup_timeout;
     o.scan_timeout = cfg_.scan_timeout;
     o.platforms = std::move(platforms);
-    o.db_revision = [revision] { return revision; };
+    // Verdicts are cached by image digest and DB revision: after a reload, an image is decided
+    // again (scanned with the new DB) the next time it is asked about.
+    o.db_revision = [this] { return current_db_revision(); };
     EngineHooks hooks = hooks_.engine;
     engine_ = std::make_unique<Engine>(
-        o, std::make_shared<RegistryImageScanner>(*client, db_, sc), std::make_shared<RegistryDigestResolver>(*client),
+        o,
+        std::make_shared<RegistryImageScanner>(
+            *client, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc),
+        std::make_shared<RegistryDigestResolver>(*client),
         [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); }, hooks);
 
-    if (!cfg_.policy.empty()) watcher_ = std::thread([this] { watch_policy(); });
+    watcher_ = std::thread([this] { watch_files(); });
     return Ok();
   }
 
@@ -137,10 +155,72 @@ class Runtime final : public EngineRuntime {
     policy_ = snap;
   }
 
+  std::shared_ptr<const vulndb::VulnDb> current_db() {
+    std::lock_guard<std::mutex> l(db_mu_);
+    return db_;
+  }
+  std::string current_db_revision() {
+    std::lock_guard<std::mutex> l(db_mu_);
+    return db_revision_;
+  }
+
+  void set_db(std::shared_ptr<const vulndb::VulnDb> db) {
+    const std::string revision = db->revision();
+    const auto built = unix_seconds(db->info().built_at);
+    {
+      std::lock_guard<std::mutex> l(db_mu_);
+      db_ = std::move(db);
+      db_revision_ = revision;
+      db_built_ = built;
+    }
+    if (hooks_.db_revision) hooks_.db_revision(revision);
+    report_db_age();
+  }
+
+  void report_db_age() {
+    std::optional<std::int64_t> built;
+    {
+      std::lock_guard<std::mutex> l(db_mu_);
+      built = db_built_;
+    }
+    if (!hooks_.db_age || !built) return;
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    hooks_.db_age(static_cast<double>(now - *built));
+  }
+
+  // `scangate db update|build|pull --output` replace the file atomically (a new inode), as does a
+  // kubelet's volume update: a changed stamp means a new DB to open. One that does not open (not a
+  // DB, another schema, cut short) is refused and the DB in use keeps serving; the next change of
+  // the file is tried again.
+  void check_db() {
+    FileStamp now = stamp_of(cfg_.db);
+    if (now == db_stamp_ || now == FileStamp{}) return;
+    db_stamp_ = now;
+    auto db = vulndb::VulnDb::open(cfg_.db);
+    if (!db.ok()) {
+      db_lg_.error("vulnerability DB reload failed; keeping the DB in use",
+                   {{"error", db.error().message}, {"revision", current_db_revision()}});
+      if (hooks_.db_reload) hooks_.db_reload("error");
+      return;
+    }
+    const std::string old = current_db_revision();
+    std::shared_ptr<const vulndb::VulnDb> fresh(std::move(db.value()));
+    const std::string revision = fresh->revision();
+    set_db(std::move(fresh));
+    db_lg_.info("vulnerability DB reloaded", {{"revision", revision}, {"previous", old}});
+    if (hooks_.db_reload) hooks_.db_reload("ok");
+  }
+
   // ConfigMap volumes change by symlink swap: the resolved file's inode changes, so stat() sees it.
-  void watch_policy() {
+  void watch_files() {
     std::unique_lock<std::mutex> l(mu_);
     while (!cv_.wait_for(l, std::chrono::seconds(2), [&] { return stop_; })) {
+      l.unlock();
+      check_db();
+      report_db_age();
+      l.lock();
+      if (cfg_.policy.empty()) continue;
       FileStamp now = stamp_of(cfg_.policy);
       if (now == stamp_) continue;
       stamp_ = now;
@@ -185,7 +265,12 @@ class Runtime final : public EngineRuntime {
   RuntimeConfig cfg_;
   RuntimeHooks hooks_;
   log::Logger lg_{"policy"};
-  std::shared_ptr<const vulndb::VulnStore> db_;
+  log::Logger db_lg_{"vulndb"};
+  std::mutex db_mu_;
+  std::shared_ptr<const vulndb::VulnDb> db_;
+  std::string db_revision_;
+  std::optional<std::int64_t> db_built_;
+  FileStamp db_stamp_;  // the watcher's alone after init
   std::unique_ptr<cspm::CspmConfig> cspm_;
   std::unique_ptr<Engine> engine_;
   std::mutex policy_mu_;

@@ -20,7 +20,7 @@
 namespace scangate::verdict {
 
 struct RuntimeConfig {
-  std::string db;      // vulnerability DB (SQLite); required
+  std::string db;      // vulnerability DB (SQLite); required; watched, and reloaded when replaced
   std::string policy;  // policy file; empty: the built-in default
   std::string registry_config;
   std::vector<std::string> insecure_registries;
@@ -45,7 +45,9 @@ struct RuntimeConfig {
 // What the service reports, for metrics and logs; every hook may be empty.
 struct RuntimeHooks {
   EngineHooks engine;
-  std::function<void(const std::string& revision)> db_revision;  // once the DB is open
+  std::function<void(const std::string& revision)> db_revision;  // once the DB is open, and on each reload
+  std::function<void(const std::string& result)> db_reload;      // ok | error (the new file was refused)
+  std::function<void(double seconds)> db_age;                    // since the DB in use was built
   std::function<void(const std::string& result)> policy_reload;  // ok | error
   std::function<void(const std::string& result)> cspm_upload;    // ok | spooled | error
   std::function<void(double pending)> cspm_spool_pending;        // reports waiting in the spool

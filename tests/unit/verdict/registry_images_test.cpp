@@ -74,7 +74,7 @@ struct StringMaker<PlatformImage> {
 TEST_CASE("registry images: an image stands for itself", "[verdict][platforms]") {
   auto client = std::make_shared<ManifestsOnly>();
   client->add(digest_of('a'), kOciManifest, kImageBody);
-  RegistryImageScanner s(client, nullptr, nullptr);
+  RegistryImageScanner s(client, std::shared_ptr<const vulndb::VulnStore>(), nullptr);
   auto r = s.images("registry.example.com/app@" + digest_of('a'), Deadline::never());
   REQUIRE(r.ok());
   CHECK(*r == std::vector<PlatformImage>{{"", digest_of('a')}});
@@ -97,7 +97,7 @@ TEST_CASE("registry images: an index lists its platforms' images, unknown/unknow
                 entry(kOciManifest, digest_of('7'), "", R"({"vnd.docker.reference.type":"attestation-manifest"})")}));
   client->add(nested, kOciIndex,
               index_of({entry(kOciManifest, digest_of('9'), R"({"os":"linux","architecture":"ppc64le"})")}));
-  RegistryImageScanner s(client, nullptr, nullptr);
+  RegistryImageScanner s(client, std::shared_ptr<const vulndb::VulnStore>(), nullptr);
   auto r = s.images("registry.example.com/app@" + top, Deadline::never());
   INFO((r.ok() ? std::string() : r.error().message));
   REQUIRE(r.ok());
@@ -120,7 +120,7 @@ TEST_CASE("registry images: an index nested twice, or a missing nested index, is
   client->add(top, kOciIndex, index_of({entry(kOciIndex, mid, "")}));
   client->add(mid, kOciIndex, index_of({entry(kOciIndex, low, "")}));
   client->add(low, kOciIndex, index_of({entry(kOciManifest, digest_of('a'), "")}));
-  RegistryImageScanner s(client, nullptr, nullptr);
+  RegistryImageScanner s(client, std::shared_ptr<const vulndb::VulnStore>(), nullptr);
   auto deep = s.images("registry.example.com/app@" + top, Deadline::never());
   REQUIRE_FALSE(deep.ok());
   CHECK(deep.error().message.find("nested too deeply") != std::string::npos);
