@@ -283,9 +283,9 @@ TEST_CASE("a client that stops sending its body is cut off by the body timeout",
 
 TEST_CASE("a client that never reads its answer is cut off by the write timeout", "[server][limits]") {
   // A 32 MiB denial message: more than any socket buffer on the way, so the write must block.
-  const std::size_t big = 32u << 20;
+  static constexpr std::size_t big = 32u << 20;
   Fixture f(
-      [big](admission::AdmissionRequest, DecideContext, DecisionCallback done) {
+      [](admission::AdmissionRequest, DecideContext, DecisionCallback done) {
         admission::AdmissionDecision d;
         d.allowed = false;
         d.message = std::string(big, 'x');
@@ -526,9 +526,9 @@ namespace {
 std::string head_with_fields(std::size_t fields, std::size_t value_size, const std::string& target = "/healthz") {
   std::string h = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (std::size_t i = 0; i < fields; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "x%04zu: ", i);
-    h += name + std::string(value_size, 'v') + "\r\n";
+    std::string name = std::to_string(i);
+    if (name.size() < 4) name.insert(0, 4 - name.size(), '0');
+    h += "x" + name + ": " + std::string(value_size, 'v') + "\r\n";
   }
   return h + "\r\n";
 }
