@@ -384,16 +384,29 @@ def check_full(d):
     C.eq(find(docs, "Secret"), [], "no Secret rendered: cert-manager writes it")
     vwc, h = check_vwc(docs, NS, FULL, ["kube-system"])
     C.ok("caBundle" not in h["clientConfig"], "no caBundle: cert-manager injects it")
-    cert = one(docs, "Certificate")
+    certs = {x["metadata"]["name"]: x for x in find(docs, "Certificate")}
+    C.eq(sorted(certs), [f"{FULL}-ca", f"{FULL}-tls"], "a CA Certificate and the serving Certificate")
+    cert, ca = certs[f"{FULL}-tls"], certs[f"{FULL}-ca"]
+    # issue 14: a CA chain, so the injected CA is stable across renewals of the serving certificate,
+    # and no commonName (cert-manager refuses one over 64 bytes; long release names made one).
+    C.eq(ca["spec"].get("isCA"), True, "the CA Certificate is a CA")
+    C.eq(ca["spec"]["privateKey"].get("rotationPolicy"), "Never", "the CA key never rotates")
+    C.eq(ca["spec"].get("duration"), "87600h", "the CA lives 10 years by default")
+    for x in (cert, ca):
+        C.ok("commonName" not in x["spec"], f"{x['metadata']['name']}: no commonName")
+    issuers = {x["metadata"]["name"]: x for x in find(docs, "Issuer")}
+    C.eq(sorted(issuers), [f"{FULL}-ca", f"{FULL}-selfsigned"], "a self-signed Issuer and a CA Issuer")
+    C.ok("selfSigned" in issuers[f"{FULL}-selfsigned"]["spec"], "the root Issuer is self-signed")
+    C.eq(ca["spec"]["issuerRef"].get("name"), f"{FULL}-selfsigned", "the CA is signed by the self-signed Issuer")
+    C.eq(issuers[f"{FULL}-ca"]["spec"].get("ca", {}).get("secretName"), ca["spec"]["secretName"],
+         "the CA Issuer signs with the CA Certificate's Secret")
     ann = vwc["metadata"].get("annotations", {})
     C.eq(ann.get("cert-manager.io/inject-ca-from"), f"{NS}/{cert['metadata']['name']}", "inject-ca-from names the Certificate")
     C.ok(set(cert["spec"].get("dnsNames", [])) >= {f"{FULL}.{NS}.svc", f"{FULL}.{NS}.svc.cluster.local"},
          "Certificate dnsNames cover the Service")
     C.ok("server auth" in cert["spec"].get("usages", []), "Certificate usage server auth")
-    issuer = one(docs, "Issuer")
     ref = cert["spec"]["issuerRef"]
-    C.eq((ref.get("kind"), ref.get("name")), ("Issuer", issuer["metadata"]["name"]), "Certificate issuerRef")
-    C.ok("selfSigned" in issuer["spec"], "the default Issuer is self-signed")
+    C.eq((ref.get("kind"), ref.get("name")), ("Issuer", f"{FULL}-ca"), "the serving Certificate is signed by the CA Issuer")
     dep, c, args = check_deployment(docs, NS, FULL, 2)
     spec = dep["spec"]["template"]["spec"]
     tls_vol, _, _ = volume_for(args["tls-cert-file"][0], c, spec)
@@ -451,6 +464,23 @@ def check_full(d):
     C.ok(all(labels.get(k) == v for k, v in np["spec"]["podSelector"]["matchLabels"].items()), "NetworkPolicy selects the pods")
     ports = sorted(p["port"] for rule in np["spec"]["ingress"] for p in rule["ports"])
     C.eq(ports, ["https", "metrics"], "NetworkPolicy ports")
+
+
+def check_own_issuer(d):
+    C.scope = "cert-manager with the user's issuerRef; a long release name"
+    docs = load(f"{d}/own-issuer.yaml")
+    C.eq(find(docs, "Issuer"), [], "no Issuer of the chart's own with an issuerRef")
+    cert = one(docs, "Certificate")
+    C.eq(cert["spec"]["issuerRef"], {"name": "corp-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"},
+         "the serving Certificate is issued by the given ClusterIssuer")
+    C.ok("commonName" not in cert["spec"], "no commonName")
+    # issue 14: the full service DNS name of a long release passed cert-manager's 64-byte commonName
+    # limit; the names are DNS SANs only, and each is a valid DNS name.
+    docs = load(f"{d}/long-name.yaml")
+    for cert in find(docs, "Certificate"):
+        C.ok("commonName" not in cert["spec"], f"{cert['metadata']['name']}: no commonName")
+        for n in cert["spec"].get("dnsNames", []):
+            C.ok(all(0 < len(label) <= 63 for label in n.split(".")) and len(n) <= 253, f"DNS name {n} is valid")
 
 
 def check_existing(d):
@@ -682,6 +712,7 @@ def main():
     check_default(a.dir, values)
     check_full(a.dir)
     check_existing(a.dir)
+    check_own_issuer(a.dir)
     check_overrides(a.dir)
     check_rollout(a.dir, values)
     check_lookup(a.dir)
