@@ -73,7 +73,8 @@ render policy-changed.yaml --set policy.mode=warn --set policy.limits.HIGH=5
 render config-changed.yaml --set webhook.cacheSize=20000
 render own-issuer.yaml --set tls.certManager.enabled=true --set tls.certManager.issuerRef.name=corp-ca \
   --set tls.certManager.issuerRef.kind=ClusterIssuer --set tls.certManager.issuerRef.group=cert-manager.io
-REL=scangate-a-release-name-that-is-quite-long-indeed render long-name.yaml --set tls.certManager.enabled=true
+REL=scangate-a-long-release-name-xxxxxxxxxxxxxxxxxxxxxxxx render long-name.yaml \
+  --set tls.certManager.enabled=true --set db.persistence.enabled=true --set "db.update.schedule=0 * * * *"
 
 # lookup: an upgrade must reuse the Secret a previous install made (fake API server on loopback).
 start_fake() { # SECRET.json...

@@ -17,6 +17,18 @@
 {{- end -}}
 {{- end -}}
 
+{{/* fullname-SUFFIX within a length limit (63 by default; 52 for a CronJob, whose Jobs add 11
+     characters): the fullname is shortened before the suffix is added, so the suffix always
+     survives and two objects never end up with one name. Call as (list . "SUFFIX" [LIMIT]). */}}
+{{- define "scangate.suffixed" -}}
+{{- $ctx := index . 0 -}}
+{{- $suffix := index . 1 -}}
+{{- $limit := 63 -}}
+{{- if gt (len .) 2 }}{{ $limit = index . 2 }}{{ end -}}
+{{- $base := include "scangate.fullname" $ctx | trunc (int (sub $limit (add1 (len $suffix)))) | trimSuffix "-" -}}
+{{- printf "%s-%s" $base $suffix -}}
+{{- end -}}
+
 {{- define "scangate.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -55,7 +67,7 @@ app.kubernetes.io/part-of: scangate
 {{- if .Values.tls.existingSecret -}}
 {{- .Values.tls.existingSecret -}}
 {{- else -}}
-{{- printf "%s-tls" (include "scangate.fullname" .) -}}
+{{- include "scangate.suffixed" (list . "tls") -}}
 {{- end -}}
 {{- end -}}
 
@@ -66,11 +78,11 @@ app.kubernetes.io/part-of: scangate
 {{- end -}}
 
 {{- define "scangate.dbClaimName" -}}
-{{- default (printf "%s-db" (include "scangate.fullname" .)) .Values.db.persistence.existingClaim -}}
+{{- default (include "scangate.suffixed" (list . "db")) .Values.db.persistence.existingClaim -}}
 {{- end -}}
 
 {{- define "scangate.spoolClaimName" -}}
-{{- default (printf "%s-spool" (include "scangate.fullname" .)) .Values.cspm.spool.persistence.existingClaim -}}
+{{- default (include "scangate.suffixed" (list . "spool")) .Values.cspm.spool.persistence.existingClaim -}}
 {{- end -}}
 
 {{/* Paths inside the containers. */}}
