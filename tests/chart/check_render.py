@@ -504,6 +504,17 @@ def check_own_issuer(d):
             C.ok(all(0 < len(label) <= 63 for label in n.split(".")) and len(n) <= 253, f"DNS name {n} is valid")
 
 
+def check_existing_claim(d):
+    C.scope = "db.persistence.existingClaim without the initContainer"
+    docs = load(f"{d}/existing-claim.yaml")
+    dep = one(docs, "Deployment")
+    spec = dep["spec"]["template"]["spec"]
+    C.eq(spec.get("initContainers", []), [], "no DB update initContainer")
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes", []) if "persistentVolumeClaim" in v]
+    C.eq(claims, ["scangate-db"], "the DB volume is the user's claim")
+    C.eq(find(docs, "PersistentVolumeClaim"), [], "no PVC created")
+
+
 def check_existing(d):
     C.scope = "tls.existingSecret"
     docs = load(f"{d}/existing.yaml")
@@ -734,6 +745,7 @@ def main():
     check_full(a.dir)
     check_existing(a.dir)
     check_own_issuer(a.dir)
+    check_existing_claim(a.dir)
     check_overrides(a.dir)
     check_rollout(a.dir, values)
     check_lookup(a.dir)

@@ -74,7 +74,11 @@ render config-changed.yaml --set webhook.cacheSize=20000
 render own-issuer.yaml --set tls.certManager.enabled=true --set tls.certManager.issuerRef.name=corp-ca \
   --set tls.certManager.issuerRef.kind=ClusterIssuer --set tls.certManager.issuerRef.group=cert-manager.io
 REL=scangate-a-long-release-name-xxxxxxxxxxxxxxxxxxxxxxxx render long-name.yaml \
-  --set tls.certManager.enabled=true --set db.persistence.enabled=true --set "db.update.schedule=0 * * * *"
+  --set tls.certManager.enabled=true --set db.persistence.enabled=true --set "db.update.schedule=0 * * * *" \
+  --set "db.persistence.accessModes={ReadWriteMany}"
+# A claim of the user's that holds a DB: no initContainer needed, whatever its access mode.
+render existing-claim.yaml --set db.persistence.enabled=true --set db.persistence.existingClaim=scangate-db \
+  --set db.update.initContainer=false
 
 # lookup: an upgrade must reuse the Secret a previous install made (fake API server on loopback).
 start_fake() { # SECRET.json...
@@ -136,6 +140,10 @@ must_fail "db.update.initContainer=false needs db.persistence.enabled=true" --se
 must_fail "cspm.enabled needs cspm.url" --set cspm.enabled=true --set cspm.existingSecret=t
 must_fail "cspm.enabled needs cspm.existingSecret" --set cspm.enabled=true --set cspm.url=https://cspm.example.com
 must_fail "tls.existingSecret needs tls.caBundle" --set tls.existingSecret=own-tls
+must_fail "a ReadWriteOnce claim attaches to one node" --set db.persistence.enabled=true
+must_fail "a ReadWriteOnce claim attaches to one node" --set db.persistence.enabled=true --set replicaCount=3 \
+  --set "db.persistence.accessModes={ReadWriteOnce}"
+must_fail "the claim starts empty" --set db.persistence.enabled=true --set replicaCount=1 --set db.update.initContainer=false
 must_fail "exclude each other" --set tls.existingSecret=own-tls --set tls.caBundle=x --set tls.certManager.enabled=true
 echo "render_test: $refused refusals as expected"
 

@@ -26,6 +26,17 @@ templates/validate.yaml, so `helm template`, `helm install` and `helm upgrade` s
 {{- if not (or .Values.db.update.initContainer .Values.db.persistence.enabled) }}
 {{- fail "db.update.initContainer=false needs db.persistence.enabled=true with a DB on the claim: otherwise the webhook starts without a vulnerability DB" }}
 {{- end }}
+{{- with .Values.db.persistence }}
+{{- if and .enabled (not .existingClaim) }}
+{{- $shared := or (has "ReadWriteMany" .accessModes) (has "ReadOnlyMany" .accessModes) }}
+{{- if and (not $shared) (gt (int $.Values.replicaCount) 1) }}
+{{- fail (printf "db.persistence.accessModes %v with replicaCount=%d: a ReadWriteOnce claim attaches to one node, so the other replicas fail with Multi-Attach; use ReadWriteMany (or replicaCount=1)" .accessModes (int $.Values.replicaCount)) }}
+{{- end }}
+{{- if not $.Values.db.update.initContainer }}
+{{- fail "db.update.initContainer=false with a new PVC: the claim starts empty and the webhook would crash-loop without a DB; keep the initContainer, or name an existingClaim that holds a DB" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if .Values.cspm.enabled }}
 {{- if not .Values.cspm.url }}
 {{- fail "cspm.enabled needs cspm.url (the endpoint that receives the reports)" }}
