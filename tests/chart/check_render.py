@@ -318,8 +318,16 @@ def check_default(d, values):
                         "PodDisruptionBudget", "ValidatingWebhookConfiguration"]), "kinds rendered by default")
     vwc, h = check_vwc(docs, NS, FULL, ["kube-system"])
     C.ok("objectSelector" not in h, "no objectSelector by default")
+    # issue 14: the opt-out label (CNI/CSI namespaces), no matchConditions unless asked, and the
+    # pods' priority class.
+    C.ok({"key": "scangate.io/ignore", "operator": "DoesNotExist"} in h["namespaceSelector"]["matchExpressions"],
+         "namespaces labelled scangate.io/ignore are not gated")
+    C.ok("matchConditions" not in h, "no matchConditions by default")
+    C.eq(find(docs, "PrometheusRule"), [], "no PrometheusRule by default")
     C.ok("cert-manager.io/inject-ca-from" not in vwc["metadata"].get("annotations", {}), "no inject-ca-from")
     dep, c, args = check_deployment(docs, NS, FULL, 2)
+    C.eq(dep["spec"]["template"]["spec"].get("priorityClassName"), "system-cluster-critical",
+         "priorityClassName system-cluster-critical by default")
     check_services(docs, FULL, c)
     C.eq(c["resources"]["limits"]["memory"], "256Mi", "memory limit")
     C.ok("memory" in c["resources"].get("requests", {}) and "cpu" in c["resources"].get("requests", {}),
@@ -502,6 +510,52 @@ def check_own_issuer(d):
         C.ok("commonName" not in cert["spec"], f"{cert['metadata']['name']}: no commonName")
         for n in cert["spec"].get("dnsNames", []):
             C.ok(all(0 < len(label) <= 63 for label in n.split(".")) and len(n) <= 253, f"DNS name {n} is valid")
+
+
+def check_extras(d, readme):
+    C.scope = "matchConditions, opt-out label, extra volumes, NVD key, PrometheusRule (values-extras.yaml)"
+    docs = load(f"{d}/extras.yaml")
+    _, h = check_vwc(docs, NS, FULL, ["kube-system"])
+    C.eq(h.get("matchConditions"),
+         [{"name": "not-nodes", "expression": "!request.userInfo.username.startsWith('system:node:')"}],
+         "matchConditions as given")
+    exprs = h["namespaceSelector"]["matchExpressions"]
+    C.ok({"key": "example.com/no-gate", "operator": "DoesNotExist"} in exprs, "a custom opt-out label")
+    C.ok(all(e["key"] != "scangate.io/ignore" for e in exprs), "the default opt-out label is replaced, not added")
+    dep = one(docs, "Deployment")
+    spec = dep["spec"]["template"]["spec"]
+    C.eq(spec.get("priorityClassName"), "gate-critical", "priorityClassName as given")
+    vols = {v["name"]: v for v in spec["volumes"]}
+    C.eq(vols.get("corp-ca"), {"name": "corp-ca", "configMap": {"name": "corp-ca"}}, "extraVolumes")
+    web = next(c for c in spec["containers"] if c["name"] == "webhook")
+    C.ok({"name": "corp-ca", "mountPath": "/etc/corp-ca", "readOnly": True} in web["volumeMounts"],
+         "extraVolumeMounts")
+    # The NVD API key: a file from the Secret, named by --nvd-api-key-file, in the initContainer and
+    # the CronJob alike, and never in the webhook container.
+    cron = one(docs, "CronJob")
+    for what, pod in (("initContainer", spec), ("CronJob", pod_spec(cron))):
+        cont = (pod.get("initContainers") or pod.get("containers"))[0]
+        C.ok("--nvd-api-key-file=/etc/scangate/nvd/api-key" in cont["args"], f"{what}: --nvd-api-key-file")
+        mount = next((m for m in cont["volumeMounts"] if m["name"] == "nvd-api-key"), None)
+        C.eq(mount and mount["mountPath"], "/etc/scangate/nvd", f"{what}: the key's mount")
+        vol = next((v for v in pod["volumes"] if v["name"] == "nvd-api-key"), {})
+        C.eq(vol.get("secret"), {"secretName": "nvd", "items": [{"key": "token", "path": "api-key"}]},
+             f"{what}: the key's Secret")
+    C.ok("nvd-api-key" not in [m["name"] for m in web["volumeMounts"]], "the webhook container never sees the key")
+    # The PrometheusRule: the issue's four alerts (and one for no scraped pod), each on a metric the
+    # README's metrics table documents, each selecting this release's metrics Service.
+    rule = one(docs, "PrometheusRule")
+    rules = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+    C.eq(sorted(rules), sorted(["ScangateWebhookErrors", "ScangateWebhookDown", "ScangateDatabaseOld",
+                                "ScangateCertificateExpiry", "ScangateSpoolBacklog"]), "alerts")
+    for name, metric in (("ScangateWebhookErrors", "scangate_http_requests_total"),
+                         ("ScangateDatabaseOld", "scangate_db_age_seconds"),
+                         ("ScangateCertificateExpiry", "scangate_tls_certificate_expiry_timestamp_seconds"),
+                         ("ScangateSpoolBacklog", "scangate_cspm_spool_pending")):
+        C.ok(metric in rules[name]["expr"], f"{name} reads {metric}")
+        C.ok(f"| `{metric}` |" in readme, f"{metric} is a documented metric")
+        C.ok(f'service="{FULL}-metrics"' in rules[name]["expr"], f"{name} selects this release's metrics Service")
+    C.ok("> 259200" in rules["ScangateDatabaseOld"]["expr"], "DB age threshold from prometheusRule.dbMaxAgeHours (72 h)")
 
 
 def check_existing_claim(d):
@@ -705,6 +759,24 @@ def smoke(d, webhook, scangate, testdata):
         except OSError as e:
             C.ok(False, f"GET /metrics: {e}")
         C.ok(bool(secret), "the smoke used the rendered Secret")
+        # The rendered config's shutdown-delay: after SIGTERM the pod drains (/readyz fails while
+        # it still answers); a second SIGTERM stops it at once, with exit 0.
+        proc.send_signal(signal.SIGTERM)
+        draining = None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and draining != 503:
+            try:
+                draining = https_get(port, "/readyz", cafile, host)
+            except (OSError, ssl.SSLError, IndexError, ValueError):
+                pass
+            time.sleep(0.1)
+        C.eq(draining, 503, "after SIGTERM /readyz fails while the pod drains (shutdown-delay)")
+        C.eq(https_get(port, "/healthz", cafile, host), 200, "and it still answers while draining")
+        proc.send_signal(signal.SIGTERM)
+        try:
+            C.eq(proc.wait(timeout=10), 0, "a second SIGTERM stops it at once, exit 0")
+        except subprocess.TimeoutExpired:
+            C.ok(False, "a second SIGTERM stops it at once")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -746,6 +818,8 @@ def main():
     check_existing(a.dir)
     check_own_issuer(a.dir)
     check_existing_claim(a.dir)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
+        check_extras(a.dir, f.read())
     check_overrides(a.dir)
     check_rollout(a.dir, values)
     check_lookup(a.dir)

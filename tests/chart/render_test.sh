@@ -76,6 +76,7 @@ render own-issuer.yaml --set tls.certManager.enabled=true --set tls.certManager.
 REL=scangate-a-long-release-name-xxxxxxxxxxxxxxxxxxxxxxxx render long-name.yaml \
   --set tls.certManager.enabled=true --set db.persistence.enabled=true --set "db.update.schedule=0 * * * *" \
   --set "db.persistence.accessModes={ReadWriteMany}"
+render extras.yaml -f "$HERE/values-extras.yaml"
 # A claim of the user's that holds a DB: no initContainer needed, whatever its access mode.
 render existing-claim.yaml --set db.persistence.enabled=true --set db.persistence.existingClaim=scangate-db \
   --set db.update.initContainer=false

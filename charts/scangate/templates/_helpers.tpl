@@ -132,6 +132,9 @@ app.kubernetes.io/part-of: scangate
     - update
     - --db={{ include "scangate.dbPath" . }}
     - --quiet
+    {{- if .Values.db.update.nvdApiKey.existingSecret }}
+    - --nvd-api-key-file=/etc/scangate/nvd/api-key
+    {{- end }}
     {{- range .Values.db.update.extraArgs }}
     - {{ . | quote }}
     {{- end }}
@@ -147,4 +150,21 @@ app.kubernetes.io/part-of: scangate
       mountPath: /var/lib/scangate/db
     - name: tmp
       mountPath: /tmp
+    {{- if .Values.db.update.nvdApiKey.existingSecret }}
+    - name: nvd-api-key
+      mountPath: /etc/scangate/nvd
+      readOnly: true
+    {{- end }}
+{{- end -}}
+
+{{/* The NVD API key's volume, for the pods that run the DB update container. */}}
+{{- define "scangate.nvdKeyVolume" -}}
+{{- with .Values.db.update.nvdApiKey.existingSecret }}
+- name: nvd-api-key
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: {{ $.Values.db.update.nvdApiKey.existingSecretKey }}
+        path: api-key
+{{- end }}
 {{- end -}}
