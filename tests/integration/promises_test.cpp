@@ -90,6 +90,21 @@ struct SilentRegistry {
   }
 };
 
+// Waits up to `limit` for the webhook to exit and reaps it; one still running is killed (and the
+// returned status is not an exit). The fixture no longer owns the process afterwards.
+int reap_within(scangate::it::Webhook& w, std::chrono::seconds limit) {
+  const pid_t pid = w.proc.pid;
+  w.proc.pid = -1;
+  int status = -1;
+  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
 }  // namespace
 
 TEST_CASE("promise: a description that says CRITICAL cannot fail a clean build", "[gate][promise]") {
@@ -237,7 +252,6 @@ TEST_CASE("promise: SIGTERM lets the in-flight review finish with an answer, the
   });
   // Once the webhook is waiting on the registry, SIGTERM.
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
 
   auto reply = in_flight.get();
@@ -249,14 +263,7 @@ TEST_CASE("promise: SIGTERM lets the in-flight review finish with an answer, the
   CHECK(r["response"]["uid"] == "term-1");
   CHECK(r["response"]["allowed"] == false);  // fail closed: the image was never scanned
 
-  int status = -1;
-  pid_t pid = w->proc.pid;
-  for (auto until = t0 + std::chrono::seconds(30); std::chrono::steady_clock::now() < until;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  w->proc.pid = -1;  // reaped here (or killed by the fixture if it never exited)
-  if (!WIFEXITED(status)) kill(pid, SIGKILL);
+  const int status = reap_within(*w, std::chrono::seconds(30));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(w->log().find("received SIGTERM") != std::string::npos);
@@ -300,15 +307,7 @@ TEST_CASE("drain: after SIGTERM, /readyz fails and new reviews are answered for 
   }
   CHECK(w->log().find("drain delay over") == std::string::npos);  // still draining while answered
 
-  int status = -1;
-  pid_t pid = w->proc.pid;
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-       std::chrono::steady_clock::now() < until;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  w->proc.pid = -1;
-  if (!WIFEXITED(status)) kill(pid, SIGKILL);
+  const int status = reap_within(*w, std::chrono::seconds(60));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(w->log().find("drain delay over; stopping gracefully") != std::string::npos);
@@ -320,15 +319,7 @@ TEST_CASE("drain: a second SIGTERM during --shutdown-delay stops at once", "[web
   REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
   REQUIRE(!w->proc.wait_for(std::regex("draining"), kStartTimeout).empty());
   REQUIRE(kill(w->proc.pid, SIGTERM) == 0);
-  int status = -1;
-  pid_t pid = w->proc.pid;
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-       std::chrono::steady_clock::now() < until;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  w->proc.pid = -1;
-  if (!WIFEXITED(status)) kill(pid, SIGKILL);
+  const int status = reap_within(*w, std::chrono::seconds(60));
   INFO(w->log());
   CHECK(WIFEXITED(status));  // within the minute, not after the 10 minutes of the delay
   CHECK(WEXITSTATUS(status) == 0);
