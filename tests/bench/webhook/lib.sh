@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up of the webhook benches that run one scangate-webhook against the loopback registry
 # (drain_bench.sh, db_swap_bench.sh). Sourced with ROOT, BUILD and TESTDATA set, from the repository
 # root; `bench_setup NAME` builds the binaries and makes WORK (removed on exit) with the fixture
