@@ -12,6 +12,8 @@
 
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
+#include "scanner/cli/db_artifact_flags.h"
+#include "scanner/cli/registry_flags.h"
 #include "scanner/cli/scan_flags.h"
 #include "scanner/core/log.h"
 #include "scanner/image/open_source.h"
@@ -26,13 +28,9 @@ const std::vector<FlagSpec>& image_flags() {
     std::vector<FlagSpec> s = {
         {"input", true, false, "FILE|DIR", "scan a `docker save` tarball or an OCI image layout instead of pulling"},
         {"platform", true, false, "OS/ARCH[/VARIANT]", "image to pick from a multi-arch index", "linux/amd64"},
-        {"registry-config", true, false, "FILE", "Docker config.json with registry credentials",
-         "$DOCKER_CONFIG/config.json, ~/.docker/config.json"},
-        {"username", true, false, "USER", "registry user name (with --password-stdin)"},
-        {"password-stdin", false, false, "", "read the registry password from standard input"},
-        {"cacert", true, false, "FILE", "extra CA certificates (PEM) for registry TLS"},
-        {"insecure-registry", true, true, "HOST[:PORT]", "allow plain HTTP or unverified TLS for this registry"},
     };
+    for (const auto& f : registry_flags()) s.push_back(f);
+    for (const auto& f : db_repository_flags()) s.push_back(f);
     for (const auto& f : scan_and_upload_flags()) s.push_back(f);
     return s;
   }();
@@ -40,7 +38,11 @@ const std::vector<FlagSpec>& image_flags() {
 }
 
 const std::vector<FlagSpec>& rootfs_flags() {
-  static const std::vector<FlagSpec> specs = scan_and_upload_flags();
+  static const std::vector<FlagSpec> specs = [] {
+    std::vector<FlagSpec> s = db_repository_flags();
+    for (const auto& f : scan_and_upload_flags()) s.push_back(f);
+    return s;
+  }();
   return specs;
 }
 
@@ -79,31 +81,18 @@ int cmd_image(const std::vector<std::string>& argv, Io io) {
     return kExitError;
   }
   so.platform = args->get_or("platform", "");
-  so.credential_sources = CredentialSources::from_environment(args->get_or("registry-config", ""));
-  if (args->has("username") || args->has("password-stdin")) {
-    if (!args->has("username") || !args->has("password-stdin")) {
-      io.err << "scangate image: --username and --password-stdin go together\n";
-      return kExitError;
-    }
-    std::string password;
-    std::getline(std::cin, password);
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (password.empty()) {
-      io.err << "scangate image: --password-stdin read an empty password from standard input\n";
-      return kExitError;
-    }
-    Credential c;
-    c.username = *args->get("username");
-    c.password = password;
-    so.credential = c;
-  }
-  so.ca_file = args->get_or("cacert", "");
-  so.insecure_registries = args->all("insecure-registry");
+  auto access = registry_source_options(*args, "image", io);
+  if (!access) return kExitError;
+  so.credential_sources = std::move(access->credential_sources);
+  so.credential = std::move(access->credential);
+  so.ca_file = std::move(access->ca_file);
+  so.insecure_registries = std::move(access->insecure_registries);
   // The image source's warnings (registry retries, odd archives) go through the core logger.
   // --quiet keeps them off standard error, as before.
   so.warn = [lg = log::Logger("image").at_least(settings->quiet ? log::Level::kError : log::Level::kDebug)](
                 const std::string& w) { lg.warn(w); };
 
+  if (int code = ensure_db(*args, *settings, so, "image", io); code != kExitOk) return code;
   pipeline::Options o = pipeline_options(*settings, io);
   o.source = std::move(so);
   return run_scan("image", *settings, o, "container_image", io);
@@ -131,6 +120,7 @@ int cmd_rootfs(const std::vector<std::string>& argv, Io io) {
     io.err << "scangate rootfs: " << settings.error().message << "\n";
     return kExitError;
   }
+  if (int code = ensure_db(*args, *settings, SourceOptions{}, "rootfs", io); code != kExitOk) return code;
   pipeline::Options o = pipeline_options(*settings, io);
   o.rootfs = args->positional()[0];
   return run_scan("rootfs", *settings, o, "filesystem", io);

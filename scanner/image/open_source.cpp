@@ -7,7 +7,7 @@
 
 namespace scangate {
 
-Result<std::shared_ptr<RegistryClient>> make_registry_client(const SourceOptions& o) {
+Result<RegistryClientOptions> registry_client_options(const SourceOptions& o) {
   RegistryClientOptions ro;
   ro.credential = o.credential;
   auto store = load_credentials(o.credential_sources);
@@ -20,7 +20,13 @@ Result<std::shared_ptr<RegistryClient>> make_registry_client(const SourceOptions
   ro.connect_timeout = o.connect_timeout;
   ro.read_timeout = o.read_timeout;
   ro.warn = o.warn;
-  return make_http_registry_client(std::move(ro));
+  return ro;
+}
+
+Result<std::shared_ptr<RegistryClient>> make_registry_client(const SourceOptions& o) {
+  auto ro = registry_client_options(o);
+  if (!ro.ok()) return ro.error();
+  return make_http_registry_client(std::move(ro).value());
 }
 
 Result<std::unique_ptr<ImageSource>> open_image_source(const SourceOptions& o) {

@@ -39,5 +39,7 @@ Result<std::unique_ptr<ImageSource>> open_image_source(const SourceOptions& opti
 
 // The registry client open_image_source would build from these options (credentials loaded).
 Result<std::shared_ptr<RegistryClient>> make_registry_client(const SourceOptions& options);
+// Its options (for a RegistryPusher, which reaches the registry the same way).
+Result<RegistryClientOptions> registry_client_options(const SourceOptions& options);
 
 }  // namespace scangate

@@ -56,9 +56,9 @@ std::optional<Credential> RegistryAuth::credential_for(const std::string& regist
   return store_.find(registry);
 }
 
-std::string RegistryAuth::cached(const Reference& repo) const {
+std::string RegistryAuth::cached(const Reference& repo, bool push) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(repo.registry + "|" + repo.repository);
+  auto it = cache_.find(repo.registry + "|" + repo.repository + (push ? "|push" : ""));
   return it == cache_.end() ? std::string() : it->second;
 }
 
@@ -73,7 +73,7 @@ Error RegistryAuth::rejected(const Reference& repo, const std::string& body) con
 }
 
 Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std::string& www_authenticate,
-                                               const Deadline& deadline) {
+                                               const Deadline& deadline, bool push) {
   const std::string fail = "authentication to " + repo.registry + " failed: ";
   if (www_authenticate.empty()) return Error(ErrorKind::kAuth, fail + "HTTP 401 without a WWW-Authenticate challenge");
   auto challenges = parse_www_authenticate(www_authenticate);
@@ -87,7 +87,7 @@ Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std:
   auto cred = credential_for(repo.registry);
   Result<std::string> authz = Error(ErrorKind::kInternal, "no challenge answered");
   if (bearer) {
-    authz = fetch_token(repo, *bearer, cred, deadline);
+    authz = fetch_token(repo, *bearer, cred, deadline, push);
   } else if (basic_ch) {
     if (!cred || cred->username.empty())
       return Error(ErrorKind::kAuth, fail +
@@ -101,12 +101,13 @@ Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std:
   }
   if (!authz.ok()) return authz;
   std::lock_guard<std::mutex> lock(mu_);
-  cache_[repo.registry + "|" + repo.repository] = *authz;
+  cache_[repo.registry + "|" + repo.repository + (push ? "|push" : "")] = *authz;
   return authz;
 }
 
 Result<std::string> RegistryAuth::fetch_token(const Reference& repo, const AuthChallenge& ch,
-                                              const std::optional<Credential>& cred, const Deadline& deadline) {
+                                              const std::optional<Credential>& cred, const Deadline& deadline,
+                                              bool push) {
   const std::string fail = "authentication to " + repo.registry + " failed: ";
   auto realm = net::parse_url(ch.param("realm"));
   if (!realm.ok()) return Error(ErrorKind::kAuth, fail + "the token realm is not usable: " + realm.error().message);
@@ -115,7 +116,8 @@ Result<std::string> RegistryAuth::fetch_token(const Reference& repo, const AuthC
     return Error(ErrorKind::kAuth,
                  fail + "refusing to send credentials to the token service " + realm->display() + " over plain HTTP");
   const std::string service = ch.param("service");
-  const std::string scope = "repository:" + repo.repository + ":pull";
+  // A push needs both: the upload checks whether the blob exists, and mounts read.
+  const std::string scope = "repository:" + repo.repository + (push ? ":pull,push" : ":pull");
   net::Request req;
   req.url = *realm;
   req.max_body = 1u << 20;

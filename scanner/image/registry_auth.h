@@ -25,13 +25,14 @@ class RegistryAuth {
   RegistryAuth(net::HttpClient& http, std::optional<Credential> credential, CredentialStore store,
                std::vector<std::string> insecure_registries);
 
-  // The cached Authorization value for `repo`'s registry and repository, or "".
-  std::string cached(const Reference& repo) const;
+  // The cached Authorization value for `repo`'s registry and repository, or "". A token for a
+  // push (pull and push access) is cached apart from a pull token.
+  std::string cached(const Reference& repo, bool push = false) const;
 
   // Answers a 401 with `www_authenticate`: fetches a token (Bearer) or uses the credentials
   // (Basic), caches the result and returns the Authorization value.
   Result<std::string> authenticate(const Reference& repo, const std::string& www_authenticate,
-                                   const Deadline& deadline);
+                                   const Deadline& deadline, bool push = false);
 
   // The error for a 401 that persists after authenticating; `body` is the registry's answer.
   Error rejected(const Reference& repo, const std::string& body) const;
@@ -41,7 +42,7 @@ class RegistryAuth {
 
  private:
   Result<std::string> fetch_token(const Reference& repo, const AuthChallenge& challenge,
-                                  const std::optional<Credential>& cred, const Deadline& deadline);
+                                  const std::optional<Credential>& cred, const Deadline& deadline, bool push);
 
   net::HttpClient& http_;
   std::optional<Credential> credential_;

@@ -59,6 +59,20 @@ Result<net::Response> RegistryTransport::request(const Reference& repo, const Re
     net::Request req;
     req.method = rq.method;
     req.url = *base;
+    bool own_origin = true;
+    if (!rq.url.empty()) {
+      auto u = net::parse_url(rq.url);
+      if (!u.ok()) return Error(ErrorKind::kFormat, "registry " + registry + " gave an unusable upload location");
+      own_origin = u->same_origin(*base);
+      req.url = *u;
+    }
+    req.body = rq.body;
+    req.content_type = rq.content_type;
+    if (rq.no_retry) {
+      net::RetryPolicy once;
+      once.max_attempts = 1;
+      req.retry = once;
+    }
     req.headers = rq.headers;
     req.max_body = rq.max_body;
     req.on_success = rq.on_success;
@@ -66,7 +80,8 @@ Result<net::Response> RegistryTransport::request(const Reference& repo, const Re
     req.cancel = rq.cancel;
     // Credentials go only to the registry itself: the client drops Authorization on a redirect
     // to another origin (a blob's storage host gets the signed URL alone).
-    if (std::string authz = auth_->cached(repo); !authz.empty()) req.headers.emplace_back("Authorization", authz);
+    if (std::string authz = auth_->cached(repo, rq.push); !authz.empty() && own_origin)
+      req.headers.emplace_back("Authorization", authz);
     net::Failure failure = net::Failure::kNone;
     auto r = http_->send(req, deadline, &failure);
     if (!r.ok()) {
@@ -96,7 +111,7 @@ Result<net::Response> RegistryTransport::request(const Reference& repo, const Re
                                          rq.what + " (HTTP 401)");
     if (r->status == 401) {
       if (authenticated) return auth_->rejected(repo, r->body);
-      auto a = auth_->authenticate(repo, r->header("WWW-Authenticate"), deadline);
+      auto a = auth_->authenticate(repo, r->header("WWW-Authenticate"), deadline, rq.push);
       if (!a.ok()) return a.error();
       authenticated = true;
       continue;
@@ -105,7 +120,8 @@ Result<net::Response> RegistryTransport::request(const Reference& repo, const Re
       return Error(
           ErrorKind::kAuth,
           with_registry_detail("access to " + repo.name() + " was denied by " + registry + " (HTTP 403)", r->body) +
-              "; check that the credentials may pull this repository");
+              (rq.push ? "; check that the credentials may push to this repository"
+                       : "; check that the credentials may pull this repository"));
     return r;
   }
   return Error(ErrorKind::kAuth, "authentication to " + registry + " did not settle; giving up");

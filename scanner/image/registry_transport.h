@@ -28,6 +28,14 @@ struct RegistryRequest {
   std::function<bool(const char*, size_t)> sink;  // streaming: the 2xx body
   net::Cancellation* cancel = nullptr;
   std::string what;  // "manifest team/app:1.0", for messages
+  // Pushes (blob uploads, manifest PUTs) send a body and ask the token service for push access.
+  std::string body;
+  std::string content_type;
+  bool push = false;
+  // An upload session's Location when the registry gave an absolute URL: used instead of `path`.
+  // Credentials go with it only when it is on the registry's own origin.
+  std::string url;
+  bool no_retry = false;  // a request that is not safe to repeat (an upload chunk)
 };
 
 class RegistryTransport {
