@@ -10,6 +10,7 @@ never from a previous render.
 """
 import argparse
 import base64
+import copy
 import hashlib
 import json
 import os
@@ -37,8 +38,12 @@ API_VERSIONS = {
     "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
     "Certificate": "cert-manager.io/v1", "Issuer": "cert-manager.io/v1",
     "ServiceMonitor": "monitoring.coreos.com/v1",
+    "ClusterRole": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+    "Role": "rbac.authorization.k8s.io/v1", "RoleBinding": "rbac.authorization.k8s.io/v1", "Pod": "v1",
 }
-CLUSTER_SCOPED = {"Namespace", "ValidatingWebhookConfiguration"}
+CLUSTER_SCOPED = {"Namespace", "ValidatingWebhookConfiguration", "ClusterRole", "ClusterRoleBinding"}
+# The test hook's default image: a registry that cannot exist (RFC 2606 .invalid), pinned by digest.
+PROBE_IMAGE_HOST_SUFFIX = ".invalid"
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
@@ -92,6 +97,47 @@ def one(docs, kind, name=None):
     found = find(docs, kind, name)
     C.eq(len(found), 1, f"number of {kind} objects" + (f" named {name}" if name else ""))
     return found[0] if found else {}
+
+
+def is_test_hook(d):
+    return (d["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"
+
+
+def installed(docs):
+    """What `helm install` creates (the `helm test` hook's objects are made by `helm test`)."""
+    return [d for d in docs if not is_test_hook(d)]
+
+
+def registration_mode(docs):
+    return "chart" if find(docs, "ValidatingWebhookConfiguration") else "pod"
+
+
+def published_vwc(docs, full):
+    """The ValidatingWebhookConfiguration the cluster gets: the chart's resource
+    (webhook.registration=chart), or the JSON the webhook applies once Ready (=pod)."""
+    if registration_mode(docs) == "chart":
+        return one(docs, "ValidatingWebhookConfiguration")
+    cm = one(docs, "ConfigMap", f"{full}-registration")
+    return json.loads(cm.get("data", {}).get("webhook.json", "{}"))
+
+
+def effective_ca_bundle(docs, full):
+    """The caBundle the API server ends up trusting: the chart's (registration=chart), or base64 of
+    the file the webhook reads with --publish-ca-file (=pod), resolved through the Deployment's
+    volumes; None when that file comes from a Secret the chart does not render (cert-manager)."""
+    if registration_mode(docs) == "chart":
+        return one(docs, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"].get("caBundle")
+    dep = one(docs, "Deployment", full)
+    spec = dep["spec"]["template"]["spec"]
+    c = webhook_container(dep)
+    path = parse_args(c["args"]).get("publish-ca-file", [""])[0]
+    vol, _, rel = volume_for(path, c, spec)
+    if vol is None:
+        return None
+    if "configMap" in vol:
+        return base64.b64encode(one(docs, "ConfigMap", vol["configMap"]["name"])["data"][rel].encode()).decode()
+    secrets = find(docs, "Secret", vol["secret"]["secretName"])
+    return secrets[0]["data"].get(secret_item_key(vol, rel)) if secrets else None
 
 
 def parse_args(args):
@@ -154,13 +200,15 @@ def check_objects(docs, ns):
             C.ok("namespace" not in d["metadata"], f"cluster-scoped {kind} {name} has no namespace")
         elif kind == "ServiceMonitor":
             pass
+        elif is_test_hook(d) and kind in ("Role", "RoleBinding"):
+            C.ok(bool(d["metadata"].get("namespace")), f"{kind} {name} names the test namespace")
         else:
             C.eq(d["metadata"].get("namespace"), ns, f"namespace of {kind} {name}")
     keys = [(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs]
     C.eq(len(keys), len(set(keys)), "no object is rendered twice")
 
 
-def check_security(spec, what):
+def check_security(spec, what, token=False):
     psc = spec.get("securityContext", {})
     C.eq(psc.get("runAsNonRoot"), True, f"{what}: pod runAsNonRoot")
     C.eq(psc.get("seccompProfile", {}).get("type"), "RuntimeDefault", f"{what}: pod seccompProfile")
@@ -174,7 +222,7 @@ def check_security(spec, what):
         C.ok(not sc.get("capabilities", {}).get("add"), f"{n} adds no capability")
         C.eq(sc.get("seccompProfile", {}).get("type"), "RuntimeDefault", f"{n} seccompProfile")
         C.ok(not sc.get("privileged"), f"{n} is not privileged")
-    C.eq(spec.get("automountServiceAccountToken"), False, f"{what}: no API token mounted")
+    C.eq(spec.get("automountServiceAccountToken"), token, f"{what}: API token mounted: {token}")
 
 
 def webhook_container(dep):
@@ -184,7 +232,7 @@ def webhook_container(dep):
 
 
 def check_vwc(docs, ns, full, exclude, failure="Fail", timeout=10):
-    vwc = one(docs, "ValidatingWebhookConfiguration")
+    vwc = published_vwc(docs, full)
     hooks = vwc.get("webhooks", [])
     C.eq(len(hooks), 1, "webhooks in the configuration")
     h = hooks[0]
@@ -221,7 +269,7 @@ def check_deployment(docs, ns, full, replicas):
     dep = one(docs, "Deployment", full)
     spec = dep["spec"]["template"]["spec"]
     C.eq(dep["spec"]["replicas"], replicas, "replicas")
-    check_security(spec, "Deployment")
+    check_security(spec, "Deployment", token=registration_mode(docs) == "pod")
     c = webhook_container(dep)
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     C.eq(ports.get("https"), 8443, "https containerPort")
@@ -307,15 +355,132 @@ def openssl(*args, data=None):
     return subprocess.run(["openssl", *args], input=data, capture_output=True, text=True)
 
 
+def rule_set(rules):
+    return {(tuple(r.get("apiGroups", [])), tuple(r.get("resources", [])), tuple(r.get("resourceNames", [])),
+             tuple(sorted(r.get("verbs", [])))) for r in rules}
+
+
+def check_registration(docs, ns, full, chart_render=None):
+    """webhook.registration=pod: the webhook applies the configuration itself; compare with the
+    same values rendered with registration=chart (`chart_render`)."""
+    role_name = f"{full}-webhook-registration"
+    C.eq(find(docs, "ValidatingWebhookConfiguration"), [],
+         "registration=pod: no ValidatingWebhookConfiguration resource (the webhook applies it once Ready)")
+    dep = one(docs, "Deployment", full)
+    spec = dep["spec"]["template"]["spec"]
+    c = webhook_container(dep)
+    args = parse_args(c["args"])
+    for flag in ("publish-webhook-config", "publish-ca-file", "webhook-owner-clusterrole"):
+        C.eq(len(args.get(flag, [])), 1, f"--{flag} given once")
+    cfg_vol, cfg_mount, rel = volume_for(args.get("publish-webhook-config", [""])[0], c, spec)
+    C.ok(cfg_vol is not None and "configMap" in cfg_vol, "--publish-webhook-config is in a mounted ConfigMap")
+    vwc = {}
+    if cfg_vol:
+        C.ok("subPath" not in cfg_mount, "the registration ConfigMap is mounted as a directory (updates arrive)")
+        cm = one(docs, "ConfigMap", cfg_vol["configMap"]["name"])
+        vwc = json.loads(cm.get("data", {}).get(rel, "{}"))
+    C.eq((vwc.get("apiVersion"), vwc.get("kind")), ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+         "the published JSON is a ValidatingWebhookConfiguration")
+    C.eq(vwc.get("metadata", {}).get("name"), full, "the published configuration's name")
+    C.ok(all("caBundle" not in h["clientConfig"] for h in vwc.get("webhooks", [])),
+         "no caBundle in the published JSON (the webhook fills it from --publish-ca-file)")
+    C.ok("cert-manager.io/inject-ca-from" not in vwc.get("metadata", {}).get("annotations", {}),
+         "no inject-ca-from: the webhook writes the caBundle, cert-manager's injector must not fight it")
+    ca_vol, ca_mount, ca_rel = volume_for(args.get("publish-ca-file", [""])[0], c, spec)
+    C.ok(ca_vol is not None, "--publish-ca-file is in a mounted volume")
+    if ca_vol and "secret" in ca_vol:
+        tls_vol, _, _ = volume_for(args["tls-cert-file"][0], c, spec)
+        C.ok(ca_vol is tls_vol, "--publish-ca-file comes from the serving certificate's Secret")
+        C.eq(secret_item_key(ca_vol, ca_rel), "ca.crt", "--publish-ca-file is the Secret's ca.crt")
+    C.eq(args.get("webhook-owner-clusterrole"), [role_name], "--webhook-owner-clusterrole names the chart's ClusterRole")
+    role = one(docs, "ClusterRole", role_name)
+    C.eq(len(role.get("rules", [])), 3, "three ClusterRole rules")
+    C.eq(rule_set(role.get("rules", [])), {
+        (("admissionregistration.k8s.io",), ("validatingwebhookconfigurations",), (full,), ("get", "patch", "update")),
+        # create cannot be restricted by resourceNames in Kubernetes
+        (("admissionregistration.k8s.io",), ("validatingwebhookconfigurations",), (), ("create",)),
+        (("rbac.authorization.k8s.io",), ("clusterroles",), (role_name,), ("get",)),
+    }, "ClusterRole rules: this configuration by name, create, and get on itself")
+    crb = one(docs, "ClusterRoleBinding", role_name)
+    C.eq(crb.get("roleRef"), {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+         "the ClusterRoleBinding binds the ClusterRole")
+    C.eq(crb.get("subjects"), [{"kind": "ServiceAccount", "name": spec.get("serviceAccountName"), "namespace": ns}],
+         "the ClusterRoleBinding's subject is the webhook pods' ServiceAccount")
+    if chart_render is not None:
+        C.eq(find(chart_render, "ClusterRole") + find(chart_render, "ClusterRoleBinding"), [],
+             "registration=chart: no RBAC")
+        C.eq(find(chart_render, "ConfigMap", f"{full}-registration"), [], "registration=chart: no registration ConfigMap")
+        cdep = one(chart_render, "Deployment", full)
+        cargs = parse_args(webhook_container(cdep)["args"])
+        C.ok(not any(k in cargs for k in ("publish-webhook-config", "publish-ca-file", "webhook-owner-clusterrole")),
+             "registration=chart: no --publish-* flags")
+        C.eq(cdep["spec"]["template"]["spec"].get("automountServiceAccountToken"), False,
+             "registration=chart: no API token")
+        want = copy.deepcopy(one(chart_render, "ValidatingWebhookConfiguration"))
+        for h in want.get("webhooks", []):
+            h["clientConfig"].pop("caBundle", None)
+        ann = want["metadata"].get("annotations", {})
+        ann.pop("cert-manager.io/inject-ca-from", None)
+        if not ann:
+            want["metadata"].pop("annotations", None)
+        C.eq(vwc, want, "the published JSON is what registration=chart renders as a resource, minus the caBundle")
+    return vwc
+
+
+def check_test_hook(docs, ns, full, tests_ns="default", image=None):
+    hooks = [d for d in docs if is_test_hook(d)]
+    C.eq(sorted(d["kind"] for d in hooks), ["Pod", "Role", "RoleBinding", "ServiceAccount"], "helm test hook objects")
+    for d in hooks:
+        policy = (d["metadata"].get("annotations") or {}).get("helm.sh/hook-delete-policy", "")
+        C.ok("hook-succeeded" in policy and "before-hook-creation" in policy,
+             f"test hook {d['kind']} is deleted when the test passes and before the next run")
+    pod, sa, role, rb = (one(hooks, k) for k in ("Pod", "ServiceAccount", "Role", "RoleBinding"))
+    if not pod:
+        return
+    C.eq(pod["metadata"].get("namespace"), ns, "the test Pod runs in the release namespace (never gated)")
+    spec = pod["spec"]
+    check_security(spec, "test Pod", token=True)
+    C.eq(spec.get("restartPolicy"), "Never", "the test Pod runs once")
+    C.eq(spec.get("serviceAccountName"), sa["metadata"]["name"], "the test Pod runs as the test ServiceAccount")
+    c = spec["containers"][0]
+    C.eq(c.get("command"), ["scangate-webhook"], "the test runs scangate-webhook")
+    C.eq(c["args"][:1], ["admission-test"], "the admission-test subcommand")
+    a = parse_args(c["args"][1:])
+    C.eq(a.get("namespace"), [tests_ns], "the dry-run Pod's namespace is tests.namespace")
+    C.ok(tests_ns != ns and tests_ns != "kube-system", "tests.namespace is gated")
+    C.eq(a.get("expect"), ["deny"], "the test expects a denial")
+    C.eq(a.get("webhook-name"), [published_vwc(docs, full)["webhooks"][0]["name"]],
+         "the denial must name the configuration's webhook")
+    got = a.get("image", [""])[0]
+    if image:
+        C.eq(got, image, "the dry-run Pod's image is tests.deniedImage")
+    else:
+        host = got.split("/", 1)[0]
+        C.ok(host.endswith(PROBE_IMAGE_HOST_SUFFIX) and "@sha256:" in got,
+             f"without tests.deniedImage: a digest-pinned image in a registry that cannot exist ({got})")
+    C.eq(role["metadata"].get("namespace"), tests_ns, "the test Role is in tests.namespace")
+    C.eq(role.get("rules"), [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}],
+         "the test may only create Pods (dry runs, by the command)")
+    C.eq(rb["metadata"].get("namespace"), tests_ns, "the test RoleBinding is in tests.namespace")
+    C.eq(rb.get("roleRef"), {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]},
+         "the RoleBinding binds the test Role")
+    C.eq(rb.get("subjects"), [{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": ns}],
+         "the RoleBinding's subject is the test ServiceAccount")
+
+
 # --- scenarios ------------------------------------------------------------------------------
 
 def check_default(d, values):
-    C.scope = "defaults (self-signed TLS)"
-    docs = load(f"{d}/default.yaml")
-    check_objects(docs, NS)
+    C.scope = "defaults (self-signed TLS, webhook.registration=pod)"
+    all_docs = load(f"{d}/default.yaml")
+    check_objects(all_docs, NS)
+    docs = installed(all_docs)
     kinds = sorted(x["kind"] for x in docs)
-    C.eq(kinds, sorted(["ServiceAccount", "ConfigMap", "ConfigMap", "Secret", "Service", "Service", "Deployment",
-                        "PodDisruptionBudget", "ValidatingWebhookConfiguration"]), "kinds rendered by default")
+    C.eq(kinds, sorted(["ServiceAccount", "ConfigMap", "ConfigMap", "ConfigMap", "Secret", "Service", "Service",
+                        "Deployment", "PodDisruptionBudget", "ClusterRole", "ClusterRoleBinding"]),
+         "kinds rendered by default")
+    check_registration(docs, NS, FULL, load(f"{d}/default-chart.yaml"))
+    check_test_hook(all_docs, NS, FULL)
     vwc, h = check_vwc(docs, NS, FULL, ["kube-system"])
     C.ok("objectSelector" not in h, "no objectSelector by default")
     # issue 14: the opt-out label (CNI/CSI namespaces), no matchConditions unless asked, and the
@@ -363,7 +528,7 @@ def check_default(d, values):
     C.eq(secret.get("type"), "kubernetes.io/tls", "TLS Secret type")
     tls_vol, _, _ = volume_for(args["tls-cert-file"][0], c, spec)
     C.eq(tls_vol["secret"]["secretName"], f"{FULL}-tls", "the pods mount the generated Secret")
-    bundle = h["clientConfig"].get("caBundle", "")
+    bundle = effective_ca_bundle(docs, FULL) or ""
     C.ok(bool(bundle), "caBundle is set")
     C.eq(bundle, secret["data"].get("ca.crt"), "caBundle is the Secret's ca.crt")
     with tempfile.TemporaryDirectory() as t:
@@ -387,11 +552,14 @@ def check_default(d, values):
 
 def check_full(d):
     C.scope = "cert-manager, persistence, CronJob, CSPM, registry, ServiceMonitor, NetworkPolicy"
-    docs = load(f"{d}/full.yaml")
+    docs = installed(load(f"{d}/full.yaml"))
     check_objects(docs, NS)
     C.eq(find(docs, "Secret"), [], "no Secret rendered: cert-manager writes it")
     vwc, h = check_vwc(docs, NS, FULL, ["kube-system"])
-    C.ok("caBundle" not in h["clientConfig"], "no caBundle: cert-manager injects it")
+    C.ok("caBundle" not in h["clientConfig"], "no caBundle in the chart: the webhook publishes the Secret's ca.crt")
+    check_registration(docs, NS, FULL, installed(load(f"{d}/full-chart.yaml")))
+    chart_vwc = one(load(f"{d}/full-chart.yaml"), "ValidatingWebhookConfiguration")
+    C.ok("caBundle" not in chart_vwc["webhooks"][0]["clientConfig"], "registration=chart: cert-manager injects the caBundle")
     certs = {x["metadata"]["name"]: x for x in find(docs, "Certificate")}
     C.eq(sorted(certs), [f"{FULL}-ca", f"{FULL}-tls"], "a CA Certificate and the serving Certificate")
     cert, ca = certs[f"{FULL}-tls"], certs[f"{FULL}-ca"]
@@ -408,8 +576,9 @@ def check_full(d):
     C.eq(ca["spec"]["issuerRef"].get("name"), f"{FULL}-selfsigned", "the CA is signed by the self-signed Issuer")
     C.eq(issuers[f"{FULL}-ca"]["spec"].get("ca", {}).get("secretName"), ca["spec"]["secretName"],
          "the CA Issuer signs with the CA Certificate's Secret")
-    ann = vwc["metadata"].get("annotations", {})
-    C.eq(ann.get("cert-manager.io/inject-ca-from"), f"{NS}/{cert['metadata']['name']}", "inject-ca-from names the Certificate")
+    ann = chart_vwc["metadata"].get("annotations", {})
+    C.eq(ann.get("cert-manager.io/inject-ca-from"), f"{NS}/{cert['metadata']['name']}",
+         "registration=chart: inject-ca-from names the Certificate")
     C.ok(set(cert["spec"].get("dnsNames", [])) >= {f"{FULL}.{NS}.svc", f"{FULL}.{NS}.svc.cluster.local"},
          "Certificate dnsNames cover the Service")
     C.ok("server auth" in cert["spec"].get("usages", []), "Certificate usage server auth")
@@ -419,6 +588,9 @@ def check_full(d):
     spec = dep["spec"]["template"]["spec"]
     tls_vol, _, _ = volume_for(args["tls-cert-file"][0], c, spec)
     C.eq(tls_vol["secret"]["secretName"], cert["spec"]["secretName"], "the pods mount the Certificate's Secret")
+    ca_vol, _, ca_rel = volume_for(args["publish-ca-file"][0], c, spec)
+    C.ok(ca_vol is tls_vol and secret_item_key(ca_vol, ca_rel) == "ca.crt",
+         "the webhook publishes the Certificate Secret's ca.crt (the chart's CA, stable across renewals)")
     pvcs = {p["metadata"]["name"]: p for p in find(docs, "PersistentVolumeClaim")}
     C.eq(sorted(pvcs), [f"{FULL}-db", f"{FULL}-spool"], "PVCs")
     C.eq(pvcs.get(f"{FULL}-db", {}).get("spec", {}).get("accessModes"), ["ReadWriteMany"], "DB PVC access modes")
@@ -571,13 +743,17 @@ def check_existing_claim(d):
 
 def check_existing(d):
     C.scope = "tls.existingSecret"
-    docs = load(f"{d}/existing.yaml")
+    docs = installed(load(f"{d}/existing.yaml"))
     check_objects(docs, NS)
     C.eq(find(docs, "Secret"), [], "no Secret rendered")
     C.eq(find(docs, "Certificate"), [], "no Certificate rendered")
     _, h = check_vwc(docs, NS, FULL, ["kube-system"])
+    check_registration(docs, NS, FULL, installed(load(f"{d}/existing-chart.yaml")))
     with open(f"{d}/own-ca.pem", "rb") as f:
-        C.eq(h["clientConfig"].get("caBundle"), base64.b64encode(f.read()).decode(), "caBundle is tls.caBundle, base64")
+        own = base64.b64encode(f.read()).decode()
+    C.eq(effective_ca_bundle(docs, FULL), own, "the published caBundle is tls.caBundle, base64")
+    C.eq(effective_ca_bundle(installed(load(f"{d}/existing-chart.yaml")), FULL), own,
+         "registration=chart: caBundle is tls.caBundle, base64")
     dep, c, args = check_deployment(docs, NS, FULL, 2)
     tls_vol, _, _ = volume_for(args["tls-cert-file"][0], c, dep["spec"]["template"]["spec"])
     C.eq(tls_vol["secret"]["secretName"], "own-tls", "the pods mount tls.existingSecret")
@@ -610,6 +786,13 @@ def check_overrides(d):
         C.ok(r.returncode == 0, f"certificate covers gatekeeper.security.svc: {r.stderr}")
 
 
+def check_tests_values(d):
+    C.scope = "helm test values (tests.deniedImage, tests.namespace, tests.enabled)"
+    image = "registry.example/app@sha256:" + "0123456789abcdef" * 4
+    check_test_hook(load(f"{d}/denied-image.yaml"), NS, FULL, tests_ns="apps", image=image)
+    C.eq([x for x in load(f"{d}/no-tests.yaml") if is_test_hook(x)], [], "tests.enabled=false: no test hook")
+
+
 def pod_template_annotations(path):
     return one(load(path), "Deployment", FULL)["spec"]["template"]["metadata"].get("annotations", {})
 
@@ -638,12 +821,12 @@ def check_lookup(d):
     s1 = one(first, "Secret")
     s2 = one(again, "Secret")
     C.eq(s2.get("data"), s1.get("data"), "an upgrade keeps the existing Secret's certificate and key")
-    b1 = one(first, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["caBundle"]
-    b2 = one(again, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["caBundle"]
+    b1 = effective_ca_bundle(first, FULL)
+    b2 = effective_ca_bundle(again, FULL)
     C.eq(b2, b1, "an upgrade keeps the caBundle")
     s3 = one(fresh, "Secret")
     C.ok(s3["data"]["ca.crt"] != s1["data"]["ca.crt"], "without an existing Secret a new CA is generated")
-    b3 = one(fresh, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["caBundle"]
+    b3 = effective_ca_bundle(fresh, FULL)
     C.eq(b3, s3["data"]["ca.crt"], "a new CA and the caBundle agree")
     foreign = load(f"{d}/lookup-foreign.yaml")
     C.ok(one(foreign, "Secret")["data"]["ca.crt"] != s1["data"]["ca.crt"],
@@ -657,8 +840,10 @@ def check_manifests(d):
     C.eq(docs[0]["metadata"]["name"] if docs else None, "scangate", "namespace name")
     check_objects(docs, "scangate")
     C.eq(find(docs, "Secret"), [], "no private key in the committed manifests")
-    vwc, h = check_vwc(docs, "scangate", "scangate", ["kube-system"])
-    C.ok("cert-manager.io/inject-ca-from" in vwc["metadata"].get("annotations", {}), "manifests use cert-manager")
+    check_vwc(docs, "scangate", "scangate", ["kube-system"])
+    C.eq([x for x in docs if is_test_hook(x)], [], "no helm test hook in the plain manifests")
+    C.eq(len(find(docs, "Certificate")), 2, "manifests use cert-manager (a CA and the serving Certificate)")
+    check_registration(docs, "scangate", "scangate")
     check_deployment(docs, "scangate", "scangate", 2)
 
 
@@ -681,9 +866,36 @@ def https_get(port, path, cafile, host):
     return int(data.split(b" ", 2)[1])
 
 
+def start_stand_in(root, clusterrole, uid):
+    """tests/chart/fake_kube_apiserver.py over TLS (a CA made here) with a bearer token."""
+    api = f"{root}/api"
+    os.makedirs(api)
+    r = openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
+                "/CN=stand-in-apiserver", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                "-keyout", f"{api}/tls.key", "-out", f"{api}/ca.crt")
+    C.ok(r.returncode == 0, f"openssl makes the stand-in API server's certificate: {r.stderr}")
+    with open(f"{api}/token", "w") as f:
+        f.write("chart-smoke-token-5e4d3c2b1a\n")
+    proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                          "fake_kube_apiserver.py"),
+                             "--cert", f"{api}/ca.crt", "--key", f"{api}/tls.key", "--token-file", f"{api}/token",
+                             "--log", f"{api}/requests.jsonl", "--clusterrole", f"{clusterrole}={uid}"],
+                            stdout=subprocess.PIPE, stderr=open(f"{api}/stderr.log", "w"), text=True)
+    port = int(proc.stdout.readline().strip() or 0)
+    return proc, port, api
+
+
+def stand_in_requests(api):
+    try:
+        with open(f"{api}/requests.jsonl") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
 def smoke(d, webhook, scangate, testdata):
-    C.scope = "rendered files with the real binaries"
-    docs = load(f"{d}/default.yaml")
+    C.scope = "rendered files with the real binaries (webhook.registration=pod, against the stand-in API server)"
+    docs = installed(load(f"{d}/default.yaml"))
     dep = one(docs, "Deployment", FULL)
     spec = dep["spec"]["template"]["spec"]
     c = webhook_container(dep)
@@ -717,6 +929,9 @@ def smoke(d, webhook, scangate, testdata):
     C.ok(r.returncode == 0, f"scangate policy check accepts the rendered policy: {r.stdout}{r.stderr}")
 
     port, mport = free_port(), free_port()
+    owner_uid = "0b7e1f52-93aa-4c1e-8d6f-5a4b3c2d1e0f"
+    owner = parse_args(c["args"])["webhook-owner-clusterrole"][0]
+    api_proc, api_port, api = start_stand_in(root, owner, owner_uid)
     argv = []
     for a in c["args"]:
         k, v = a[2:].split("=", 1)
@@ -727,12 +942,16 @@ def smoke(d, webhook, scangate, testdata):
         elif v.startswith("/"):
             v = host_path(v)
         argv.append(f"--{k}={v}")
+    # The pod's service-account token and CA are elsewhere here; the API server is found as in a pod,
+    # through KUBERNETES_SERVICE_HOST / _PORT.
+    argv += [f"--kube-token-file={api}/token", f"--kube-ca-file={api}/ca.crt"]
     log = open(f"{root}/webhook.log", "w+")
     proc = subprocess.Popen([webhook, *argv], stdout=log, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, HOME=host_path("/tmp")))
+                            env=dict(os.environ, HOME=host_path("/tmp"), KUBERNETES_SERVICE_HOST="127.0.0.1",
+                                     KUBERNETES_SERVICE_PORT=str(api_port)))
     cafile = f"{root}/ca.pem"
     secret = one(docs, "Secret", f"{FULL}-tls")
-    bundle = one(docs, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["caBundle"]
+    bundle = effective_ca_bundle(docs, FULL)
     with open(cafile, "wb") as f:
         f.write(base64.b64decode(bundle))
     host = f"{FULL}.{NS}.svc"
@@ -759,6 +978,25 @@ def smoke(d, webhook, scangate, testdata):
         except OSError as e:
             C.ok(False, f"GET /metrics: {e}")
         C.ok(bool(secret), "the smoke used the rendered Secret")
+        # Once ready, the webhook applies the rendered configuration with the Secret's CA as the
+        # caBundle, owned by the rendered ClusterRole.
+        applied = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and applied is None:
+            applied = next((r for r in stand_in_requests(api) if r["method"] == "PATCH" and r["status"] == 201), None)
+            time.sleep(0.2)
+        C.ok(applied is not None, f"the webhook applied its configuration: {stand_in_requests(api)}")
+        if applied:
+            body = json.loads(applied["body"])
+            want = json.loads(one(docs, "ConfigMap", f"{FULL}-registration")["data"]["webhook.json"])
+            want["webhooks"][0]["clientConfig"]["caBundle"] = secret["data"]["ca.crt"]
+            want["metadata"]["ownerReferences"] = [{"apiVersion": "rbac.authorization.k8s.io/v1",
+                                                   "kind": "ClusterRole", "name": owner, "uid": owner_uid}]
+            C.eq(body, want, "the applied configuration: the rendered JSON, the Secret's ca.crt, the ClusterRole owner")
+            C.eq(applied["path"], f"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{FULL}",
+                 "applied at the configuration's path")
+            C.eq(applied["headers"].get("Content-Type"), "application/apply-patch+yaml", "server-side apply")
+            C.eq(applied["query"].get("fieldManager"), ["scangate"], "field manager scangate")
         # The rendered config's shutdown-delay: after SIGTERM the pod drains (/readyz fails while
         # it still answers); a second SIGTERM stops it at once, with exit 0.
         proc.send_signal(signal.SIGTERM)
@@ -786,6 +1024,8 @@ def smoke(d, webhook, scangate, testdata):
                 proc.kill()
                 proc.wait()
         log.close()
+        api_proc.kill()
+        api_proc.wait()
 
 
 def main():
@@ -821,6 +1061,7 @@ def main():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
         check_extras(a.dir, f.read())
     check_overrides(a.dir)
+    check_tests_values(a.dir)
     check_rollout(a.dir, values)
     check_lookup(a.dir)
     check_manifests(a.dir)

@@ -68,6 +68,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj 
 render default.yaml
 render full.yaml -f "$HERE/values-full.yaml"
 render existing.yaml --set tls.existingSecret=own-tls --set-file tls.caBundle="$WORK/own-ca.pem"
+# webhook.registration=chart (a plain resource), for the same values: the published JSON must equal it.
+render default-chart.yaml --set webhook.registration=chart
+render full-chart.yaml -f "$HERE/values-full.yaml" --set webhook.registration=chart
+render existing-chart.yaml --set tls.existingSecret=own-tls --set-file tls.caBundle="$WORK/own-ca.pem" \
+  --set webhook.registration=chart
+render denied-image.yaml --set tests.deniedImage=registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+  --set tests.namespace=apps
+render no-tests.yaml --set tests.enabled=false
 NS=security render overrides.yaml -f "$HERE/values-overrides.yaml"
 render policy-changed.yaml --set policy.mode=warn --set policy.limits.HIGH=5
 render config-changed.yaml --set webhook.cacheSize=20000
@@ -146,6 +154,10 @@ must_fail "a ReadWriteOnce claim attaches to one node" --set db.persistence.enab
   --set "db.persistence.accessModes={ReadWriteOnce}"
 must_fail "the claim starts empty" --set db.persistence.enabled=true --set replicaCount=1 --set db.update.initContainer=false
 must_fail "exclude each other" --set tls.existingSecret=own-tls --set tls.caBundle=x --set tls.certManager.enabled=true
+must_fail 'webhook.registration must be one of the following: "pod", "chart"' --set webhook.registration=hook
+must_fail "Additional property deniedImages is not allowed" --set tests.deniedImages=x
+must_fail "tests.namespace=gate is never sent to the webhook" --set tests.namespace=gate
+must_fail "tests.namespace=kube-system is never sent to the webhook" --set tests.namespace=kube-system
 echo "render_test: $refused refusals as expected"
 
 echo "render_test: committed manifests and README"

@@ -168,3 +168,18 @@ app.kubernetes.io/part-of: scangate
         path: api-key
 {{- end }}
 {{- end -}}
+
+{{/* webhook.registration=pod: the ClusterRole that lets the webhook publish its configuration and
+     owns it (templates/webhook-registration.yaml). */}}
+{{- define "scangate.registrationRoleName" -}}
+{{- include "scangate.suffixed" (list . "webhook-registration") -}}
+{{- end -}}
+
+{{/* webhook.registration=pod: the CA file the webhook writes as the caBundle. */}}
+{{- define "scangate.publishCaFile" -}}
+{{- if .Values.tls.existingSecret -}}
+/etc/scangate/registration/ca.crt
+{{- else -}}
+/etc/scangate/tls/ca.crt
+{{- end -}}
+{{- end -}}
