@@ -1,13 +1,22 @@
 // scangate-webhook, the composition root (with wiring.h): parses the configuration, wires the
 // verdict service's decider into the server's routes and runs the HTTPS server until
 // SIGTERM/SIGINT. Every line it writes goes through the core logger (--log-format text|json,
-// --log-level).
+// --log-level). With --publish-webhook-config it publishes its own ValidatingWebhookConfiguration
+// once ready (publisher.h); `scangate-webhook admission-test` is the chart's helm test
+// (admission_test.h).
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "scanner/core/log.h"
+#include "scanner/kube/kube_client.h"
+#include "webhook/app/admission_test.h"
+#include "webhook/app/publisher.h"
 #include "webhook/app/wiring.h"
 #include "webhook/server/config.h"
 #include "webhook/server/metrics.h"
@@ -23,6 +32,56 @@ namespace {
 using namespace scangate;
 using namespace scangate::webhook;
 
+// --publish-webhook-config: its companion flags and the Kubernetes API client, checked at start
+// (a bad flag or a configuration file that is not a ValidatingWebhookConfiguration stops the
+// webhook with exit 2, the flag named). The metrics: scangate_webhook_config_published (0/1) and
+// scangate_webhook_config_publish_failures_total{reason} (publish_failure_reason's closed set).
+Result<std::unique_ptr<app::WebhookConfigPublisher>> make_publisher(const WebhookConfig& cfg, WebhookMetrics& metrics,
+                                                                    net::Cancellation* cancel,
+                                                                    std::function<bool()> ready) {
+  if (cfg.publish_ca_file.empty() || cfg.webhook_owner_clusterrole.empty())
+    return Error(ErrorKind::kInvalidArgument,
+                 "--publish-webhook-config needs --publish-ca-file FILE and --webhook-owner-clusterrole NAME");
+  std::ifstream in(cfg.publish_webhook_config, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return Error(ErrorKind::kIo, "--publish-webhook-config: cannot read " + cfg.publish_webhook_config);
+  SG_TRY(app::check_webhook_config(text.str(), cfg.publish_webhook_config));
+  auto kube_cfg = kube::in_cluster_config({cfg.kube_api_server, cfg.kube_token_file, cfg.kube_ca_file});
+  if (!kube_cfg) return kube_cfg.error().wrap("--publish-webhook-config");
+  kube::ClientOptions ko;
+  ko.user_agent = std::string("scangate-webhook/") + SCANGATE_VERSION;
+  ko.cancel = cancel;
+  auto client = kube::KubeClient::create(*kube_cfg, ko);
+  if (!client) return client.error().wrap("--publish-webhook-config");
+
+  auto& published =
+      prometheus::BuildGauge()
+          .Name("scangate_webhook_config_published")
+          .Help("1 once this pod has applied the ValidatingWebhookConfiguration (--publish-webhook-config)")
+          .Register(*metrics.registry)
+          .Add({});
+  auto& failures = prometheus::BuildCounter()
+                       .Name("scangate_webhook_config_publish_failures_total")
+                       .Help("Failed attempts to apply the ValidatingWebhookConfiguration, by reason")
+                       .Register(*metrics.registry);
+  std::map<std::string, prometheus::Counter*> by_reason;
+  for (const char* reason : {"config", "ca", "owner", "forbidden", "rejected", "unavailable"})
+    by_reason[reason] = &failures.Add({{"reason", reason}});
+  app::PublisherHooks hooks;
+  hooks.published = [&published] { published.Set(1); };
+  hooks.failure = [by_reason](const std::string& reason) {
+    auto it = by_reason.find(reason);
+    (it != by_reason.end() ? it->second : by_reason.at("unavailable"))->Increment();
+  };
+  app::PublisherOptions po;
+  po.config_file = cfg.publish_webhook_config;
+  po.ca_file = cfg.publish_ca_file;
+  po.owner_clusterrole = cfg.webhook_owner_clusterrole;
+  return std::make_unique<app::WebhookConfigPublisher>(po, std::move(client).value(), std::move(ready),
+                                                       std::move(hooks));
+}
+
 int run(std::vector<std::string> args) {
   // The log flags first, so that even a configuration error is a line in the chosen format.
   // They are command-line only: the --config file does not know them.
@@ -30,6 +89,8 @@ int run(std::vector<std::string> args) {
     std::fprintf(stderr, "scangate-webhook: %s\n", bad->c_str());
     return 2;
   }
+  if (!args.empty() && args.front() == "admission-test")
+    return app::run_admission_test(std::vector<std::string>(args.begin() + 1, args.end()));
   const log::Logger lg("webhook");
   auto parsed = parse_webhook_args(args);
   if (!parsed) {
@@ -39,6 +100,9 @@ int run(std::vector<std::string> args) {
   if (parsed->help) {
     std::string help = webhook_help();
     help += "\nLogging (command line only):\n" + log::flags_help();
+    help +=
+        "\nSubcommands:\n  admission-test        submit a dry-run Pod and check the webhook's answer (the chart's helm "
+        "test;\n                        see scangate-webhook admission-test --help)\n";
     std::fputs(help.c_str(), stdout);
     return 0;
   }
@@ -57,6 +121,17 @@ int run(std::vector<std::string> args) {
   WebhookMetrics metrics(SCANGATE_VERSION);
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  net::Cancellation kube_cancel;  // outlives the publisher: stops its calls at shutdown
+  std::unique_ptr<app::WebhookConfigPublisher> publisher;
+  if (!cfg.publish_webhook_config.empty()) {
+    auto p =
+        make_publisher(cfg, metrics, &kube_cancel, [&ready, &draining] { return ready.load() && !draining.load(); });
+    if (!p) {
+      lg.error(p.error().message);
+      return 2;
+    }
+    publisher = std::move(p).value();
+  }
 
   ServerOptions opts;
   opts.address = listen->address;
@@ -109,7 +184,14 @@ int run(std::vector<std::string> args) {
   }
   *decider = (*runtime)->decider();
   ready.store(true);
+  // Only now, with /readyz answering 200, may the (fail-closed) webhook configuration go live.
+  if (publisher) publisher->start();
   (*server)->wait();
+  // Nothing is removed: the other replicas keep serving the configuration.
+  if (publisher) {
+    kube_cancel.cancel();
+    publisher->stop();
+  }
   *decider = nullptr;
   lg.info("stopped");
   return 0;
