@@ -791,6 +791,9 @@ def check_tests_values(d):
     image = "registry.example/app@sha256:" + "0123456789abcdef" * 4
     check_test_hook(load(f"{d}/denied-image.yaml"), NS, FULL, tests_ns="apps", image=image)
     C.eq([x for x in load(f"{d}/no-tests.yaml") if is_test_hook(x)], [], "tests.enabled=false: no test hook")
+    for f, why in (("ungated-tests.yaml", "the release namespace"), ("excluded-tests.yaml", "an excluded namespace")):
+        C.eq([x for x in load(f"{d}/{f}") if is_test_hook(x)], [],
+             f"tests.namespace is {why}: no test hook (it could never see a denial)")
 
 
 def pod_template_annotations(path):

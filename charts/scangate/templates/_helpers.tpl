@@ -183,3 +183,12 @@ app.kubernetes.io/part-of: scangate
 /etc/scangate/tls/ca.crt
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when the helm test hook is rendered: tests.enabled, and tests.namespace is one the
+     webhook gates (the release namespace and webhook.excludeNamespaces never are, so a test
+     there could never see a denial; NOTES.txt says so instead). */}}
+{{- define "scangate.testsRendered" -}}
+{{- if and .Values.tests.enabled (not (has .Values.tests.namespace (prepend .Values.webhook.excludeNamespaces .Release.Namespace))) -}}
+true
+{{- end -}}
+{{- end -}}

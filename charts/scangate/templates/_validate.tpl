@@ -37,11 +37,6 @@ templates/validate.yaml, so `helm template`, `helm install` and `helm upgrade` s
 {{- end }}
 {{- end }}
 {{- end }}
-{{- if .Values.tests.enabled }}
-{{- if has .Values.tests.namespace (prepend .Values.webhook.excludeNamespaces .Release.Namespace) }}
-{{- fail (printf "tests.namespace=%s is never sent to the webhook (the release namespace and webhook.excludeNamespaces are not gated): the helm test could never see a denial; name a gated namespace, or set tests.enabled=false" .Values.tests.namespace) }}
-{{- end }}
-{{- end }}
 {{- if .Values.cspm.enabled }}
 {{- if not .Values.cspm.url }}
 {{- fail "cspm.enabled needs cspm.url (the endpoint that receives the reports)" }}
