@@ -18,7 +18,10 @@ namespace {
 
 using detail::Json;
 
-constexpr const char* kHint = "; build one with `scangate db update` (or `scangate db build --output FILE ...`)";
+constexpr const char* kHint =
+    "; pull a built one with `scangate db pull REGISTRY/REPOSITORY:TAG --output FILE` (or let `scangate image` pull "
+    "it: --db-repository REF or $SCANGATE_DB_REPOSITORY), or build one from the upstream feeds with `scangate db "
+    "update` (a few minutes; see the README)";
 
 std::string file_uri(const std::string& path) {
   static const char* kHex = "0123456789ABCDEF";

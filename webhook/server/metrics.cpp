@@ -116,6 +116,12 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                  .Help("Seconds since the vulnerability DB in use was built")
                  .Register(*registry)
                  .Add({})),
+      db_pulls(BuildCounter()
+                   .Name("scangate_db_pulls_total")
+                   .Help("Checks of --db-repository, by result (updated: a new DB was pulled and put in place; "
+                         "unchanged: the artifact is the DB in use; error: the pull failed or the DB was refused, "
+                         "and the DB in use kept)")
+                   .Register(*registry)),
       tls_certificate_expiry(BuildGauge()
                                  .Name("scangate_tls_certificate_expiry_timestamp_seconds")
                                  .Help("notAfter of the served TLS certificate, Unix seconds")
@@ -158,10 +164,12 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                         .Register(*registry)) {
   webhook_info.Add({{"version", version}}).Set(1);
   for (const char* r : {"ok", "error", "timeout"}) scans.Add({{"result", r}});
+  db_pulls.Add({{"result", "unchanged"}});
   for (const char* r : {"ok", "error", "spooled"}) cspm_uploads.Add({{"result", r}});
   for (const char* r : {"ok", "error"}) {
     policy_reloads.Add({{"result", r}});
     db_reloads.Add({{"result", r}});
+    db_pulls.Add({{"result", r == std::string("ok") ? "updated" : r}});
     tls_reloads.Add({{"result", r}});
   }
   for (const auto& r : kRejections)
@@ -191,6 +199,10 @@ prometheus::Counter& WebhookMetrics::policy_reload_result(std::string_view resul
 
 prometheus::Counter& WebhookMetrics::db_reload_result(std::string_view result) {
   return closed_child(db_reloads, "result", {"ok", "error"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::db_pull_result(std::string_view result) {
+  return closed_child(db_pulls, "result", {"updated", "unchanged", "error"}, result);
 }
 
 prometheus::Counter& WebhookMetrics::work_rejected_for(std::string_view engine_reason) {

@@ -56,6 +56,7 @@ struct WebhookMetrics {
   prometheus::Family<prometheus::Gauge>& db_info;           // {revision} = 1: one series, value cut at 128 bytes
   prometheus::Family<prometheus::Counter>& db_reloads;      // {result}: ok | error | other
   prometheus::Gauge& db_age;                                // seconds since the DB in use was built
+  prometheus::Family<prometheus::Counter>& db_pulls;  // {result}: updated | unchanged | error | other
 
   // TLS.
   prometheus::Gauge& tls_certificate_expiry;             // notAfter of the served cert, epoch s
@@ -85,6 +86,7 @@ struct WebhookMetrics {
   prometheus::Counter& cspm_upload_result(std::string_view result);
   prometheus::Counter& policy_reload_result(std::string_view result);
   prometheus::Counter& db_reload_result(std::string_view result);
+  prometheus::Counter& db_pull_result(std::string_view result);
   // The scangate_work_rejected_total child for an EngineHooks::rejected reason
   // ("lookup_queue_full", "scan_expired", "too_many_images", ...); unknown: {other, other}.
   prometheus::Counter& work_rejected_for(std::string_view engine_reason);

@@ -14,6 +14,7 @@
 #include "scanner/core/log.h"
 #include "scanner/cspm/config.h"
 #include "scanner/cspm/upload.h"
+#include "scanner/dbrepo/db_artifact.h"
 #include "scanner/policy/policy.h"
 #include "scanner/vulndb/vuln_db.h"
 #include "webhook/verdict/engine.h"
@@ -59,6 +60,7 @@ class Runtime final : public EngineRuntime {
     }
     cv_.notify_all();
     if (watcher_.joinable()) watcher_.join();
+    if (poller_.joinable()) poller_.join();
     if (uploader_.joinable()) uploader_.join();
     engine_.reset();
   }
@@ -73,9 +75,20 @@ class Runtime final : public EngineRuntime {
     // The vulnerability DB: required, and never an empty stand-in.
     if (cfg_.db.empty())
       return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
-    db_stamp_ = stamp_of(cfg_.db);
+    auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
+    if (!client.ok()) return client.error().wrap("--registry-config");
+    client_ = *client;
     auto db = vulndb::VulnDb::open(cfg_.db);
+    if (!db.ok() && !cfg_.db_repository.empty()) {
+      // First start on an empty volume: the pod is Ready once the artifact is here (a pull of a
+      // compressed DB, seconds), never after a build from the feeds.
+      db_lg_.info("no usable DB yet; pulling it", {{"repository", cfg_.db_repository}, {"why", db.error().message}});
+      auto pulled = pull_db(Deadline::after(std::chrono::minutes(10)));
+      if (!pulled.ok()) return pulled.error().wrap("--db-repository");
+      db = vulndb::VulnDb::open(cfg_.db);
+    }
     if (!db.ok()) return db.error().wrap("--db");
+    db_stamp_ = stamp_of(cfg_.db);
     set_db(std::move(db.value()));
 
     // The policy: the built-in default (CRITICAL limit 0) unless --policy names a file.
@@ -105,8 +118,6 @@ class Runtime final : public EngineRuntime {
       uploader_ = std::thread([this] { upload_loop(); });
     }
 
-    auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
-    if (!client.ok()) return client.error().wrap("--registry-config");
     EngineOptions o;
     o.scan_workers = cfg_.scan_workers;
     o.cache_size = cfg_.cache_size;
@@ -128,11 +139,12 @@ class Runtime final : public EngineRuntime {
     engine_ = std::make_unique<Engine>(
         o,
         std::make_shared<RegistryImageScanner>(
-            *client, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc),
-        std::make_shared<RegistryDigestResolver>(*client),
+            client_, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc),
+        std::make_shared<RegistryDigestResolver>(client_),
         [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); }, hooks);
 
     watcher_ = std::thread([this] { watch_files(); });
+    if (!cfg_.db_repository.empty()) poller_ = std::thread([this] { poll_repository(); });
     return Ok();
   }
 
@@ -194,6 +206,7 @@ class Runtime final : public EngineRuntime {
   // DB, another schema, cut short) is refused and the DB in use keeps serving; the next change of
   // the file is tried again.
   void check_db() {
+    std::lock_guard<std::mutex> check(db_check_mu_);  // the watcher, and the poller after a pull
     FileStamp now = stamp_of(cfg_.db);
     if (now == db_stamp_ || now == FileStamp{}) return;
     db_stamp_ = now;
@@ -210,6 +223,53 @@ class Runtime final : public EngineRuntime {
     set_db(std::move(fresh));
     db_lg_.info("vulnerability DB reloaded", {{"revision", revision}, {"previous", old}});
     if (hooks_.db_reload) hooks_.db_reload("ok");
+  }
+
+  // Pulls the artifact into cfg_.db unless its manifest digest is the last one pulled, or its
+  // DB has the revision in use. The pull verifies everything before it renames the file in place.
+  Result<bool> pull_db(const Deadline& deadline) {
+    dbrepo::PullOptions o;
+    o.reference = cfg_.db_repository;
+    o.output = cfg_.db;
+    o.client = client_;
+    o.deadline = deadline;
+    o.skip_if_digest = pulled_digest_;
+    o.skip_if_revision = current_db_revision();
+    auto r = dbrepo::pull_db(o);
+    if (!r.ok()) return r.error();
+    pulled_digest_ = r->manifest_digest;
+    if (r->changed)
+      db_lg_.info("pulled a new vulnerability DB",
+                  {{"repository", cfg_.db_repository}, {"digest", r->manifest_digest}, {"revision", r->info.revision}});
+    return r->changed;
+  }
+
+  // Checks --db-repository at start (a DB from the volume may be older than the artifact), then
+  // every --db-poll. A failed or refused pull keeps the DB in use, and is tried again next time.
+  void poll_repository() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (bool first = true;; first = false) {
+      if (!first) {
+        if (cfg_.db_poll.count() <= 0) return;
+        if (cv_.wait_for(l, cfg_.db_poll, [&] { return stop_; })) return;
+      } else if (stop_) {
+        return;
+      }
+      l.unlock();
+      const auto budget = cfg_.db_poll.count() > 0 ? std::min<std::chrono::milliseconds>(cfg_.db_poll, std::chrono::minutes(30))
+                                                   : std::chrono::minutes(30);
+      auto r = pull_db(Deadline::after(budget));
+      if (!r.ok()) {
+        db_lg_.error("vulnerability DB pull failed; keeping the DB in use",
+                     {{"repository", cfg_.db_repository}, {"error", r.error().message},
+                      {"revision", current_db_revision()}});
+        if (hooks_.db_pull) hooks_.db_pull("error");
+      } else {
+        if (hooks_.db_pull) hooks_.db_pull(*r ? "updated" : "unchanged");
+        if (*r) check_db();  // swap now rather than at the watcher's next look
+      }
+      l.lock();
+    }
   }
 
   // ConfigMap volumes change by symlink swap: the resolved file's inode changes, so stat() sees it.
@@ -270,7 +330,11 @@ class Runtime final : public EngineRuntime {
   std::shared_ptr<const vulndb::VulnDb> db_;
   std::string db_revision_;
   std::optional<std::int64_t> db_built_;
-  FileStamp db_stamp_;  // the watcher's alone after init
+  FileStamp db_stamp_;  // under db_check_mu_ after init
+  std::mutex db_check_mu_;
+  std::shared_ptr<RegistryClient> client_;
+  std::string pulled_digest_;  // the poller's alone after init
+  std::thread poller_;
   std::unique_ptr<cspm::CspmConfig> cspm_;
   std::unique_ptr<Engine> engine_;
   std::mutex policy_mu_;

@@ -21,6 +21,10 @@ namespace scangate::verdict {
 
 struct RuntimeConfig {
   std::string db;      // vulnerability DB (SQLite); required; watched, and reloaded when replaced
+  // The OCI artifact the DB comes from (scanner/dbrepo): pulled into `db` at start when `db` does
+  // not open, then checked every `db_poll` (0: never again) and pulled when its digest changed.
+  std::string db_repository;
+  std::chrono::milliseconds db_poll{std::chrono::hours(1)};
   std::string policy;  // policy file; empty: the built-in default
   std::string registry_config;
   std::vector<std::string> insecure_registries;
@@ -48,6 +52,7 @@ struct RuntimeHooks {
   std::function<void(const std::string& revision)> db_revision;  // once the DB is open, and on each reload
   std::function<void(const std::string& result)> db_reload;      // ok | error (the new file was refused)
   std::function<void(double seconds)> db_age;                    // since the DB in use was built
+  std::function<void(const std::string& result)> db_pull;        // updated | unchanged | error
   std::function<void(const std::string& result)> policy_reload;  // ok | error
   std::function<void(const std::string& result)> cspm_upload;    // ok | spooled | error
   std::function<void(double pending)> cspm_spool_pending;        // reports waiting in the spool
