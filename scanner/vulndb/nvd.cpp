@@ -1,9 +1,13 @@
 #include "scanner/vulndb/nvd.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
+#include "scanner/vulndb/gzip.h"
 #include "scanner/vulndb/json_util.h"
 
 namespace scangate::vulndb {
@@ -275,7 +279,165 @@ Result<NvdPageInfo> import_nvd_text(std::string_view text, std::string_view name
   return info;
 }
 
-Result<ImportStats> import_nvd_path(const std::string& path, FeedSink& sink, const ProgressFn& progress) {
+Result<ImportStats> import_nvd_document(std::string_view text, std::string_view name, FeedSink& sink) {
+  using Event = Json::parse_event_t;
+  ImportStats local;
+  local.files = 1;
+  std::optional<Error> failed;
+  bool key_is_list = false, in_list = false, saw_list = false;
+  std::size_t index = 0;
+  // Each element of the root's "vulnerabilities" array is imported as soon as it is parsed and
+  // then dropped from the tree (returning false discards it).
+  Json::parser_callback_t cb = [&](int depth, Event ev, Json& parsed) -> bool {
+    if (depth == 1) {
+      if (ev == Event::key) {
+        key_is_list = parsed.is_string() && parsed.get_ref<const std::string&>() == "vulnerabilities";
+        return true;
+      }
+      if (ev == Event::array_start && key_is_list) {
+        in_list = saw_list = true;
+      } else if (ev == Event::array_end) {
+        in_list = false;
+      }
+      key_is_list = false;
+      return true;
+    }
+    if (depth == 2 && in_list && (ev == Event::object_end || ev == Event::value || ev == Event::array_end)) {
+      if (!failed) {
+        auto r = import_item(parsed, name, detail::index_path("vulnerabilities", index), sink);
+        if (!r)
+          failed = r.error();
+        else if (r.value())
+          ++local.vulnerabilities;
+        else
+          ++local.skipped;
+      }
+      ++index;
+      return false;
+    }
+    return true;
+  };
+  Json root;
+  try {
+    root = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    std::string where = e.byte >= text.size() ? " (unexpected end of input: truncated file?)" : "";
+    return Error(ErrorKind::kFormat, std::string(name) + ": byte " + std::to_string(e.byte) + ": " + what + where +
+                                         "; re-download the feed");
+  } catch (const std::exception& e) { return Error(ErrorKind::kFormat, std::string(name) + ": " + e.what()); }
+  if (failed) return *failed;
+  if (!saw_list) {  // a single record, or not NVD at all: the small documents' path says which
+    ImportStats stats;
+    auto r = import_nvd_text(text, name, sink, &stats);
+    if (!r) return r.error();
+    return stats;
+  }
+  return local;
+}
+
+Result<NvdFeedMeta> parse_nvd_feed_meta(std::string_view text, std::string_view name) {
+  NvdFeedMeta meta;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+      return Error(ErrorKind::kFormat, std::string(name) + ": line " + std::to_string(line_no) +
+                                           ": expected \"key:value\" (an NVD feed .meta file)");
+    std::string_view key = line.substr(0, colon), value = line.substr(colon + 1);
+    if (key == "lastModifiedDate") {
+      meta.last_modified = std::string(value);
+    } else if (key == "size") {
+      std::uint64_t n = 0;
+      if (value.empty() || value.size() > 18 ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return Error(ErrorKind::kFormat,
+                     std::string(name) + ": line " + std::to_string(line_no) + ": size is not a number");
+      for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      meta.size = n;
+    } else if (key == "sha256") {
+      std::string hex(value);
+      for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(c) != 0; }))
+        return Error(ErrorKind::kFormat,
+                     std::string(name) + ": line " + std::to_string(line_no) + ": sha256 is not 64 hex digits");
+      meta.sha256 = hex;
+    }
+  }
+  if (!meta.size && meta.sha256.empty())
+    return Error(ErrorKind::kFormat, std::string(name) + ": no size or sha256 line (not an NVD feed .meta file)");
+  return meta;
+}
+
+Result<void> check_nvd_feed_meta(const NvdFeedMeta& meta, std::uint64_t size, const std::string& sha256_hex,
+                                 std::string_view name) {
+  if (meta.size && *meta.size != size)
+    return Error(ErrorKind::kFormat, std::string(name) + ": uncompressed size " + std::to_string(size) +
+                                         " bytes, but its .meta says " + std::to_string(*meta.size) +
+                                         " (a damaged or partial download, or a feed replaced since its .meta); "
+                                         "run the update again");
+  if (!meta.sha256.empty() && meta.sha256 != sha256_hex)
+    return Error(ErrorKind::kFormat,
+                 std::string(name) + ": sha256 " + sha256_hex + " of the uncompressed feed, but its .meta says " +
+                     meta.sha256 + " (a damaged download, or a feed replaced since its .meta); run the update again");
+  return Ok();
+}
+
+bool is_gzip_name(std::string_view name) {
+  name = name.substr(0, name.find('?'));
+  return name.size() > 3 && name.substr(name.size() - 3) == ".gz";
+}
+
+std::string nvd_meta_name_for(std::string_view gz_name) {
+  std::string_view query;
+  if (auto q = gz_name.find('?'); q != std::string_view::npos) {
+    query = gz_name.substr(q);
+    gz_name = gz_name.substr(0, q);
+  }
+  constexpr std::string_view kSuffix = ".json.gz";
+  if (gz_name.size() <= kSuffix.size() || gz_name.substr(gz_name.size() - kSuffix.size()) != kSuffix) return "";
+  return std::string(gz_name.substr(0, gz_name.size() - kSuffix.size())) + ".meta" + std::string(query);
+}
+
+int compare_nvd_timestamps(std::string_view a, std::string_view b) {
+  // Year, month, day, hour, minute, second, nanoseconds; absent parts are 0. A zone suffix is
+  // ignored: NVD writes every stamp in UTC (with "Z" or without a zone).
+  auto fields = [](std::string_view t) {
+    std::array<std::uint64_t, 7> f{};
+    std::size_t i = 0, field = 0;
+    while (i < t.size() && field < f.size()) {
+      if (!std::isdigit(static_cast<unsigned char>(t[i]))) {
+        if (field >= 3 && (t[i] == 'Z' || t[i] == '+' || (t[i] == '-' && field >= 4))) break;
+        ++i;
+        continue;
+      }
+      bool fraction = field == 6 && i > 0 && t[i - 1] == '.';
+      std::uint64_t v = 0;
+      int digits = 0;
+      for (; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i, ++digits)
+        if (digits < 18) v = v * 10 + static_cast<std::uint64_t>(t[i] - '0');
+      if (field == 6) {
+        if (!fraction) break;
+        for (; digits < 9; ++digits) v *= 10;
+        for (; digits > 9; --digits) v /= 10;
+      }
+      f[field++] = v;
+    }
+    return f;
+  };
+  auto fa = fields(a), fb = fields(b);
+  return fa < fb ? -1 : fb < fa ? 1 : 0;
+}
+
+Result<ImportStats> import_nvd_path(const std::string& path, FeedSink& sink, const ProgressFn& progress,
+                                    std::uint64_t max_uncompressed) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto st = fs::status(path, ec);
@@ -283,8 +445,12 @@ Result<ImportStats> import_nvd_path(const std::string& path, FeedSink& sink, con
   std::vector<std::string> files;
   if (fs::is_directory(st)) {
     for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec))
-      if (it->is_regular_file(ec) && it->path().extension() == ".json") files.push_back(it->path().string());
+         it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      bool json =
+          it->path().extension() == ".json" || (name.size() > 8 && name.compare(name.size() - 8, 8, ".json.gz") == 0);
+      if (it->is_regular_file(ec) && json) files.push_back(it->path().string());
+    }
     if (ec) return Error(ErrorKind::kIo, "listing " + path + ": " + ec.message());
     std::sort(files.begin(), files.end());
   } else {
@@ -292,6 +458,22 @@ Result<ImportStats> import_nvd_path(const std::string& path, FeedSink& sink, con
   }
   ImportStats stats;
   for (const auto& f : files) {
+    if (is_gzip_name(f) || has_gzip_magic(f)) {
+      auto text = gunzip_file(f, f, max_uncompressed);
+      if (!text) return text.error();
+      std::string meta_path = nvd_meta_name_for(f);
+      if (!meta_path.empty() && fs::is_regular_file(meta_path, ec)) {
+        auto meta_text = detail::read_whole_file(meta_path);
+        if (!meta_text) return meta_text.error();
+        auto meta = parse_nvd_feed_meta(meta_text.value(), meta_path);
+        if (!meta) return meta.error();
+        SG_TRY(check_nvd_feed_meta(meta.value(), text.value().text.size(), text.value().sha256_hex, f));
+      }
+      auto r = import_nvd_document(text.value().text, f, sink);
+      if (!r) return r.error();
+      stats += r.value();
+      continue;
+    }
     auto text = detail::read_whole_file(f);
     if (!text) return text.error();
     auto r = import_nvd_text(text.value(), f, sink, &stats);

@@ -1,115 +1,20 @@
 // update_db against a loopback HTTP server (port 0) serving the real feed samples.
 #include <catch2/catch.hpp>
 
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
-#include <atomic>
-#include <mutex>
 #include <filesystem>
-#include <thread>
 
 #include "scanner/vulndb/build.h"
 #include "scanner/vulndb/vuln_db.h"
+#include "feed_server.h"
 #include "support/test_support.h"
-#include "zip_writer.h"
 
 using namespace scangate::vulndb;
+using scangate::test::FeedServer;
 using scangate::test::read_file;
 using scangate::test::testdata;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Serves the testdata feeds as their upstreams lay them out; stops when destroyed.
-class FeedServer {
- public:
-  explicit FeedServer(const std::string& workdir, const std::string& address = "127.0.0.1") : address_(address) {
-    for (const char* rel : {"v3.14", "v3.20"})
-      files_[std::string("/alpine/") + rel + "/main.json"] =
-          read_file(testdata(std::string("scenario/secdb/") + rel + "-main.json"));
-    files_["/debian/tracker/data/json"] =
-        read_file(testdata("vulndb/debian-tracker/vunnel-debian-tracker-sample.json"));
-    std::string zip = workdir + "/pypi.zip";
-    scangate::test::write_zip(
-        zip, {{"GHSA-r9hx-vwmv-q579.json", read_file(testdata("vulndb/osv-pypi/GHSA-r9hx-vwmv-q579.json"))},
-              {"GHSA-mq26-g339-26xf.json", read_file(testdata("vulndb/osv-pypi/GHSA-mq26-g339-26xf.json"))}});
-    files_["/osv/PyPI/all.zip"] = read_file(zip);
-    nvd_ = nlohmann::json::parse(read_file(testdata("scenario/nvd/nvdcve-2.0-scenario.json")));
-
-    for (const auto& [path, body] : files_) {
-      std::string b = body;
-      svr_.Get(path, [b](const httplib::Request&, httplib::Response& res) {
-        res.set_content(b, "application/octet-stream");
-      });
-    }
-    // The NVD API: pages by startIndex/resultsPerPage.
-    svr_.Get("/rest/json/cves/2.0", [this](const httplib::Request& req, httplib::Response& res) {
-      ++nvd_requests_;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        nvd_api_keys_.push_back(req.has_header("apiKey") ? req.get_header_value("apiKey") : "<none>");
-      }
-      std::size_t start = std::stoul(req.get_param_value("startIndex"));
-      std::size_t per = std::stoul(req.get_param_value("resultsPerPage"));
-      auto all = nvd_["vulnerabilities"];
-      nlohmann::json page = nvd_;
-      page["vulnerabilities"] = nlohmann::json::array();
-      for (std::size_t i = start; i < all.size() && i < start + per; ++i) page["vulnerabilities"].push_back(all[i]);
-      page["startIndex"] = start;
-      page["resultsPerPage"] = page["vulnerabilities"].size();
-      page["totalResults"] = all.size();
-      res.set_content(page.dump(), "application/json");
-    });
-    // A mirror that ignores paging: always the first 10 records.
-    svr_.Get("/static/nvd", [this](const httplib::Request&, httplib::Response& res) {
-      nlohmann::json page = nvd_;
-      page["vulnerabilities"] = nlohmann::json::array();
-      for (std::size_t i = 0; i < 10; ++i) page["vulnerabilities"].push_back(nvd_["vulnerabilities"][i]);
-      page["resultsPerPage"] = 10;
-      res.set_content(page.dump(), "application/json");
-    });
-    // Redirects to wherever redirect_to says, keeping the query (the NVD paging parameters).
-    svr_.Get(R"(/redirect/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      std::string query = req.target.find('?') == std::string::npos ? "" : req.target.substr(req.target.find('?'));
-      res.status = 302;
-      res.set_header("Location", redirect_to + req.matches[1].str() + query);
-    });
-    svr_.Get("/broken/main.json", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"distroversion\": \"v3.18\", \"packages\": [", "application/json");
-    });
-    // The client keeps its connection for the next download; a short keep-alive lets stop() end
-    // the server's wait for it sooner.
-    svr_.set_keep_alive_timeout(1);
-    port_ = svr_.bind_to_any_port(address_);
-    REQUIRE(port_ > 0);
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !svr_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~FeedServer() {
-    svr_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const { return "http://" + address_ + ":" + std::to_string(port_) + path; }
-  int nvd_requests() const { return nvd_requests_; }
-  // The apiKey header of each NVD request ("<none>" when absent).
-  std::vector<std::string> nvd_api_keys() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return nvd_api_keys_;
-  }
-  std::string redirect_to;  // prefix of the Location /redirect/<rest> answers with (set before requests)
-
- private:
-  std::string address_;
-  httplib::Server svr_;
-  mutable std::mutex mu_;
-  std::vector<std::string> nvd_api_keys_;
-  std::map<std::string, std::string> files_;
-  nlohmann::json nvd_;
-  std::atomic<int> nvd_requests_{0};
-  int port_ = 0;
-  std::thread thread_;
-};
 
 UpdateOptions options(const FeedServer& s, const std::string& out) {
   UpdateOptions o;
