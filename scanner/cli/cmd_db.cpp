@@ -7,6 +7,7 @@
 
 #include "scanner/cli/args.h"
 #include "scanner/cli/commands.h"
+#include "scanner/cli/db_artifact_flags.h"
 #include "scanner/cli/scan_flags.h"
 #include "scanner/core/log.h"
 #include "scanner/vulndb/build.h"
@@ -23,6 +24,8 @@ const char* kDbUsage =
     "       scangate db update [--db FILE] [--alpine-secdb URL]... [--debian-tracker URL] [--osv URL]... [--nvd "
     "SRC]... [--nvd-api]\n"
     "       scangate db info [--db FILE]\n"
+    "       scangate db push [--db FILE] REGISTRY/REPOSITORY[:TAG]     (see `scangate db push --help`)\n"
+    "       scangate db pull [--output FILE] REGISTRY/REPOSITORY[:TAG]  (see `scangate db pull --help`)\n"
     "\n"
     "SRC is a file, a folder (OSV, NVD), a zip (OSV all.zip) or an http(s) URL.\n"
     "`update` downloads the upstream feeds (each source flag replaces that feed's default URLs, e.g. for an\n"
@@ -73,6 +76,8 @@ int cmd_db(const std::vector<std::string>& argv, Io io) {
     }
   }
 
+  if (sub == "push") return cmd_db_push(rest, io);
+  if (sub == "pull") return cmd_db_pull(rest, io);
   if (sub == "info") {
     auto args = parse_args(rest, {{"db", true, false, "FILE", "the DB"}});
     if (!args.ok()) {
