@@ -12,6 +12,8 @@ webhook::Decider EngineRuntime::decider() {
 verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
   verdict::RuntimeConfig r;
   r.db = cfg.db;
+  r.db_repository = cfg.db_repository;
+  r.db_poll = cfg.db_poll;
   r.policy = cfg.policy;
   r.registry_config = cfg.registry_config;
   r.insecure_registries = cfg.insecure_registries;
@@ -48,6 +50,7 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
   h.db_revision = [m](const std::string& revision) { m->set_db_revision(revision); };
   h.db_reload = [m](const std::string& result) { m->db_reload_result(result).Increment(); };
   h.db_age = [m](double seconds) { m->db_age.Set(seconds); };
+  h.db_pull = [m](const std::string& result) { m->db_pull_result(result).Increment(); };
   h.engine.rejected = [m](const std::string& what) { m->work_rejected_for(what).Increment(); };
   h.policy_reload = [m](const std::string& result) { m->policy_reload_result(result).Increment(); };
   h.cspm_upload = [m](const std::string& result) { m->cspm_upload_result(result).Increment(); };

@@ -21,6 +21,8 @@ struct WebhookConfig {
   std::string tls_private_key_file;              // required
   std::string metrics_listen = ":9090";          // plain-HTTP /metrics ADDR:PORT
   std::string db;                                // vulnerability DB (SQLite)
+  std::string db_repository;                     // OCI artifact the DB is pulled from (scangate db push)
+  std::chrono::milliseconds db_poll{std::chrono::hours(1)};  // how often db_repository is checked; 0: at start only
   std::string policy;                            // gate policy file
   std::string registry_config;                   // registry credentials (docker config.json)
   std::vector<std::string> insecure_registries;  // plain-HTTP / self-signed registries
@@ -46,6 +48,15 @@ struct WebhookConfig {
   std::map<std::string, std::string> cspm_labels;  // KEY=VALUE
   std::string cspm_token_file;
   std::string spool_dir;
+  // Webhook registration (webhook/app/publisher.h): once ready, apply this ValidatingWebhookConfiguration
+  // (JSON) with every caBundle from publish_ca_file, owned by the ClusterRole webhook_owner_clusterrole.
+  std::string publish_webhook_config;
+  std::string publish_ca_file;
+  std::string webhook_owner_clusterrole;
+  // The Kubernetes API (in-cluster by default; scanner/kube/kube_client.h).
+  std::string kube_api_server;
+  std::string kube_token_file;
+  std::string kube_ca_file;
   unsigned threads = 2;  // HTTPS worker threads
   // SIGTERM: answer this long (with /readyz failing) before the graceful stop.
   std::chrono::milliseconds shutdown_delay{std::chrono::seconds(10)};
