@@ -33,7 +33,6 @@ namespace {
 
 constexpr const char* kOwner = "sg-scangate-webhook-registration";
 constexpr const char* kOwnerUid = "6f1c2d3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f";
-constexpr const char* kVwcName = "sg-scangate";
 constexpr const char* kVwcPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/sg-scangate";
 constexpr const char* kOwnerPath = "/apis/rbac.authorization.k8s.io/v1/clusterroles/sg-scangate-webhook-registration";
 
