@@ -741,6 +741,44 @@ def check_existing_claim(d):
     C.eq(find(docs, "PersistentVolumeClaim"), [], "no PVC created")
 
 
+def check_db_repository(d):
+    C.scope = "db.repository (the DB pulled as an OCI artifact; the CronJob builds and pushes)"
+    docs = load(f"{d}/db-repository.yaml")
+    dep = one(docs, "Deployment")
+    spec = dep["spec"]["template"]["spec"]
+    C.eq(spec.get("initContainers", []), [], "no DB build on the admission path: the webhook pulls the artifact")
+    c = webhook_container(dep)
+    C.ok("--db-repository=registry.example/sec/scangate-db:1" in c["args"], "the webhook pulls db.repository")
+    C.ok("--db-poll=15m" in c["args"], "db.poll is the webhook's --db-poll")
+    db_arg = [a for a in c["args"] if a.startswith("--db=")][0][len("--db="):]
+    vol, mount, _ = volume_for(db_arg, c, spec)
+    C.ok("emptyDir" in vol, "each pod pulls into its own emptyDir (no RWX claim needed for 3 replicas)")
+    C.ok(not mount.get("readOnly", False), "the DB volume is writable: the pull renames the new DB into it")
+    C.eq(find(docs, "PersistentVolumeClaim"), [], "no PVC")
+    cron = one(docs, "CronJob")
+    job = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    init = job.get("initContainers", [])
+    C.eq(len(init), 1, "the CronJob builds first (initContainer)")
+    check_db_update(init[0], db_arg)
+    push = job["containers"][0]
+    C.eq(push["args"][:2], ["db", "push"], "then pushes")
+    C.eq(push["args"][-1], "registry.example/sec/scangate-db:1", "to db.repository")
+    C.ok(f"--db={db_arg}" in push["args"], "the DB the initContainer built")
+    cfg = [a for a in push["args"] if a.startswith("--registry-config=")]
+    C.eq(len(cfg), 1, "push credentials from db.update.pushSecret")
+    pvol, _, rel = volume_for(cfg[0].split("=", 1)[1], push, job)
+    C.eq(pvol["secret"]["secretName"], "db-push", "the push Secret is mounted")
+    C.eq(secret_item_key(pvol, rel), ".dockerconfigjson", "as config.json from .dockerconfigjson")
+    dvol = [v for v in job["volumes"] if v["name"] == "db"][0]
+    C.ok("emptyDir" in dvol, "the CronJob builds in its own emptyDir")
+
+    docs = load(f"{d}/db-repository-pull-only.yaml")
+    C.eq(find(docs, "CronJob"), [], "no schedule: no CronJob (the DB is built and pushed elsewhere, e.g. CI)")
+    dep = one(docs, "Deployment")
+    C.eq(dep["spec"]["template"]["spec"].get("initContainers", []), [], "no initContainer")
+    C.ok("--db-poll=1h" in webhook_container(dep)["args"], "default poll 1h")
+
+
 def check_existing(d):
     C.scope = "tls.existingSecret"
     docs = installed(load(f"{d}/existing.yaml"))
@@ -1061,6 +1099,7 @@ def main():
     check_existing(a.dir)
     check_own_issuer(a.dir)
     check_existing_claim(a.dir)
+    check_db_repository(a.dir)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
         check_extras(a.dir, f.read())
     check_overrides(a.dir)

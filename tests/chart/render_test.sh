@@ -87,6 +87,9 @@ REL=scangate-a-long-release-name-xxxxxxxxxxxxxxxxxxxxxxxx render long-name.yaml 
   --set tls.certManager.enabled=true --set db.persistence.enabled=true --set "db.update.schedule=0 * * * *" \
   --set "db.persistence.accessModes={ReadWriteMany}"
 render extras.yaml -f "$HERE/values-extras.yaml"
+render db-repository.yaml --set db.repository=registry.example/sec/scangate-db:1 --set db.poll=15m \
+  --set "db.update.schedule=17 */6 * * *" --set db.update.pushSecret=db-push --set replicaCount=3
+render db-repository-pull-only.yaml --set db.repository=registry.example/sec/scangate-db:1
 # A claim of the user's that holds a DB: no initContainer needed, whatever its access mode.
 render existing-claim.yaml --set db.persistence.enabled=true --set db.persistence.existingClaim=scangate-db \
   --set db.update.initContainer=false
@@ -146,7 +149,12 @@ must_fail 'webhook.failurePolicy must be one of the following: "Fail", "Ignore"'
 must_fail "webhook.timeoutSeconds: Must be less than or equal to 30" --set webhook.timeoutSeconds=31
 must_fail 'policy.mode must be one of the following: "enforce", "warn", "audit"' --set policy.mode=block
 must_fail "replicaCount: Must be greater than or equal to 1" --set replicaCount=0
-must_fail "db.update.schedule needs db.persistence.enabled=true" --set "db.update.schedule=0 * * * *"
+must_fail "db.update.schedule needs db.repository (the CronJob pushes the DB there) or db.persistence.enabled=true" \
+  --set "db.update.schedule=0 * * * *"
+must_fail "db.update.pushSecret is used by the CronJob's push" --set db.update.pushSecret=x --set db.repository=r/db:1
+must_fail "db.repository and db.persistence.enabled exclude each other" --set db.repository=r/db:1 \
+  --set db.persistence.enabled=true --set replicaCount=1
+must_fail "db.poll: Does not match pattern" --set db.repository=r/db:1 --set db.poll=hourly
 must_fail "db.update.initContainer=false needs db.persistence.enabled=true" --set db.update.initContainer=false
 must_fail "cspm.enabled needs cspm.url" --set cspm.enabled=true --set cspm.existingSecret=t
 must_fail "cspm.enabled needs cspm.existingSecret" --set cspm.enabled=true --set cspm.url=https://cspm.example.com

@@ -20,10 +20,16 @@ templates/validate.yaml, so `helm template`, `helm install` and `helm upgrade` s
 {{- if and .Values.tls.caBundle (not .Values.tls.existingSecret) }}
 {{- fail "tls.caBundle is only used with tls.existingSecret (cert-manager injects its CA, the self-signed mode generates one)" }}
 {{- end }}
-{{- if and .Values.db.update.schedule (not .Values.db.persistence.enabled) }}
-{{- fail "db.update.schedule needs db.persistence.enabled=true: the CronJob updates the DB on the shared PVC" }}
+{{- if and .Values.db.update.schedule (not .Values.db.persistence.enabled) (not .Values.db.repository) }}
+{{- fail "db.update.schedule needs db.repository (the CronJob pushes the DB there) or db.persistence.enabled=true (the CronJob updates the DB on the shared PVC)" }}
 {{- end }}
-{{- if not (or .Values.db.update.initContainer .Values.db.persistence.enabled) }}
+{{- if and .Values.db.update.pushSecret (not (and .Values.db.repository .Values.db.update.schedule)) }}
+{{- fail "db.update.pushSecret is used by the CronJob's push: it needs db.repository and db.update.schedule" }}
+{{- end }}
+{{- if and .Values.db.repository .Values.db.persistence.enabled }}
+{{- fail "db.repository and db.persistence.enabled exclude each other: with db.repository every pod pulls the DB into its own emptyDir" }}
+{{- end }}
+{{- if not (or .Values.db.update.initContainer .Values.db.persistence.enabled .Values.db.repository) }}
 {{- fail "db.update.initContainer=false needs db.persistence.enabled=true with a DB on the claim: otherwise the webhook starts without a vulnerability DB" }}
 {{- end }}
 {{- with .Values.db.persistence }}
