@@ -126,6 +126,10 @@ int ensure_db(const Args& args, const ScanSettings& settings, const SourceOption
   po.registry = registry;
   po.progress = progress_for(settings.quiet);
   if (settings.timeout.count() > 0) po.deadline = Deadline::after(settings.timeout);
+  // The pulled DB must be fresh enough itself: a registry that still serves an old DB (a build job
+  // that stopped, or an older DB pushed over the tag) must not make the scan run on it.
+  po.not_built_before =
+      std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(*max_age);
   mkdirs_for(po.output);
   auto pulled = dbrepo::pull_db(po);
   if (!pulled.ok()) {

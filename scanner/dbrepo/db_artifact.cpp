@@ -3,18 +3,25 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "scanner/core/fs_util.h"
 #include "scanner/core/sha256.h"
+#include "scanner/core/time_util.h"
 #include "scanner/image/digest.h"
 #include "scanner/image/reference.h"
 #include "scanner/image/registry_push.h"
@@ -31,6 +38,12 @@ constexpr const char* kAnnBuilt = "io.scangate.db.built";
 constexpr const char* kAnnSize = "io.scangate.db.size";
 constexpr const char* kAnnSha256 = "io.scangate.db.sha256";
 constexpr size_t kBuf = 1u << 20;
+// A scangate DB compresses some 10 times; a layer declaring a DB a thousand times its size is a
+// decompression bomb, refused before anything is downloaded.
+constexpr uint64_t kMaxRatio = 1000;
+// A DB artifact's manifest is four levels deep. Parsed, each level of nesting costs ~80 bytes of
+// heap: a 4 MiB manifest of '[' would cost 300 MiB before it could be refused.
+constexpr size_t kMaxManifestDepth = 32;
 
 std::string human_bytes(uint64_t n) {
   char buf[32];
@@ -140,12 +153,42 @@ struct LayerInfo {
   uint64_t db_size = 0;
   std::string db_sha256;
   std::string revision;
+  std::string built;
 };
+
+// The deepest nesting of arrays and objects in `text` (outside strings), stopping past `limit`.
+size_t json_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 // Checks that `body` is a scangate DB artifact and returns its DB layer.
 Result<LayerInfo> parse_artifact(const std::string& body, const std::string& content_type, const std::string& shown,
                                  uint64_t max_db_bytes) {
   const std::string what = shown + " is not a scangate DB artifact: ";
+  if (json_depth(body, kMaxManifestDepth) > kMaxManifestDepth)
+    return Error(ErrorKind::kFormat, what + "its manifest is nested deeper than " + std::to_string(kMaxManifestDepth) +
+                                         " levels");
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, what + "its manifest is not a JSON object");
   std::string mt = str_at(j, "mediaType");
@@ -180,6 +223,7 @@ Result<LayerInfo> parse_artifact(const std::string& body, const std::string& con
   if (auto ann = found->find("annotations"); ann != found->end() && ann->is_object()) {
     out.db_sha256 = str_at(*ann, kAnnSha256);
     out.revision = str_at(*ann, kAnnRevision);
+    out.built = str_at(*ann, kAnnBuilt);
     const std::string s = str_at(*ann, kAnnSize);
     if (!s.empty()) {
       char* end = nullptr;
@@ -190,38 +234,134 @@ Result<LayerInfo> parse_artifact(const std::string& body, const std::string& con
       out.db_size = v;
     }
   }
+  // Without the DB's size nothing bounds the decompression but the limit (a zstd bomb fills the
+  // disk up to it), and the sha256 checks the DB end to end. `db push` writes both.
+  if (out.db_size == 0)
+    return Error(ErrorKind::kFormat, what + "its DB layer has no " + kAnnSize + " annotation");
+  if (out.db_sha256.empty())
+    return Error(ErrorKind::kFormat, what + "its DB layer has no " + kAnnSha256 + " annotation");
   if (out.db_size > max_db_bytes || static_cast<uint64_t>(out.size) > max_db_bytes)
     return Error(ErrorKind::kLimit, shown + " declares a DB larger than the limit of " + human_bytes(max_db_bytes));
+  if (out.db_size / kMaxRatio > static_cast<uint64_t>(out.size))
+    return Error(ErrorKind::kLimit, shown + " declares a DB of " + human_bytes(out.db_size) + " in a layer of " +
+                                        human_bytes(static_cast<uint64_t>(out.size)) + ": more than " +
+                                        std::to_string(kMaxRatio) + " times its size (a decompression bomb?)");
   return out;
 }
 
 }  // namespace
 
-Result<vulndb::DbInfo> verify_db_file(const std::string& path) {
+std::optional<std::chrono::system_clock::time_point> parse_built_at(const std::string& rfc3339) {
+  std::tm tm{};
+  const char* end = ::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end || (*end != 'Z' && *end != '\0')) return std::nullopt;
+  const time_t t = ::timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+Result<vulndb::DbInfo> verify_db_file(const std::string& path, const Deadline& deadline,
+                                      const std::function<bool()>& cancelled) {
   auto db = vulndb::VulnDb::open(path);
   if (!db.ok()) return db.error();
   vulndb::DbInfo info = (*db)->info();
   db->reset();
+  // Immutable, as the reader opens it: a file in WAL mode gets no -wal and -shm beside it (a
+  // pull's temporary name would leave them behind). Defensive, and no functions from the schema.
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-' || c == '~') {
+      uri.push_back(static_cast<char>(c));
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      uri += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  uri += "?immutable=1";
   sqlite3* h = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(uri.c_str(), &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
     std::string msg = h ? sqlite3_errmsg(h) : "out of memory";
     sqlite3_close(h);
     return Error(ErrorKind::kFormat, "cannot open the DB " + path + ": " + msg);
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(h, &sqlite3_close);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(h, "PRAGMA quick_check(1)", -1, &st, nullptr) != SQLITE_OK)
-    return Error(ErrorKind::kFormat, "the DB " + path + " cannot be checked: " + sqlite3_errmsg(h));
-  std::string verdict;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const unsigned char* t = sqlite3_column_text(st, 0);
-    verdict = t ? reinterpret_cast<const char*>(t) : "";
-  } else {
-    verdict = sqlite3_errmsg(h);
+  sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  // quick_check of a large file takes a while: the deadline and a shutdown still hold.
+  struct Stop {
+    const Deadline& deadline;
+    const std::function<bool()>& cancelled;
+  } stop{deadline, cancelled};
+  sqlite3_progress_handler(
+      h, 100000,
+      [](void* p) -> int {
+        auto* s = static_cast<Stop*>(p);
+        return s->deadline.expired() || (s->cancelled && s->cancelled()) ? 1 : 0;
+      },
+      &stop);
+  auto interrupted = [&]() -> std::optional<Error> {
+    if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed while checking the DB " + path);
+    if (cancelled && cancelled()) return Error(ErrorKind::kInternal, "the check of the DB " + path + " was cancelled");
+    return std::nullopt;
+  };
+
+  // Each row of rows(sql) as text columns; an error names `what`.
+  auto rows = [&](const char* sql, const std::string& what) -> Result<std::vector<std::vector<std::string>>> {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, nullptr) != SQLITE_OK)
+      return Error(ErrorKind::kFormat, "the DB " + path + " cannot be checked (" + what + "): " + sqlite3_errmsg(h));
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> sg(st, &sqlite3_finalize);
+    std::vector<std::vector<std::string>> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const unsigned char* t = sqlite3_column_text(st, i);
+        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+      }
+      out.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) {
+      if (auto e = interrupted()) return *e;
+      return Error(ErrorKind::kFormat, "the DB " + path + " is damaged (" + what + "): " + sqlite3_errmsg(h));
+    }
+    return out;
+  };
+
+  // The tables the reader queries must be tables: a view (or a virtual table) of the same name
+  // could answer every look-up with nothing, and a trigger has no place in a read-only DB.
+  auto schema = rows("SELECT type, name, COALESCE(sql, '') FROM sqlite_master", "its schema");
+  if (!schema.ok()) return schema.error();
+  std::set<std::string> tables;
+  for (const auto& r : *schema) {
+    const std::string& type = r[0];
+    const std::string& name = r[1];
+    std::string sql = r[2].substr(0, 32);
+    for (char& c : sql) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (type == "view" || type == "trigger")
+      return Error(ErrorKind::kFormat, "the DB " + path + " is not a scangate DB: it has a " + type + " (" +
+                                           name.substr(0, 100) + ")");
+    if (type == "table" && sql.rfind("CREATE VIRTUAL", 0) == 0)
+      return Error(ErrorKind::kFormat, "the DB " + path + " is not a scangate DB: " + name.substr(0, 100) +
+                                           " is a virtual table");
+    if (type == "table") tables.insert(name);
   }
-  sqlite3_finalize(st);
+  for (const char* t : {"meta", "advisory", "vulnerability"})
+    if (!tables.count(t))
+      return Error(ErrorKind::kFormat, "the DB " + path + " is not a scangate DB: it has no table " + t);
+
+  auto check = rows("PRAGMA quick_check(1)", "quick_check");
+  if (!check.ok()) return check.error();
+  std::string verdict = check->empty() || check->front().empty() ? "no answer" : check->front().front();
   if (verdict != "ok") return Error(ErrorKind::kFormat, "the DB " + path + " is damaged: " + verdict.substr(0, 300));
+
+  // A DB without a single advisory matches nothing: every image would pass the gate.
+  auto any = rows("SELECT 1 FROM advisory LIMIT 1", "its advisories");
+  if (!any.ok()) return any.error();
+  if (any->empty())
+    return Error(ErrorKind::kFormat, "the DB " + path +
+                                         " has no advisories: every image would pass with it (did the feeds fail "
+                                         "to download when it was built?)");
   return info;
 }
 
@@ -305,6 +445,24 @@ Result<PullResult> pull_db(const PullOptions& o) {
   auto layer = parse_artifact(m->body, m->media_type, shown, o.max_db_bytes);
   if (!layer.ok()) return layer.error();
   if (!o.skip_if_revision.empty() && layer->revision == o.skip_if_revision) return out;
+  auto older = [&](const std::string& built, const std::string& whose) -> std::optional<Error> {
+    if (!o.not_built_before) return std::nullopt;
+    auto t = parse_built_at(built);
+    if (t && *t >= *o.not_built_before) return std::nullopt;
+    return Error(ErrorKind::kIntegrity,
+                 "refusing the DB of " + shown + ": " + whose + " built " +
+                     (t ? "at " + built : std::string("at an unknown time")) + ", before " +
+                     format_rfc3339(*o.not_built_before) +
+                     ", the oldest this pull takes (the DB in use is newer, or --db-max-age is shorter)");
+  };
+  // The annotation spares the download of an older DB; the DB's own build time is checked below.
+  if (!layer->built.empty())
+    if (auto e = older(layer->built, "its manifest says it was")) return *e;
+  auto stopped = [&]() -> std::optional<Error> {
+    if (o.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed while pulling the DB " + shown);
+    if (o.cancelled && o.cancelled()) return Error(ErrorKind::kInternal, "the pull of the DB " + shown + " was cancelled");
+    return std::nullopt;
+  };
 
   auto target = fs::resolve_output(o.output);
   if (!target.ok()) return target.error();
@@ -318,15 +476,23 @@ Result<PullResult> pull_db(const PullOptions& o) {
   if (tmp.fd < 0) return Error(ErrorKind::kIo, "cannot create a temporary file beside " + target->path + ": " +
                                                    fs::errno_text(errno));
   tmp.path = name.data();
+  // Refused up front rather than after filling the volume the DB in use lives on.
+  if (struct statvfs vfs {}; ::fstatvfs(tmp.fd, &vfs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (layer->db_size > free_bytes)
+      return Error(ErrorKind::kIo, "the DB of " + shown + " takes " + human_bytes(layer->db_size) + ", but only " +
+                                       human_bytes(free_bytes) + " are free beside " + target->path);
+  }
 
   if (o.progress)
     o.progress("downloading " + shown + " (" + human_bytes(static_cast<uint64_t>(layer->size)) + ", " +
                m->digest.substr(0, 19) + ")");
+  if (auto e = stopped()) return *e;
   auto blob = client->open_blob(*ref, layer->digest, layer->size, o.deadline);
   if (!blob.ok()) return blob.error().wrap("pulling the DB " + shown);
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   if (!dctx) return Error(ErrorKind::kInternal, "zstd: out of memory");
-  const uint64_t limit = layer->db_size > 0 ? layer->db_size : o.max_db_bytes;
+  const uint64_t limit = layer->db_size;
   Sha256 raw;
   uint64_t produced = 0;
   size_t frame_rest = 1;  // 0 once a frame ended exactly at the end of the input
@@ -344,20 +510,18 @@ Result<PullResult> pull_db(const PullOptions& o) {
                      "the DB layer of " + shown + " is not valid zstd: " + ZSTD_getErrorName(frame_rest));
       produced += ob.pos;
       if (produced > limit)
-        return Error(ErrorKind::kLimit, "the DB layer of " + shown + " inflates beyond " +
-                                            (layer->db_size > 0 ? "the size its manifest declares"
-                                                                : "the limit of " + human_bytes(o.max_db_bytes)));
+        return Error(ErrorKind::kLimit, "the DB layer of " + shown + " inflates beyond the size its manifest declares");
       raw.update(obuf.data(), ob.pos);
       SG_TRY(write_all(tmp.fd, obuf.data(), ob.pos, tmp.path));
     }
-    if (o.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed while pulling the DB " + shown);
+    if (auto e = stopped()) return *e;
   }
   if (frame_rest != 0) return Error(ErrorKind::kFormat, "the DB layer of " + shown + " ends in the middle of a frame");
   const std::string got = raw.finish_digest();
-  if (layer->db_size > 0 && produced != layer->db_size)
+  if (produced != layer->db_size)
     return Error(ErrorKind::kIntegrity, "the DB of " + shown + " has " + std::to_string(produced) +
                                             " bytes, but its manifest says " + std::to_string(layer->db_size));
-  if (!layer->db_sha256.empty() && got != layer->db_sha256)
+  if (got != layer->db_sha256)
     return Error(ErrorKind::kIntegrity,
                  "the DB of " + shown + " is " + got + ", but its manifest says " + layer->db_sha256);
   if (::fchmod(tmp.fd, 0644) != 0 || ::fsync(tmp.fd) != 0)
@@ -365,13 +529,17 @@ Result<PullResult> pull_db(const PullOptions& o) {
   ::close(tmp.fd);
   tmp.fd = -1;
 
-  auto info = verify_db_file(tmp.path);
+  auto info = verify_db_file(tmp.path, o.deadline, o.cancelled);
   if (!info.ok()) return info.error().wrap("refusing the DB of " + shown);
+  if (auto e = older(info->built_at, "it was")) return *e;
+  if (auto e = stopped()) return *e;
   if (!layer->revision.empty() && layer->revision != info->revision)
     return Error(ErrorKind::kIntegrity, "refusing the DB of " + shown + ": its revision is " + info->revision +
                                             " but the manifest says " + layer->revision);
   if (target->kind == fs::OutputKind::kRegular) {
-    // Keep the mode of the DB being replaced.
+    // Keep the mode of the DB being replaced, and its owner when we may give it (root).
+    if (::geteuid() == 0 && ::chown(tmp.path.c_str(), target->uid, target->gid) != 0)
+      return Error(ErrorKind::kIo, "cannot set the owner of " + tmp.path + ": " + fs::errno_text(errno));
     if (::chmod(tmp.path.c_str(), target->mode) != 0)
       return Error(ErrorKind::kIo, "cannot set the mode of " + tmp.path + ": " + fs::errno_text(errno));
   }

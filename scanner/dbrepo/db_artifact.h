@@ -11,13 +11,16 @@
 //   annotations   org.opencontainers.image.created (the DB's build time), io.scangate.db.revision
 //
 // A pull verifies the manifest digest, the blob digest (as it streams), the uncompressed sha256 and
-// size the manifest declares, then opens the DB and runs SQLite's quick_check before it renames the
-// file into place: a corrupt or foreign artifact is refused and the DB in place stays.
+// size the manifest declares (required, bounded, and no more than 1000 times the layer), then opens
+// the DB (verify_db_file) and, when asked, checks its build time before it renames the file into
+// place: a corrupt, foreign, empty or older artifact is refused and the DB in place stays.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "scanner/core/deadline.h"
@@ -68,6 +71,12 @@ struct PullOptions {
   // Nor when the artifact's DB has this revision (the DB in use; read from the manifest).
   std::string skip_if_revision;
   uint64_t max_db_bytes = 16ull << 30;  // refuses artifacts that declare or inflate beyond this
+  // Refuses a DB built before this (a rollback: an older DB pushed over the tag, by mistake or by
+  // someone who may push): checked against the manifest's annotation before the download, and
+  // against the DB itself before the rename. Unset: any build time.
+  std::optional<std::chrono::system_clock::time_point> not_built_before;
+  // Polled between reads and during the checks: true stops the pull (the webhook's shutdown).
+  std::function<bool()> cancelled;
 };
 
 struct PullResult {
@@ -78,8 +87,14 @@ struct PullResult {
 
 Result<PullResult> pull_db(const PullOptions& options);
 
-// Opens a DB file and runs SQLite's quick_check over it: what a pulled DB passes before it is
-// put in place, and what the webhook's reload checks.
-Result<vulndb::DbInfo> verify_db_file(const std::string& path);
+// Opens a DB file and checks it before it is pushed, or put in place by a pull: a scangate DB of the
+// supported schema whose meta, advisory and vulnerability are plain tables (no views, triggers or
+// virtual tables), with at least one advisory (an empty DB would let every image through), that
+// passes SQLite's quick_check. The file is opened immutable: no -wal or -shm appears beside it.
+Result<vulndb::DbInfo> verify_db_file(const std::string& path, const Deadline& deadline = Deadline::never(),
+                                      const std::function<bool()>& cancelled = {});
+
+// "2026-12-07T14:26:29Z" (what io.scangate.db.built and `db info` show); nullopt for another form.
+std::optional<std::chrono::system_clock::time_point> parse_built_at(const std::string& rfc3339);
 
 }  // namespace scangate::dbrepo

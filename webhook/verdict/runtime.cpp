@@ -235,6 +235,17 @@ class Runtime final : public EngineRuntime {
     o.deadline = deadline;
     o.skip_if_digest = pulled_digest_;
     o.skip_if_revision = current_db_revision();
+    // Never back to an older DB: a tag moved back (by mistake, or by someone who may push) would
+    // otherwise undo every advisory published since. To roll back, replace the file at --db.
+    {
+      std::lock_guard<std::mutex> l(db_mu_);
+      if (db_built_) o.not_built_before = std::chrono::system_clock::time_point(std::chrono::seconds(*db_built_));
+    }
+    // Shutdown does not wait for a slow or stalled registry to finish the download.
+    o.cancelled = [this] {
+      std::lock_guard<std::mutex> l(mu_);
+      return stop_;
+    };
     auto r = dbrepo::pull_db(o);
     if (!r.ok()) return r.error();
     pulled_digest_ = r->manifest_digest;
