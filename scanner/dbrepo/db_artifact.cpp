@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "scanner/core/fs_util.h"
+#include "scanner/core/json_depth.h"
 #include "scanner/core/sha256.h"
 #include "scanner/core/time_util.h"
 #include "scanner/image/digest.h"
@@ -156,37 +157,11 @@ struct LayerInfo {
   std::string built;
 };
 
-// The deepest nesting of arrays and objects in `text` (outside strings), stopping past `limit`.
-size_t json_depth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) break;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 // Checks that `body` is a scangate DB artifact and returns its DB layer.
 Result<LayerInfo> parse_artifact(const std::string& body, const std::string& content_type, const std::string& shown,
                                  uint64_t max_db_bytes) {
   const std::string what = shown + " is not a scangate DB artifact: ";
-  if (json_depth(body, kMaxManifestDepth) > kMaxManifestDepth)
+  if (json_nesting(body, kMaxManifestDepth) > kMaxManifestDepth)
     return Error(ErrorKind::kFormat, what + "its manifest is nested deeper than " + std::to_string(kMaxManifestDepth) +
                                          " levels");
   json j = json::parse(body, nullptr, false);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scanner/core/json_depth.h"
 #include "scanner/image/digest.h"
 
 namespace scangate {
@@ -60,6 +61,9 @@ std::string manifest_accept_header() {
 }
 
 Result<ParsedManifest> parse_manifest(std::string_view body, std::string_view content_type, const std::string& what) {
+  if (json_nesting(body, kMaxRegistryJsonNesting) > kMaxRegistryJsonNesting)
+    return Error(ErrorKind::kFormat,
+                 what + " nests deeper than " + std::to_string(kMaxRegistryJsonNesting) + " levels; refused");
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, what + " is not a JSON object");
   std::string mt = str_field(j, "mediaType");
@@ -137,6 +141,9 @@ Result<Descriptor> select_platform(const ImageIndex& index, const Platform& want
 }
 
 Result<ImageConfig> parse_image_config(std::string_view text, const std::string& what) {
+  if (json_nesting(text, kMaxRegistryJsonNesting) > kMaxRegistryJsonNesting)
+    return Error(ErrorKind::kFormat,
+                 what + " nests deeper than " + std::to_string(kMaxRegistryJsonNesting) + " levels; refused");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, what + " is not a JSON object");
   ImageConfig c;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scanner/core/json_depth.h"
 #include "scanner/core/text_safe.h"
 #include "scanner/image/registry_client.h"
 
@@ -23,6 +24,7 @@ std::string basic(const Credential& c) { return "Basic " + base64(c.username + "
 }  // namespace
 
 std::string registry_error_detail(const std::string& body) {
+  if (json_nesting(body, kMaxRegistryJsonNesting) > kMaxRegistryJsonNesting) return {};
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return {};
   auto errs = j.find("errors");
@@ -146,6 +148,8 @@ Result<std::string> RegistryAuth::fetch_token(const Reference& repo, const AuthC
   if (r->truncated || r->status != 200)
     return Error(ErrorKind::kAuth,
                  fail + "the token service " + req.url.display() + " answered HTTP " + std::to_string(r->status));
+  if (json_nesting(r->body, kMaxRegistryJsonNesting) > kMaxRegistryJsonNesting)
+    return Error(ErrorKind::kAuth, fail + "the token service " + req.url.display() + " answered nested JSON; refused");
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   std::string token;
   if (j.is_object()) {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "scanner/core/json_depth.h"
 #include "scanner/image/manifest.h"
 #include "scanner/image/platform.h"
 
@@ -181,4 +182,29 @@ TEST_CASE("rejected manifests: schema 1, artifacts, garbage", "[manifest]") {
   }
   CHECK_FALSE(parse_image_config(R"({"os":"linux"})", "c").ok());
   CHECK_FALSE(parse_image_config(R"({"rootfs":{"diff_ids":[1]}})", "c").ok());
+}
+
+TEST_CASE("manifest: JSON nested beyond any real manifest is refused before it is parsed", "[image][manifest]") {
+  // A 4 MiB body of '[' would take some 300 MiB once parsed (a registry can send one to the webhook).
+  const std::string deep(4u << 20, '[');
+  CHECK(scangate::json_nesting(deep, scangate::kMaxRegistryJsonNesting) == scangate::kMaxRegistryJsonNesting + 1);
+  auto m = parse_manifest(deep, "application/vnd.oci.image.manifest.v1+json", "manifest x");
+  REQUIRE(!m.ok());
+  CHECK(m.error().message.find("nests deeper than 32 levels") != std::string::npos);
+  auto c = parse_image_config("{\"config\":" + std::string(100, '[') + std::string(100, ']') + "}", "config x");
+  REQUIRE(!c.ok());
+  CHECK(c.error().message.find("nests deeper") != std::string::npos);
+
+  // Brackets inside strings do not count; escaped quotes do not end a string.
+  CHECK(scangate::json_nesting(R"({"a":"[[[[[[\"[[[[","b":[{"c":{}}]})", 100) == 4);
+  // A real index with platforms and annotations is far below the limit, and still parses.
+  const std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7143,
+     "digest":"sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f",
+     "platform":{"architecture":"arm64","os":"linux","variant":"v8","os.features":["x"]},
+     "annotations":{"org.opencontainers.image.ref.name":"[not nesting]"}}]})";
+  CHECK(scangate::json_nesting(index, 100) == 5);  // object, manifests, entry, platform, os.features
+  auto ok = parse_manifest(index, "", "index y");
+  INFO((ok.ok() ? std::string() : ok.error().message));
+  CHECK(ok.ok());
 }
