@@ -9,6 +9,7 @@
 
 #include "scanner/analyze/analyzer.h"
 #include "scanner/analyze/text.h"
+#include "scanner/core/json_depth.h"
 
 namespace scangate {
 namespace {
@@ -40,32 +41,6 @@ void add_license(const nlohmann::json& v, std::vector<std::string>& out) {
 // level: a 32 MiB file of '[' would take gigabytes, 200,000 levels some 16 MB.
 constexpr size_t kMaxJsonDepth = 200'000;
 
-// The deepest nesting of arrays and objects in `text` (outside strings), stopping early past `limit`.
-size_t json_depth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) break;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 class NpmAnalyzer : public Analyzer {
  public:
   std::string_view type() const override { return "npm"; }
@@ -83,7 +58,7 @@ class NpmAnalyzer : public Analyzer {
   Result<AnalysisResult> analyze(const AnalysisInput& in) const override {
     AnalysisResult r;
     nlohmann::json j;
-    if (json_depth(in.content, kMaxJsonDepth) > kMaxJsonDepth) {
+    if (json_nesting(in.content, kMaxJsonDepth) > kMaxJsonDepth) {
       return Error(ErrorKind::kFormat, in.path + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                                            " levels; not a package record");
     }
