@@ -94,6 +94,15 @@ class Run {
     return std::move(result_);
   }
 
+  // The stages after the scan, on what an earlier scan found.
+  Result<ScanResult> from_inventory(ImageMetadata meta, Inventory inventory) {
+    result_.meta = std::move(meta);
+    result_.inventory = std::move(inventory);
+    if (o_.scanners.vuln) SG_TRY(match());
+    SG_TRY(gate());
+    return std::move(result_);
+  }
+
  private:
   void warn(const std::string& w) const {
     if (o_.hooks.warning) o_.hooks.warning(w);
@@ -220,5 +229,10 @@ class Run {
 }  // namespace
 
 Result<ScanResult> run(const Options& options, Stage* stopped_at) { return Run(options, stopped_at).go(); }
+
+Result<ScanResult> run_from_inventory(const Options& options, ImageMetadata meta, Inventory inventory,
+                                      Stage* stopped_at) {
+  return Run(options, stopped_at).from_inventory(std::move(meta), std::move(inventory));
+}
 
 }  // namespace scangate::pipeline

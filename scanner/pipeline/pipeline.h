@@ -135,4 +135,12 @@ std::string write_report(const ReportInput& in, ReportFormat format);
 // Runs the pipeline. On an error, `*stopped_at` (when given) says which stage failed.
 Result<ScanResult> run(const Options& options, Stage* stopped_at = nullptr);
 
+// The stages after the scan (match, the report's filters, the gate) on an image some earlier run
+// scanned: `meta` and `inventory` as that run's ScanResult had them. Nothing is opened or pulled:
+// `options.source`, `rootfs`, the secret options and the walk limits are not used, and the
+// inventory's secrets are kept as they are. The stages start at kVulnStore (with scanners.vuln)
+// or kIgnoreFile.
+Result<ScanResult> run_from_inventory(const Options& options, ImageMetadata meta, Inventory inventory,
+                                      Stage* stopped_at = nullptr);
+
 }  // namespace scangate::pipeline

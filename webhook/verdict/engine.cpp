@@ -65,6 +65,10 @@ struct Part {
   std::string digest, key, pinned;
   std::shared_ptr<const ScanRecord> rec;
   bool stale = false;
+  // On a miss: the record of the same digest under another DB revision, whose kept inventory is
+  // matched again instead of a scan (null: scan), and when its content was read.
+  std::shared_ptr<const ScanRecord> prior;
+  ScanCache::Clock::time_point prior_read_at{};
   policy::ScanState state = policy::ScanState::kDone;
   std::string error;                               // with kError
   std::shared_ptr<const policy::Verdict> verdict;  // set once decided
@@ -153,6 +157,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   SingleFlight<std::string, ScanOutcome, ScanFlightState> scans;
   SingleFlight<std::string, LookupOutcome> lookups;
   std::atomic<size_t> started{0};
+  std::atomic<size_t> rematches{0};
 
   // Scans and tag look-ups block on the registry (bounded queues, look-ups keyed by registry
   // host); the timers that answer at deadlines, and the answers to refused work, run on a thread
@@ -221,17 +226,45 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     auto r = scanner->scan(pinned, deadline);
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     if (hooks.scan_done) callout([&] { hooks.scan_done(r.ok() ? "ok" : "error", secs); });
-    ScanOutcome out;
-    if (r.ok()) {
-      out.record = std::make_shared<const ScanRecord>(std::move(r.value()));
-      // A request that joins after this point finds the record cached, not uploaded.
-      const bool upload = state->upload_wanted.load();
-      cache.insert(key, upload || !sink ? ScanCache::slim(*out.record) : out.record, upload);
-      if (upload && sink) callout([&] { sink(*out.record); });
-    } else {
+    if (!r.ok()) {
+      ScanOutcome out;
       out.error = r.error().message;
       lg.warn("scan failed", {{"image", pinned}, {"error", out.error}});
+      return scans.complete(key, out);
     }
+    finish(key, std::move(r.value()), state, std::nullopt);
+  }
+
+  // Decides `pinned` again from the inventory `prior` kept, against the DB in force now; a scanner
+  // that cannot, or a rematch that fails, falls back to a scan in the same flight.
+  void run_rematch(const std::string& key, const std::string& digest, const std::string& pinned,
+                   const std::shared_ptr<const ScanRecord>& prior, ScanCache::Clock::time_point read_at,
+                   const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
+    auto t0 = SteadyClock::now();
+    auto r = scanner->rematch(*prior, pinned, deadline);
+    if (!r.ok() && is_rematch_unsupported(r.error())) return run_scan(key, digest, pinned, state, deadline);
+    double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    if (hooks.rematch_done) callout([&] { hooks.rematch_done(r.ok() ? "ok" : "error", secs); });
+    if (!r.ok()) {
+      lg.warn("matching the kept inventory again failed; scanning the image",
+              {{"image", pinned}, {"error", r.error().message}});
+      return run_scan(key, digest, pinned, state, deadline);
+    }
+    lg.info("decided again from the kept inventory", {{"image", pinned}, {"key", key}});
+    // As old as the content it was matched from: scan.maxAge and the TTL still ask for a rescan.
+    finish(key, std::move(r.value()), state, read_at);
+  }
+
+  // Caches a flight's new record (uploading its report when a request with side effects asked)
+  // and ends the flight.
+  void finish(const std::string& key, ScanRecord record, const std::shared_ptr<ScanFlightState>& state,
+              std::optional<ScanCache::Clock::time_point> read_at) {
+    ScanOutcome out;
+    out.record = std::make_shared<const ScanRecord>(std::move(record));
+    // A request that joins after this point finds the record cached, not uploaded.
+    const bool upload = state->upload_wanted.load();
+    cache.insert(key, upload || !sink ? ScanCache::slim(*out.record) : out.record, upload, read_at);
+    if (upload && sink) callout([&] { sink(*out.record); });
     scans.complete(key, out);
   }
 
@@ -350,10 +383,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void look_up_part(const Judging& j, Part& part, const Pending& p) {
     const PolicySnapshot& snap = *p.snap;
     part.pinned = j.name + "@" + part.digest;
-    part.key = part.digest + "|" + db_rev();
-    auto hit = cache.lookup(part.key, std::chrono::seconds(snap.policy.scan.max_age_seconds));
+    part.key = ScanCache::key_of(part.digest, db_rev());
+    const std::chrono::seconds max_age(snap.policy.scan.max_age_seconds);
+    auto hit = cache.lookup(part.key, max_age);
     if (hooks.cache_lookup) hooks.cache_lookup(hit && !hit->stale);
-    if (!hit) return;
+    if (!hit) {
+      // Scanned under another DB revision: matched again from what that scan kept, unless its
+      // content is too old (then the image is read again).
+      auto earlier = cache.latest(part.digest, max_age);
+      if (earlier && !earlier->stale && earlier->key != part.key && earlier->record->kept) {
+        part.prior = earlier->record;
+        part.prior_read_at = earlier->read_at;
+      }
+      return;
+    }
     part.rec = hit->record;
     part.stale = hit->stale;
     if (!p.req.dry_run) upload_once(part.key, part.rec);
@@ -463,15 +506,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     const std::string key = part.key;
     auto refused = scan_pool.submit(
         "", Deadline::after(o.scan_timeout),
-        [self, key, digest = part.digest, pinned = part.pinned, state = joined.shared](const Deadline& d) {
-          self->run_scan(key, digest, pinned, state, d);
+        [self, key, digest = part.digest, pinned = part.pinned, prior = part.prior, read_at = part.prior_read_at,
+         state = joined.shared](const Deadline& d) {
+          if (prior)
+            self->run_rematch(key, digest, pinned, prior, read_at, state, d);
+          else
+            self->run_scan(key, digest, pinned, state, d);
         },
         [self, key] {
           self->rejected("scan_expired");
           self->scans.complete(key, ScanOutcome{nullptr, "the scan did not start in time: the webhook is overloaded"});
         });
     if (refused == WorkQueue::Refusal::kNone) {
-      started++;
+      (part.prior ? rematches : started)++;
       return;
     }
     std::string why = refused == WorkQueue::Refusal::kStopped ? "the webhook is shutting down"
@@ -711,5 +758,7 @@ admission::AdmissionDecision Engine::decide_sync(const admission::AdmissionReque
 size_t Engine::cache_entries() const { return impl_->cache.size(); }
 
 size_t Engine::scans_started() const { return impl_->started.load(); }
+
+size_t Engine::rematches_started() const { return impl_->rematches.load(); }
 
 }  // namespace scangate::verdict

@@ -8,6 +8,11 @@
 // An image index is judged per platform (EngineOptions::platforms): the first scan of its digest
 // lists the index's images, each is then scanned and cached as an image of its own, and the
 // image is denied when any platform's image is, with the platform named in the message.
+// After a DB reload (EngineOptions::db_revision changes), an image manifest cached under another
+// revision is decided again from the inventory its scan kept (ImageScanner::rematch), with no
+// registry call: on the scan pool, single-flight per digest|revision and under the same deadlines
+// as a scan; its report goes to the sink once. A record that kept no inventory, whose content is
+// older than scan.maxAge, or a scanner that cannot rematch: the image is scanned again.
 // Look-ups and scans run on bounded queues (work_queue.h): each has its deadline from when it was
 // queued, one registry host holds at most part of the look-up threads, and work past the queue
 // limits is refused at once (scan.onError decides, the message says the webhook is overloaded).
@@ -35,6 +40,9 @@ using PolicyProvider = std::function<std::shared_ptr<const PolicySnapshot>()>;
 struct EngineHooks {
   std::function<void(bool hit)> cache_lookup;
   std::function<void(const std::string& result, double seconds)> scan_done;  // ok | error
+  // A cached image decided again from its kept inventory against a reloaded DB: ok | error (an
+  // error is followed by a full scan, which scan_done counts).
+  std::function<void(const std::string& result, double seconds)> rematch_done;
   std::function<void(size_t entries)> cache_size;
   // Work refused or abandoned because the webhook is overloaded: "lookup_queue_full",
   // "lookup_registry_busy", "lookup_expired", "scan_queue_full", "scan_expired", "too_many_images".
@@ -95,7 +103,8 @@ class Engine {
   admission::AdmissionDecision decide_sync(const admission::AdmissionRequest& req, std::chrono::nanoseconds timeout);
 
   size_t cache_entries() const;
-  size_t scans_started() const;
+  size_t scans_started() const;      // scan flights queued (an index's listing included)
+  size_t rematches_started() const;  // flights queued to rematch a kept inventory (a failed one then scans)
 
  private:
   struct Impl;

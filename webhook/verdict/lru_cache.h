@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <list>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -45,14 +46,15 @@ class LruTtlCache {
     return it == map_.end() ? nullptr : &it->second.value;
   }
 
-  // Inserts or replaces `key` (its age starts again), most recently used; then drops the least
-  // recently used entries beyond the capacity.
-  Value& put(const Key& key, Value value) {
+  // Inserts or replaces `key` (its age starts again, or from `born` when given: a value derived
+  // from an older one keeps that one's age), most recently used; then drops the least recently
+  // used entries beyond the capacity.
+  Value& put(const Key& key, Value value, std::optional<Clock::time_point> born = std::nullopt) {
     erase(key);
     order_.push_front(key);
     auto& node = map_[key];
     node.value = std::move(value);
-    node.inserted = now();
+    node.inserted = born ? std::min(*born, now()) : now();
     node.pos = order_.begin();
     while (map_.size() > capacity_) {
       map_.erase(order_.back());

@@ -24,6 +24,23 @@ RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> clien
                                            std::shared_ptr<const SecretScanner> secrets)
     : client_(std::move(client)), db_(std::move(db)), secrets_(std::move(secrets)) {}
 
+namespace {
+
+// A record of `scanned`, its report written at `report_time`.
+ScanRecord record_of(pipeline::ScanResult& scanned, std::chrono::system_clock::time_point report_time) {
+  ScanRecord rec;
+  pipeline::ReportInfo info;
+  info.created_at = format_rfc3339(report_time);
+  info.tool_version = "scangate-webhook";
+  rec.report_json = scanned.report(pipeline::ReportFormat::kJson, info);
+  rec.meta = std::move(scanned.meta);
+  rec.findings = std::move(scanned.findings);
+  rec.secrets = std::move(scanned.inventory.secrets);
+  return rec;
+}
+
+}  // namespace
+
 Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference, const Deadline& deadline) {
   pipeline::Options o;
   o.source.reference = pinned_reference;
@@ -36,15 +53,28 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   auto scanned = pipeline::run(o);
   if (!scanned.ok()) return scanned.error();
 
-  ScanRecord rec;
-  rec.scanned_at = std::chrono::system_clock::now();
-  pipeline::ReportInfo info;
-  info.created_at = format_rfc3339(rec.scanned_at);
-  info.tool_version = "scangate-webhook";
-  rec.report_json = scanned->report(pipeline::ReportFormat::kJson, info);
-  rec.meta = std::move(scanned->meta);
-  rec.findings = std::move(scanned->findings);
-  rec.secrets = std::move(scanned->inventory.secrets);
+  const auto now = std::chrono::system_clock::now();
+  auto kept = KeptInventory::keep(scanned->meta, scanned->inventory);
+  ScanRecord rec = record_of(*scanned, now);
+  rec.scanned_at = now;
+  rec.kept = std::move(kept);
+  return rec;
+}
+
+Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, const std::string& pinned_reference,
+                                                 const Deadline& deadline) {
+  if (!previous.kept)
+    return Error(ErrorKind::kInvalidArgument,
+                 "the scan of " + pinned_reference + " kept no inventory to match again: scan it instead");
+  pipeline::Options o;
+  o.scanners.secret = false;  // the secrets are the kept ones: they do not depend on the DB
+  o.store = db_();
+  o.deadline = deadline;
+  auto matched = pipeline::run_from_inventory(o, previous.kept->meta, previous.kept->inventory);
+  if (!matched.ok()) return matched.error().wrap("matching the kept inventory of " + pinned_reference + " again");
+  ScanRecord rec = record_of(*matched, std::chrono::system_clock::now());
+  rec.scanned_at = previous.scanned_at;
+  rec.kept = previous.kept;
   return rec;
 }
 

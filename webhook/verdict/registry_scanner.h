@@ -33,7 +33,12 @@ class RegistryImageScanner final : public ImageScanner {
   using DbProvider = std::function<std::shared_ptr<const vulndb::VulnStore>()>;
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, DbProvider db,
                        std::shared_ptr<const SecretScanner> secrets);
+  // The record keeps the image's inventory (KeptInventory), for rematch().
   Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
+  // Matches `previous.kept` against the DB in force now and writes the report, as scan() would
+  // have with that DB; no registry call. An error when `previous` kept no inventory.
+  Result<ScanRecord> rematch(const ScanRecord& previous, const std::string& pinned_reference,
+                             const Deadline& deadline) override;
   // One manifest GET (two for a nested index): an index's image manifests with their platforms.
   Result<std::vector<PlatformImage>> images(const std::string& pinned_reference, const Deadline& deadline) override;
 

@@ -2,27 +2,64 @@
 
 namespace scangate::verdict {
 
+std::shared_ptr<const KeptInventory> KeptInventory::keep(const ImageMetadata& meta, const Inventory& inventory) {
+  auto k = std::make_shared<KeptInventory>();
+  k->meta = meta;
+  if (k->meta.config_json.size() > kMaxKeptConfigBytes) k->meta.config_json.clear();
+  k->inventory.os = inventory.os;
+  k->inventory.packages = inventory.packages;
+  k->inventory.secrets = inventory.secrets;
+  for (auto& s : k->inventory.secrets) s.code_lines.clear();
+  return k;
+}
+
+namespace {
+
+// The digest part of a key_of() key (a digest never holds '|').
+std::string digest_of(const std::string& key) { return key.substr(0, key.find('|')); }
+
+}  // namespace
+
 ScanCache::ScanCache(size_t capacity, Clock::duration ttl, std::function<void(size_t)> on_size,
                      std::function<Clock::time_point()> now)
-    : cache_(capacity, ttl, std::move(now)), on_size_(std::move(on_size)) {}
+    : now_(now), cache_(capacity, ttl, now), latest_(capacity, ttl, now), on_size_(std::move(on_size)) {}
+
+std::string ScanCache::key_of(const std::string& digest, const std::string& revision) {
+  return digest + "|" + revision;
+}
 
 void ScanCache::report_size() {
   if (on_size_) on_size_(cache_.size());
 }
 
-std::optional<ScanCache::Hit> ScanCache::lookup(const std::string& key, std::chrono::seconds max_age) {
-  std::lock_guard<std::mutex> l(mu_);
+std::optional<ScanCache::Hit> ScanCache::lookup_locked(const std::string& key, std::chrono::seconds max_age) {
   const size_t before = cache_.size();
   Clock::duration age{};
   Entry* e = cache_.get(key, &age);
   if (cache_.size() != before) report_size();  // an expired entry was dropped
   if (!e) return std::nullopt;
-  return Hit{e->record, max_age.count() > 0 && age > max_age, e->memo};
+  return Hit{e->record, max_age.count() > 0 && age > max_age, e->memo, key, now() - age};
 }
 
-void ScanCache::insert(const std::string& key, std::shared_ptr<const ScanRecord> record, bool uploaded) {
+std::optional<ScanCache::Hit> ScanCache::lookup(const std::string& key, std::chrono::seconds max_age) {
   std::lock_guard<std::mutex> l(mu_);
-  cache_.put(key, Entry{std::move(record), uploaded, nullptr});
+  return lookup_locked(key, max_age);
+}
+
+std::optional<ScanCache::Hit> ScanCache::latest(const std::string& digest, std::chrono::seconds max_age) {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string* key = latest_.get(digest);
+  if (!key) return std::nullopt;
+  auto hit = lookup_locked(*key, max_age);
+  if (!hit) latest_.erase(digest);  // its entry was dropped (capacity or TTL)
+  return hit;
+}
+
+void ScanCache::insert(const std::string& key, std::shared_ptr<const ScanRecord> record, bool uploaded,
+                       std::optional<Clock::time_point> read_at) {
+  std::lock_guard<std::mutex> l(mu_);
+  cache_.put(key, Entry{std::move(record), uploaded, nullptr}, read_at);
+  latest_.put(digest_of(key), key);
   report_size();
 }
 
@@ -64,6 +101,7 @@ std::shared_ptr<const ScanRecord> ScanCache::slim(const ScanRecord& rec) {
   s->secrets.reserve(rec.secrets.size());
   for (const auto& sf : rec.secrets) s->secrets.push_back(policy::decision_fields(sf));
   s->scanned_at = rec.scanned_at;
+  s->kept = rec.kept;
   return s;
 }
 

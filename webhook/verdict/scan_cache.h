@@ -1,5 +1,10 @@
 // The verdict cache: scan records by "digest|db revision", LRU with a TTL, each entry with
-// whether its report went to CSPM and the last verdict decided from it (a memo). Thread-safe.
+// whether its report went to CSPM and the last verdict decided from it (a memo). An entry's age
+// is that of the image's content: a record matched again against a new DB is as old as the scan
+// that read the image, so the TTL and scan.maxAge still ask for a real rescan. A second index,
+// as bounded as the cache, names the latest entry of each digest whatever its revision: after a
+// DB reload the engine matches that record's kept inventory again instead of pulling the image.
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -31,16 +36,25 @@ class ScanCache {
   ScanCache(size_t capacity, Clock::duration ttl, std::function<void(size_t)> on_size = {},
             std::function<Clock::time_point()> now = {});
 
+  // The key of `digest` scanned (or matched) with DB `revision`.
+  static std::string key_of(const std::string& digest, const std::string& revision);
+
   struct Hit {
     std::shared_ptr<const ScanRecord> record;
-    bool stale = false;  // older than the policy's scan.maxAge: to be rescanned
+    bool stale = false;  // its content is older than the policy's scan.maxAge: to be rescanned
     std::shared_ptr<const VerdictMemo> memo;
+    std::string key;            // the entry's key
+    Clock::time_point read_at;  // when the image's content was read
   };
   // The record of `key` unless it is older than the TTL; stale when older than `max_age` (> 0).
   std::optional<Hit> lookup(const std::string& key, std::chrono::seconds max_age);
+  // The entry of `digest` inserted last, under whichever revision (as lookup() of its key).
+  std::optional<Hit> latest(const std::string& digest, std::chrono::seconds max_age);
 
   // Caches `record` for `key` (replacing any); `uploaded`: its report went to the sink already.
-  void insert(const std::string& key, std::shared_ptr<const ScanRecord> record, bool uploaded);
+  // `read_at`: when the image's content was read (a rematch passes its scan's); default now.
+  void insert(const std::string& key, std::shared_ptr<const ScanRecord> record, bool uploaded,
+              std::optional<Clock::time_point> read_at = std::nullopt);
   // Keeps `memo` with the entry, unless the entry has been replaced or dropped meanwhile.
   void remember(const std::string& key, const std::shared_ptr<const ScanRecord>& record,
                 std::shared_ptr<const VerdictMemo> memo);
@@ -53,8 +67,9 @@ class ScanCache {
   size_t size() const;
 
   // What an entry keeps once the report has been handed to the upload sink: the fields the policy
-  // decides on. A cache of thousands of images must not keep thousands of reports, nor the
-  // descriptions, references and image configs only the report needed.
+  // decides on, and the kept inventory a rematch needs (shared, not copied). A cache of thousands
+  // of images must not keep thousands of reports, nor the descriptions, references and image
+  // configs only the report needed.
   static std::shared_ptr<const ScanRecord> slim(const ScanRecord& record);
 
  private:
@@ -65,10 +80,14 @@ class ScanCache {
   };
   // The entry of `key` when it still holds `record`.
   Entry* holding(const std::string& key, const std::shared_ptr<const ScanRecord>& record);
+  std::optional<Hit> lookup_locked(const std::string& key, std::chrono::seconds max_age);
   void report_size();
+  Clock::time_point now() const { return now_ ? now_() : Clock::now(); }
 
   mutable std::mutex mu_;
+  std::function<Clock::time_point()> now_;
   LruTtlCache<std::string, Entry> cache_;
+  LruTtlCache<std::string, std::string> latest_;  // digest -> the key inserted last
   std::function<void(size_t)> on_size_;
 };
 

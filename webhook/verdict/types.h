@@ -16,6 +16,19 @@
 
 namespace scangate::verdict {
 
+// What a scan read of an image that the vulnerability DB does not decide: enough to match it again
+// against another DB (ImageScanner::rematch) and to write that match's report, without the image.
+// Compact: the OS and the packages with the layer each came from, the secrets without their code
+// lines, and the image's metadata with its config only when that is small (kMaxKeptConfigBytes).
+struct KeptInventory {
+  static constexpr size_t kMaxKeptConfigBytes = 16 * 1024;
+  ImageMetadata meta;
+  Inventory inventory;  // os, packages (+ layer), secrets (SecretFinding::code_lines left out)
+
+  // What `meta` and `inventory` (a finished scan's) keep.
+  static std::shared_ptr<const KeptInventory> keep(const ImageMetadata& meta, const Inventory& inventory);
+};
+
 // What one scan of one digest produced.
 struct ScanRecord {
   ImageMetadata meta;
@@ -23,8 +36,18 @@ struct ScanRecord {
   std::vector<policy::CountedFinding> counted;  // the verdict cache's compact form of `findings`
   std::vector<SecretFinding> secrets;
   std::string report_json;  // Trivy-compatible report, for CSPM
+  // When the image's content was read (a rematch keeps its scan's).
   std::chrono::system_clock::time_point scanned_at;
+  // What a rematch against another DB needs; null when the scanner kept nothing (no rematch: the
+  // image is scanned again). Shared: the cache's slim form keeps the same one.
+  std::shared_ptr<const KeptInventory> kept;
 };
+
+// ImageScanner::rematch of a scanner that cannot: the engine scans instead.
+inline constexpr const char* kRematchUnsupported = "this scanner cannot match a kept inventory again";
+inline bool is_rematch_unsupported(const Error& e) {
+  return e.kind == ErrorKind::kInvalidArgument && e.message == kRematchUnsupported;
+}
 
 // One image an image index points to.
 struct PlatformImage {
@@ -46,6 +69,17 @@ class ImageScanner {
     (void)deadline;
     const auto at = pinned_reference.rfind('@');
     return std::vector<PlatformImage>{{"", at == std::string::npos ? std::string() : pinned_reference.substr(at + 1)}};
+  }
+  // Decides `pinned_reference` (the image `previous` was scanned from) again against the DB in
+  // force now, from `previous.kept` alone: nothing is read from the registry. The new record keeps
+  // the secrets, the kept inventory and the scan time of `previous`, with today's findings and
+  // report. The default (a scanner that keeps no inventory) returns kRematchUnsupported.
+  virtual Result<ScanRecord> rematch(const ScanRecord& previous, const std::string& pinned_reference,
+                                     const Deadline& deadline) {
+    (void)previous;
+    (void)pinned_reference;
+    (void)deadline;
+    return Error(ErrorKind::kInvalidArgument, kRematchUnsupported);
   }
 };
 
