@@ -41,6 +41,7 @@ bench_cleanup() {
     wait "$SG_PID" 2>/dev/null || true
   fi
   tests/fixtures/registry.sh stop "$WORK/fixture" >/dev/null 2>&1 || true
+  [ -n "${BENCH_KEEP:-}" ] && echo "kept $WORK" >&2 && return
   rm -rf "$WORK"
 }
 
