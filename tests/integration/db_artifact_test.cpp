@@ -362,6 +362,9 @@ TEST_CASE("webhook --db-repository: starts from the artifact, picks up a pushed 
   // The same image, admitted... no: denied before, allowed now under the new DB's findings.
   Json after = post(*w, pod_review("art-2", image));
   CHECK(after["response"]["allowed"] == true);
+  // Decided again from the kept inventory: one re-decision, and still the one scan of the start.
+  CHECK(metric_sum(metrics_text(*w), "scangate_rematches_total{result=\"ok\"}") == 1);
+  CHECK(metric_sum(metrics_text(*w), "scangate_scans_total{result=\"ok\"}") == 1);
 
   // A corrupt DB pushed over the tag: refused and counted, the DB in use keeps serving.
   const double errors_before = metric_sum(metrics_text(*w), "scangate_db_pulls_total{result=\"error\"}");

@@ -46,6 +46,7 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
     m->scan_result(result).Increment();
     m->scan_duration.Observe(secs);
   };
+  h.engine.rematch_done = [m](const std::string& result, double) { m->rematch_result(result).Increment(); };
   h.engine.cache_size = [m](size_t n) { m->verdict_cache_entries.Set(static_cast<double>(n)); };
   h.db_revision = [m](const std::string& revision) { m->set_db_revision(revision); };
   h.db_reload = [m](const std::string& result) { m->db_reload_result(result).Increment(); };

@@ -76,6 +76,11 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                         .Help("Duration of image scans run by the webhook")
                         .Register(*registry)
                         .Add({}, scan_buckets())),
+      rematches(BuildCounter()
+                    .Name("scangate_rematches_total")
+                    .Help("Cached images decided again after a DB change from the inventory their scan kept (no "
+                          "pull), by result; an error falls back to a scan")
+                    .Register(*registry)),
       verdict_cache_entries(BuildGauge()
                                 .Name("scangate_verdict_cache_entries")
                                 .Help("Entries in the verdict cache")
@@ -165,6 +170,7 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
   webhook_info.Add({{"version", version}}).Set(1);
   for (const char* r : {"ok", "error", "timeout"}) scans.Add({{"result", r}});
   db_pulls.Add({{"result", "unchanged"}});
+  for (const char* r : {"ok", "error"}) rematches.Add({{"result", r}});
   for (const char* r : {"ok", "error", "spooled"}) cspm_uploads.Add({{"result", r}});
   for (const char* r : {"ok", "error"}) {
     policy_reloads.Add({{"result", r}});
@@ -199,6 +205,10 @@ prometheus::Counter& WebhookMetrics::policy_reload_result(std::string_view resul
 
 prometheus::Counter& WebhookMetrics::db_reload_result(std::string_view result) {
   return closed_child(db_reloads, "result", {"ok", "error"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::rematch_result(std::string_view result) {
+  return closed_child(rematches, "result", {"ok", "error"}, result);
 }
 
 prometheus::Counter& WebhookMetrics::db_pull_result(std::string_view result) {

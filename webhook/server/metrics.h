@@ -41,6 +41,8 @@ struct WebhookMetrics {
   // Scans triggered by the webhook (verdict engine).
   prometheus::Family<prometheus::Counter>& scans;  // {result}: ok | error | timeout | other
   prometheus::Histogram& scan_duration;
+  // Re-decisions after a DB change: a cached image's kept inventory matched against the new DB.
+  prometheus::Family<prometheus::Counter>& rematches;  // {result}: ok | error | other
 
   // Verdict cache (verdict engine).
   prometheus::Gauge& verdict_cache_entries;
@@ -87,6 +89,7 @@ struct WebhookMetrics {
   prometheus::Counter& policy_reload_result(std::string_view result);
   prometheus::Counter& db_reload_result(std::string_view result);
   prometheus::Counter& db_pull_result(std::string_view result);
+  prometheus::Counter& rematch_result(std::string_view result);
   // The scangate_work_rejected_total child for an EngineHooks::rejected reason
   // ("lookup_queue_full", "scan_expired", "too_many_images", ...); unknown: {other, other}.
   prometheus::Counter& work_rejected_for(std::string_view engine_reason);
