@@ -89,8 +89,8 @@ std::chrono::seconds db_age(const std::string& built_at, std::chrono::system_clo
   return std::chrono::duration_cast<std::chrono::seconds>(now - std::chrono::system_clock::from_time_t(t));
 }
 
-int ensure_db(const Args& args, const ScanSettings& settings, const SourceOptions& registry,
-              const std::string& command, Io io) {
+int ensure_db(const Args& args, const ScanSettings& settings, const SourceOptions& registry, const std::string& command,
+              Io io) {
   std::string repo = args.get_or("db-repository", "");
   if (repo.empty()) {
     const char* env = std::getenv("SCANGATE_DB_REPOSITORY");
@@ -133,8 +133,8 @@ int ensure_db(const Args& args, const ScanSettings& settings, const SourceOption
   mkdirs_for(po.output);
   auto pulled = dbrepo::pull_db(po);
   if (!pulled.ok()) {
-    io.err << "scangate " << command << ": " << why << ", and the pull from --db-repository failed: "
-           << pulled.error().message << "\n";
+    io.err << "scangate " << command << ": " << why
+           << ", and the pull from --db-repository failed: " << pulled.error().message << "\n";
     return kExitError;
   }
   if (!settings.quiet)

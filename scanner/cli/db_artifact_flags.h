@@ -17,8 +17,8 @@ const std::vector<FlagSpec>& db_repository_flags();
 
 // Before a scan: pulls the DB from --db-repository when it is missing or too old. Returns kExitOk
 // to go on, or the exit code after printing why not.
-int ensure_db(const Args& args, const ScanSettings& settings, const SourceOptions& registry,
-              const std::string& command, Io io);
+int ensure_db(const Args& args, const ScanSettings& settings, const SourceOptions& registry, const std::string& command,
+              Io io);
 
 int cmd_db_push(const std::vector<std::string>& args, Io io);
 int cmd_db_pull(const std::vector<std::string>& args, Io io);

@@ -88,9 +88,9 @@ Result<void> write_all(int fd, const char* p, size_t n, const std::string& path)
 }
 
 struct Compressed {
-  std::string digest;      // of the compressed bytes
-  uint64_t size = 0;       // compressed
-  std::string db_sha256;   // of the DB's bytes
+  std::string digest;     // of the compressed bytes
+  uint64_t size = 0;      // compressed
+  std::string db_sha256;  // of the DB's bytes
   uint64_t db_size = 0;
 };
 
@@ -103,7 +103,8 @@ Result<Compressed> compress_file(const std::string& src, TempFile& out, const De
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, 9);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
   // Uses the cores where libzstd was built with threads; a single-threaded build ignores it.
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers,
+                         static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   Sha256 raw, packed;
   Compressed c;
   std::vector<char> ibuf(kBuf), obuf(ZSTD_CStreamOutSize());
@@ -138,7 +139,8 @@ Result<TempFile> temp_in_tmpdir(const std::string& what) {
   name.push_back('\0');
   TempFile t;
   t.fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (t.fd < 0) return Error(ErrorKind::kIo, "cannot create a temporary file in " + tmpl + ": " + fs::errno_text(errno));
+  if (t.fd < 0)
+    return Error(ErrorKind::kIo, "cannot create a temporary file in " + tmpl + ": " + fs::errno_text(errno));
   t.path = name.data();
   return t;
 }
@@ -162,25 +164,25 @@ Result<LayerInfo> parse_artifact(const std::string& body, const std::string& con
                                  uint64_t max_db_bytes) {
   const std::string what = shown + " is not a scangate DB artifact: ";
   if (json_nesting(body, kMaxManifestDepth) > kMaxManifestDepth)
-    return Error(ErrorKind::kFormat, what + "its manifest is nested deeper than " + std::to_string(kMaxManifestDepth) +
-                                         " levels");
+    return Error(ErrorKind::kFormat,
+                 what + "its manifest is nested deeper than " + std::to_string(kMaxManifestDepth) + " levels");
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, what + "its manifest is not a JSON object");
   std::string mt = str_at(j, "mediaType");
   if (mt.empty()) mt = content_type.substr(0, content_type.find(';'));
   if (mt != kOciManifestMediaType)
-    return Error(ErrorKind::kFormat,
-                 what + "its manifest is " + (mt.empty() ? std::string("of no media type") : "a " + mt.substr(0, 100)) +
-                     " (an image index or an image? push one with `scangate db push`)");
+    return Error(ErrorKind::kFormat, what + "its manifest is " +
+                                         (mt.empty() ? std::string("of no media type") : "a " + mt.substr(0, 100)) +
+                                         " (an image index or an image? push one with `scangate db push`)");
   std::string type = str_at(j, "artifactType");
   if (type.empty() && j.contains("config") && j["config"].is_object()) type = str_at(j["config"], "mediaType");
   if (type == "application/vnd.oci.image.config.v1+json")
     return Error(ErrorKind::kFormat, what + "it is a container image");
   if (type != kArtifactType)
-    return Error(ErrorKind::kFormat, what + "its artifact type is \"" + type.substr(0, 100) + "\", not " + kArtifactType);
+    return Error(ErrorKind::kFormat,
+                 what + "its artifact type is \"" + type.substr(0, 100) + "\", not " + kArtifactType);
   auto layers = j.find("layers");
-  if (layers == j.end() || !layers->is_array())
-    return Error(ErrorKind::kFormat, what + "its manifest has no layers");
+  if (layers == j.end() || !layers->is_array()) return Error(ErrorKind::kFormat, what + "its manifest has no layers");
   const json* found = nullptr;
   for (const auto& l : *layers) {
     if (!l.is_object() || str_at(l, "mediaType") != kLayerMediaType) continue;
@@ -211,8 +213,7 @@ Result<LayerInfo> parse_artifact(const std::string& body, const std::string& con
   }
   // Without the DB's size nothing bounds the decompression but the limit (a zstd bomb fills the
   // disk up to it), and the sha256 checks the DB end to end. `db push` writes both.
-  if (out.db_size == 0)
-    return Error(ErrorKind::kFormat, what + "its DB layer has no " + kAnnSize + " annotation");
+  if (out.db_size == 0) return Error(ErrorKind::kFormat, what + "its DB layer has no " + kAnnSize + " annotation");
   if (out.db_sha256.empty())
     return Error(ErrorKind::kFormat, what + "its DB layer has no " + kAnnSha256 + " annotation");
   if (out.db_size > max_db_bytes || static_cast<uint64_t>(out.size) > max_db_bytes)
@@ -314,11 +315,11 @@ Result<vulndb::DbInfo> verify_db_file(const std::string& path, const Deadline& d
     std::string sql = r[2].substr(0, 32);
     for (char& c : sql) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (type == "view" || type == "trigger")
-      return Error(ErrorKind::kFormat, "the DB " + path + " is not a scangate DB: it has a " + type + " (" +
-                                           name.substr(0, 100) + ")");
+      return Error(ErrorKind::kFormat,
+                   "the DB " + path + " is not a scangate DB: it has a " + type + " (" + name.substr(0, 100) + ")");
     if (type == "table" && sql.rfind("CREATE VIRTUAL", 0) == 0)
-      return Error(ErrorKind::kFormat, "the DB " + path + " is not a scangate DB: " + name.substr(0, 100) +
-                                           " is a virtual table");
+      return Error(ErrorKind::kFormat,
+                   "the DB " + path + " is not a scangate DB: " + name.substr(0, 100) + " is a virtual table");
     if (type == "table") tables.insert(name);
   }
   for (const char* t : {"meta", "advisory", "vulnerability"})
@@ -343,8 +344,7 @@ Result<vulndb::DbInfo> verify_db_file(const std::string& path, const Deadline& d
 Result<PushResult> push_db(const PushOptions& o) {
   auto ref = parse_reference(o.reference);
   if (!ref.ok()) return ref.error();
-  if (!ref->digest.empty())
-    return Error(ErrorKind::kInvalidArgument, "push to a tag, not a digest: " + o.reference);
+  if (!ref->digest.empty()) return Error(ErrorKind::kInvalidArgument, "push to a tag, not a digest: " + o.reference);
   auto info = verify_db_file(o.db);
   if (!info.ok()) return info.error().wrap("refusing to push " + o.db);
 
@@ -362,12 +362,12 @@ Result<PushResult> push_db(const PushOptions& o) {
   auto cfg = pusher.push_blob(*ref, empty, o.deadline);
   if (!cfg.ok()) return cfg.error().wrap("pushing to " + ref->name());
   uint64_t last_shown = 0;
-  auto sent = pusher.push_blob_file(*ref, tmp->path, c->digest, c->size, o.deadline,
-                                    [&](uint64_t done, uint64_t total) {
-                                      if (!o.progress || (done - last_shown < (32u << 20) && done != total)) return;
-                                      last_shown = done;
-                                      o.progress("uploaded " + human_bytes(done) + " of " + human_bytes(total));
-                                    });
+  auto sent =
+      pusher.push_blob_file(*ref, tmp->path, c->digest, c->size, o.deadline, [&](uint64_t done, uint64_t total) {
+        if (!o.progress || (done - last_shown < (32u << 20) && done != total)) return;
+        last_shown = done;
+        o.progress("uploaded " + human_bytes(done) + " of " + human_bytes(total));
+      });
   if (!sent.ok()) return sent.error().wrap("pushing to " + ref->name());
   if (!*sent && o.progress) o.progress("the registry has this DB layer already");
 
@@ -381,13 +381,13 @@ Result<PushResult> push_db(const PushOptions& o) {
                   {kAnnBuilt, info->built_at},
                   {kAnnSize, std::to_string(c->db_size)},
                   {kAnnSha256, c->db_sha256}}}};
-  json manifest = {{"schemaVersion", 2},
-                   {"mediaType", kOciManifestMediaType},
-                   {"artifactType", kArtifactType},
-                   {"config", {{"mediaType", kEmptyConfigMediaType}, {"digest", Sha256::digest(empty)}, {"size", 2}}},
-                   {"layers", json::array({layer})},
-                   {"annotations",
-                    {{"org.opencontainers.image.created", info->built_at}, {kAnnRevision, info->revision}}}};
+  json manifest = {
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifestMediaType},
+      {"artifactType", kArtifactType},
+      {"config", {{"mediaType", kEmptyConfigMediaType}, {"digest", Sha256::digest(empty)}, {"size", 2}}},
+      {"layers", json::array({layer})},
+      {"annotations", {{"org.opencontainers.image.created", info->built_at}, {kAnnRevision, info->revision}}}};
   const std::string tag = ref->tag.empty() ? "latest" : ref->tag;
   auto digest = pusher.put_manifest(*ref, tag, kOciManifestMediaType, manifest.dump(), o.deadline);
   if (!digest.ok()) return digest.error().wrap("pushing to " + ref->name());
@@ -435,7 +435,8 @@ Result<PullResult> pull_db(const PullOptions& o) {
     if (auto e = older(layer->built, "its manifest says it was")) return *e;
   auto stopped = [&]() -> std::optional<Error> {
     if (o.deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed while pulling the DB " + shown);
-    if (o.cancelled && o.cancelled()) return Error(ErrorKind::kInternal, "the pull of the DB " + shown + " was cancelled");
+    if (o.cancelled && o.cancelled())
+      return Error(ErrorKind::kInternal, "the pull of the DB " + shown + " was cancelled");
     return std::nullopt;
   };
 
@@ -448,11 +449,12 @@ Result<PullResult> pull_db(const PullOptions& o) {
   name.push_back('\0');
   TempFile tmp;
   tmp.fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (tmp.fd < 0) return Error(ErrorKind::kIo, "cannot create a temporary file beside " + target->path + ": " +
-                                                   fs::errno_text(errno));
+  if (tmp.fd < 0)
+    return Error(ErrorKind::kIo,
+                 "cannot create a temporary file beside " + target->path + ": " + fs::errno_text(errno));
   tmp.path = name.data();
   // Refused up front rather than after filling the volume the DB in use lives on.
-  if (struct statvfs vfs {}; ::fstatvfs(tmp.fd, &vfs) == 0) {
+  if (struct statvfs vfs{}; ::fstatvfs(tmp.fd, &vfs) == 0) {
     const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     if (layer->db_size > free_bytes)
       return Error(ErrorKind::kIo, "the DB of " + shown + " takes " + human_bytes(layer->db_size) + ", but only " +

@@ -39,8 +39,8 @@ inline constexpr const char* kOciManifestMediaType = "application/vnd.oci.image.
 using Progress = std::function<void(const std::string& message)>;
 
 struct PushOptions {
-  std::string db;         // the built DB file
-  std::string reference;  // registry/repository[:tag]; the tag defaults to "latest"
+  std::string db;          // the built DB file
+  std::string reference;   // registry/repository[:tag]; the tag defaults to "latest"
   SourceOptions registry;  // credentials, --cacert, --insecure-registry
   Deadline deadline = Deadline::never();
   Progress progress;

@@ -31,8 +31,8 @@ class RegistryAuth {
 
   // Answers a 401 with `www_authenticate`: fetches a token (Bearer) or uses the credentials
   // (Basic), caches the result and returns the Authorization value.
-  Result<std::string> authenticate(const Reference& repo, const std::string& www_authenticate,
-                                   const Deadline& deadline, bool push = false);
+  Result<std::string> authenticate(const Reference& repo, const std::string& www_authenticate, const Deadline& deadline,
+                                   bool push = false);
 
   // The error for a 401 that persists after authenticating; `body` is the registry's answer.
   Error rejected(const Reference& repo, const std::string& body) const;

@@ -35,8 +35,8 @@ std::string with_query(const std::string& target, const std::string& kv) {
 
 Error unexpected(const std::string& registry, const net::Response& r, const std::string& what) {
   return Error(r.status == 404 ? ErrorKind::kNotFound : ErrorKind::kNetwork,
-               with_registry_detail("registry " + registry + " answered HTTP " + std::to_string(r.status) + " to " + what,
-                                    r.body));
+               with_registry_detail(
+                   "registry " + registry + " answered HTTP " + std::to_string(r.status) + " to " + what, r.body));
 }
 
 }  // namespace
@@ -82,8 +82,7 @@ Result<void> RegistryPusher::upload(const Reference& repo, const std::string& di
     patch.push = true;
     patch.no_retry = true;  // a chunk sent twice would corrupt the upload
     patch.content_type = "application/octet-stream";
-    patch.headers.emplace_back("Content-Range",
-                               std::to_string(sent) + "-" + std::to_string(sent + chunk->size() - 1));
+    patch.headers.emplace_back("Content-Range", std::to_string(sent) + "-" + std::to_string(sent + chunk->size() - 1));
     patch.body = std::move(*chunk);
     patch.what = "upload of " + digest;
     const uint64_t n = patch.body.size();
@@ -165,11 +164,12 @@ Result<std::string> RegistryPusher::put_manifest(const Reference& repo, const st
   rq.what = "manifest " + repo.name() + ":" + tag;
   auto r = transport_->request(repo, rq, deadline);
   if (!r.ok()) return r.error();
-  if (r->status != 201 && r->status != 200) return unexpected(repo.registry, *r, "the manifest " + repo.name() + ":" + tag);
+  if (r->status != 201 && r->status != 200)
+    return unexpected(repo.registry, *r, "the manifest " + repo.name() + ":" + tag);
   const std::string digest = Sha256::digest(body);
   if (std::string claimed = r->header("Docker-Content-Digest"); !claimed.empty() && claimed != digest)
-    return Error(ErrorKind::kIntegrity, "registry " + repo.registry + " stored the manifest as " + claimed +
-                                            " but its content is " + digest);
+    return Error(ErrorKind::kIntegrity,
+                 "registry " + repo.registry + " stored the manifest as " + claimed + " but its content is " + digest);
   return digest;
 }
 

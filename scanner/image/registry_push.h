@@ -32,8 +32,8 @@ class RegistryPusher {
   // Uploads the file at `path`, whose content has `digest` and `size`, unless the repository has
   // the blob already. True when it was uploaded, false when it was there. The registry checks the
   // digest when the upload closes; a file that changed meanwhile is refused there.
-  Result<bool> push_blob_file(const Reference& repo, const std::string& path, const std::string& digest,
-                              uint64_t size, const Deadline& deadline, const Progress& progress = {});
+  Result<bool> push_blob_file(const Reference& repo, const std::string& path, const std::string& digest, uint64_t size,
+                              const Deadline& deadline, const Progress& progress = {});
   // The same for a small blob held in memory (a config).
   Result<bool> push_blob(const Reference& repo, const std::string& bytes, const Deadline& deadline);
   // PUT the manifest under `tag`; returns its digest (checked against Docker-Content-Digest).

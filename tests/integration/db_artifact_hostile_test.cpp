@@ -304,8 +304,7 @@ TEST_CASE("hostile registry: frames, trailing garbage and digests", "[db-artifac
   CHECK(read_file(live) == sdb);
 }
 
-TEST_CASE("hostile publisher: SQLite files that are not a usable scangate DB are refused",
-          "[db-artifact][hostile]") {
+TEST_CASE("hostile publisher: SQLite files that are not a usable scangate DB are refused", "[db-artifact][hostile]") {
   Hostile h;
   TempDir tmp("sg-hostile-sqlite");
   const std::string live = tmp.path + "/live.db";
@@ -366,7 +365,8 @@ TEST_CASE("rollback: an older DB over the tag is not swapped in", "[db-artifact]
 
   // Annotated honestly: refused from the manifest, nothing downloaded.
   serve(h, "old", artifact(old_db, zstd(old_db), "sha256:" + std::string(64, 'b'), "2024-06-12T00:00:00Z"));
-  auto annotated = pull(h, "old", live, [&](dbrepo::PullOptions& o) { o.not_built_before = now - std::chrono::hours(1); });
+  auto annotated =
+      pull(h, "old", live, [&](dbrepo::PullOptions& o) { o.not_built_before = now - std::chrono::hours(1); });
   REQUIRE(!annotated.ok());
   CHECK(annotated.error().message.find("built at 2024-06-12T00:00:00Z") != std::string::npos);
   CHECK(!h.asked_for_blob());
@@ -380,8 +380,8 @@ TEST_CASE("rollback: an older DB over the tag is not swapped in", "[db-artifact]
   CHECK(names_in(tmp.path) == std::set<std::string>{"live.db"});
 
   // `db pull` is the operator's own choice: it takes the older DB.
-  auto explicit_pull = run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", tmp.path + "/chosen.db",
-                                    h.host + "/scangate/db:liar"});
+  auto explicit_pull = run_process(
+      {SCANGATE_CLI, "db", "pull", "--quiet", "--output", tmp.path + "/chosen.db", h.host + "/scangate/db:liar"});
   INFO(explicit_pull.err);
   CHECK(explicit_pull.exit_code == 0);
 
@@ -483,7 +483,8 @@ TEST_CASE("hostile registry on push: credentials stay home, a Location with cont
   for (const std::string& bad : {std::string("/upload/2\rX-Injected: 1"), std::string("/upload/2 HTTP/1.1")}) {
     h.routes["POST /v2/scangate/db/blobs/uploads/"] = {{"status", 202}, {"headers", {{"Location", bad}}}};
     h.publish();
-    auto r = pusher_with_password()->push_blob(*ref, "hello again", scangate::Deadline::after(std::chrono::seconds(30)));
+    auto r =
+        pusher_with_password()->push_blob(*ref, "hello again", scangate::Deadline::after(std::chrono::seconds(30)));
     CHECK(!r.ok());
   }
   for (const auto& r : h.requests()) CHECK(r["target"].get<std::string>().find("/upload/2") == std::string::npos);

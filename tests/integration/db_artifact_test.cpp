@@ -161,8 +161,8 @@ TEST_CASE("db push then db pull through the registry: same bytes, documented art
 
   // By digest too.
   const std::string digest = pushed.out.substr(pushed.out.find("@sha256:") + 1, 71);
-  auto by_digest = run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", d + "/by-digest.db",
-                                registry + "/scangate/db@" + digest});
+  auto by_digest = run_process(
+      {SCANGATE_CLI, "db", "pull", "--quiet", "--output", d + "/by-digest.db", registry + "/scangate/db@" + digest});
   INFO(by_digest.err);
   REQUIRE(by_digest.exit_code == 0);
   CHECK(read_file(d + "/by-digest.db") == bytes);
@@ -195,7 +195,8 @@ TEST_CASE("db push: a blob in many chunks arrives whole", "[registry][db-artifac
   REQUIRE(sent.ok());
   CHECK(*sent == true);
   CHECK(calls == 25);
-  auto got = run_process({"/usr/bin/curl", "-sS", "http://" + env.at("REGISTRY") + "/v2/scangate/chunks/blobs/" + digest});
+  auto got =
+      run_process({"/usr/bin/curl", "-sS", "http://" + env.at("REGISTRY") + "/v2/scangate/chunks/blobs/" + digest});
   REQUIRE(got.exit_code == 0);
   CHECK(got.out == blob);
   // A second push finds the blob and sends nothing.
@@ -244,14 +245,16 @@ TEST_CASE("db pull: a corrupt or foreign artifact is refused and the DB in place
 
   // Cut short: honest digests and annotations of 8 KiB of a real DB.
   push_crafted(registry + "/scangate/db:truncated", db.substr(0, 8192), revision_of(scenario_db()));
-  auto truncated = run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", live, registry + "/scangate/db:truncated"});
+  auto truncated =
+      run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", live, registry + "/scangate/db:truncated"});
   CHECK(truncated.exit_code == 2);
   CHECK(truncated.err.find("refusing the DB") != std::string::npos);
   CHECK(read_file(live) == before);
 
   // Not SQLite at all.
   push_crafted(registry + "/scangate/db:garbage", std::string(50000, 'x'), "sha256:0");
-  auto garbage = run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", live, registry + "/scangate/db:garbage"});
+  auto garbage =
+      run_process({SCANGATE_CLI, "db", "pull", "--quiet", "--output", live, registry + "/scangate/db:garbage"});
   CHECK(garbage.exit_code == 2);
   CHECK(read_file(live) == before);
 
@@ -299,8 +302,8 @@ TEST_CASE("scangate image --db-repository pulls a missing or old DB first", "[re
   CHECK(read_file(db) == read_file(scenario_db()));
 
   // Fresh enough: no pull the second time, even with the repository unreachable.
-  auto second = run_process({SCANGATE_CLI, "image", "--format", "json", "--db", db, "--db-repository",
-                             "127.0.0.1:1/nothing:here", image});
+  auto second = run_process(
+      {SCANGATE_CLI, "image", "--format", "json", "--db", db, "--db-repository", "127.0.0.1:1/nothing:here", image});
   INFO(second.err);
   CHECK(second.exit_code == 0);
   CHECK(second.err.find("pulling 127.0.0.1:1/nothing:here") == std::string::npos);
@@ -349,8 +352,8 @@ TEST_CASE("webhook --db-repository: starts from the artifact, picks up a pushed 
     }
   });
   REQUIRE(run_process({SCANGATE_CLI, "db", "push", "--quiet", "--db", small, repo}).exit_code == 0);
-  const bool swapped = eventually(
-      [&] { return metric_sum(metrics_text(*w), "scangate_db_info{revision=\"" + small_rev + "\"}") == 1; });
+  const bool swapped =
+      eventually([&] { return metric_sum(metrics_text(*w), "scangate_db_info{revision=\"" + small_rev + "\"}") == 1; });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
   load.join();

@@ -16,16 +16,16 @@
 namespace scangate::webhook {
 
 struct WebhookConfig {
-  std::string listen = ":8443";                  // HTTPS ADDR:PORT
-  std::string tls_cert_file;                     // required
-  std::string tls_private_key_file;              // required
-  std::string metrics_listen = ":9090";          // plain-HTTP /metrics ADDR:PORT
-  std::string db;                                // vulnerability DB (SQLite)
-  std::string db_repository;                     // OCI artifact the DB is pulled from (scangate db push)
+  std::string listen = ":8443";                              // HTTPS ADDR:PORT
+  std::string tls_cert_file;                                 // required
+  std::string tls_private_key_file;                          // required
+  std::string metrics_listen = ":9090";                      // plain-HTTP /metrics ADDR:PORT
+  std::string db;                                            // vulnerability DB (SQLite)
+  std::string db_repository;                                 // OCI artifact the DB is pulled from (scangate db push)
   std::chrono::milliseconds db_poll{std::chrono::hours(1)};  // how often db_repository is checked; 0: at start only
-  std::string policy;                            // gate policy file
-  std::string registry_config;                   // registry credentials (docker config.json)
-  std::vector<std::string> insecure_registries;  // plain-HTTP / self-signed registries
+  std::string policy;                                        // gate policy file
+  std::string registry_config;                               // registry credentials (docker config.json)
+  std::vector<std::string> insecure_registries;              // plain-HTTP / self-signed registries
   unsigned scan_workers = 2;
   // Platforms an image index is judged by ("linux/amd64"); empty: every linux platform it lists.
   std::vector<std::string> platforms;

@@ -58,7 +58,7 @@ struct WebhookMetrics {
   prometheus::Family<prometheus::Gauge>& db_info;           // {revision} = 1: one series, value cut at 128 bytes
   prometheus::Family<prometheus::Counter>& db_reloads;      // {result}: ok | error | other
   prometheus::Gauge& db_age;                                // seconds since the DB in use was built
-  prometheus::Family<prometheus::Counter>& db_pulls;  // {result}: updated | unchanged | error | other
+  prometheus::Family<prometheus::Counter>& db_pulls;        // {result}: updated | unchanged | error | other
 
   // TLS.
   prometheus::Gauge& tls_certificate_expiry;             // notAfter of the served cert, epoch s

@@ -267,13 +267,14 @@ class Runtime final : public EngineRuntime {
         return;
       }
       l.unlock();
-      const auto budget = cfg_.db_poll.count() > 0 ? std::min<std::chrono::milliseconds>(cfg_.db_poll, std::chrono::minutes(30))
-                                                   : std::chrono::minutes(30);
+      const auto budget = cfg_.db_poll.count() > 0
+                              ? std::min<std::chrono::milliseconds>(cfg_.db_poll, std::chrono::minutes(30))
+                              : std::chrono::minutes(30);
       auto r = pull_db(Deadline::after(budget));
       if (!r.ok()) {
-        db_lg_.error("vulnerability DB pull failed; keeping the DB in use",
-                     {{"repository", cfg_.db_repository}, {"error", r.error().message},
-                      {"revision", current_db_revision()}});
+        db_lg_.error(
+            "vulnerability DB pull failed; keeping the DB in use",
+            {{"repository", cfg_.db_repository}, {"error", r.error().message}, {"revision", current_db_revision()}});
         if (hooks_.db_pull) hooks_.db_pull("error");
       } else {
         if (hooks_.db_pull) hooks_.db_pull(*r ? "updated" : "unchanged");

@@ -20,7 +20,7 @@
 namespace scangate::verdict {
 
 struct RuntimeConfig {
-  std::string db;      // vulnerability DB (SQLite); required; watched, and reloaded when replaced
+  std::string db;  // vulnerability DB (SQLite); required; watched, and reloaded when replaced
   // The OCI artifact the DB comes from (scanner/dbrepo): pulled into `db` at start when `db` does
   // not open, then checked every `db_poll` (0: never again) and pulled when its digest changed.
   std::string db_repository;
