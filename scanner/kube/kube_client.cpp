@@ -8,7 +8,9 @@
 #include <sstream>
 #include <thread>
 
+#include "scanner/core/json_depth.h"
 #include "scanner/core/log.h"
+#include "scanner/kube/ca_bundle.h"
 
 namespace scangate::kube {
 
@@ -19,15 +21,6 @@ using nlohmann::json;
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-Result<std::string> read_whole(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorKind::kIo, std::string("cannot read the ") + what + " " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error(ErrorKind::kIo, std::string("cannot read the ") + what + " " + path);
-  return ss.str();
 }
 
 std::string trim(std::string s) {
@@ -145,10 +138,9 @@ Result<std::unique_ptr<KubeClient>> KubeClient::create(KubeConfig config, Client
     return Error(ErrorKind::kInvalidArgument,
                  "Kubernetes API server " + url->display() + ": plain HTTP is allowed only on loopback");
   if (!config.ca_file.empty()) {
-    auto ca = read_whole(config.ca_file, "Kubernetes API CA file");
+    auto ca = read_file_bounded(config.ca_file, kMaxCaBundleBytes, "the Kubernetes API CA file");
     if (!ca) return ca.error();
-    if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-      return Error(ErrorKind::kFormat, "Kubernetes API CA file " + config.ca_file + " holds no PEM certificate");
+    SG_TRY(check_ca_bundle(*ca, "Kubernetes API CA file " + config.ca_file));
   }
   net::HttpClientOptions ho;
   ho.ca_file = config.ca_file;
@@ -171,10 +163,17 @@ Result<std::string> KubeClient::token() {
   Stamp now{static_cast<unsigned long long>(st.st_ino), static_cast<long long>(st.st_size),
             static_cast<long long>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
   if (now == token_stamp_ && !token_.empty()) return token_;
-  auto text = read_whole(cfg_.token_file, "service-account token");
+  auto text = read_file_bounded(cfg_.token_file, kMaxTokenBytes, "the service-account token");
   if (!text) return Error(ErrorKind::kAuth, text.error().message);
   std::string t = trim(*text);
   if (t.empty()) return Error(ErrorKind::kAuth, "the service-account token " + cfg_.token_file + " is empty");
+  // A bearer token is printable ASCII without spaces (a JWT): anything else, a CR or LF above all,
+  // would be written into the request's header block as it is (cpp-httplib does not check).
+  for (unsigned char c : t)
+    if (c < 0x21 || c > 0x7e)
+      return Error(ErrorKind::kAuth, "the service-account token " + cfg_.token_file +
+                                         " holds a byte a bearer token cannot (a control character, a space or "
+                                         "non-ASCII); not sent");
   log::add_secret(t);
   token_ = std::move(t);
   token_stamp_ = now;
@@ -228,7 +227,8 @@ Result<ApiResponse> KubeClient::call(const std::string& method, const std::strin
         out.status = status;
         out.raw = std::move(r->body);
         out.headers = std::move(r->headers);
-        out.body = json::parse(out.raw, nullptr, false);
+        // Nested deeper than any Kubernetes object: not parsed (8 MiB of '[' would cost ~600 MiB).
+        if (json_nesting(out.raw, kMaxJsonNesting) <= kMaxJsonNesting) out.body = json::parse(out.raw, nullptr, false);
         if (out.body.is_discarded()) out.body = nullptr;
         if (!out.ok()) {
           if (out.body.is_object() && out.body.value("kind", "") == "Status") {

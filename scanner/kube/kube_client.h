@@ -35,6 +35,10 @@
 namespace scangate::kube {
 
 inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+// The largest token file read (a projected service-account token is ~1 KiB).
+inline constexpr size_t kMaxTokenBytes = 64 * 1024;
+// Answers nested deeper are not parsed (body null): no Kubernetes object nests this deep.
+inline constexpr size_t kMaxJsonNesting = 128;
 
 struct KubeConfig {
   std::string server;      // "https://10.96.0.1:443"

@@ -318,6 +318,57 @@ TEST_CASE("registration: the webhook applies its configuration only once ready, 
   for (auto& r : api.requests()) CHECK(r["method"] != "DELETE");
 }
 
+TEST_CASE("registration: a CA file cut short (read mid-rotation) is never published, the whole one is",
+          "[webhook][registration]") {
+  TempDir tmp("sg-registration-cut-ca");
+  const std::string d = tmp.path;
+  ApiServer api(d, Json::array());
+  make_certificates(d);
+  write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
+  write(d + "/vwc.json", vwc_file().dump());
+  const std::string bundle1 = base64_of(d + "/publish/ca.crt");
+
+  Child webhook;
+  webhook.spawn(webhook_argv(d, scenario_db(), api), d + "/webhook.log");
+  auto m = webhook.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
+  INFO(read_file(d + "/webhook.log"));
+  REQUIRE(!m.empty());
+  const std::string metrics_url = "http://127.0.0.1:" + m.at(2) + "/metrics";
+  auto patched_with = [&](const std::string& bundle) {
+    return [bundle](const std::vector<Json>& reqs) {
+      for (auto& r : reqs) {
+        if (r["method"] != "PATCH" || (r["status"] != 200 && r["status"] != 201)) continue;
+        if (Json::parse(r["body"].get<std::string>())["webhooks"][0]["clientConfig"]["caBundle"] == bundle)
+          return true;
+      }
+      return false;
+    };
+  };
+  REQUIRE(api.wait_until(patched_with(bundle1), std::chrono::seconds(60)));
+
+  // The rotation is written in place, and the publisher looks while half of it is there. Before the
+  // fix it published base64(half a certificate): the API server then cannot verify the webhook and
+  // every Pod of the cluster is refused (failurePolicy: Fail).
+  TempDir ca2("sg-registration-cut-ca2");
+  make_certificates(ca2.path);
+  const std::string pem2 = read_file(ca2.path + "/ca.pem");
+  write(d + "/publish/ca.crt", pem2.substr(0, pem2.size() / 2));
+  const std::string half = base64_of(d + "/publish/ca.crt");
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  CHECK_FALSE(patched_with(half)(api.requests()));
+  auto metrics = run_process({"/usr/bin/curl", "-s", "--max-time", "30", metrics_url});
+  REQUIRE(metrics.exit_code == 0);
+  const std::regex ca_failures(R"(scangate_webhook_config_publish_failures_total\{reason="ca"\} [1-9])");
+  CHECK(std::regex_search(metrics.out, ca_failures));
+  CHECK(read_file(d + "/webhook.log").find("does not parse") != std::string::npos);
+
+  // The rest of the file arrives: the whole new CA is published.
+  write(d + "/publish/ca.crt", pem2);
+  REQUIRE(api.wait_until(patched_with(base64_of(d + "/publish/ca.crt")), std::chrono::seconds(60)));
+  CHECK_FALSE(patched_with(half)(api.requests()));
+  webhook.stop();
+}
+
 TEST_CASE("registration: a webhook that never becomes ready never publishes its configuration",
           "[webhook][registration]") {
   TempDir tmp("sg-registration-unready");
@@ -436,6 +487,18 @@ TEST_CASE("admission-test: a webhook denial passes, an admitted Pod or another r
                                                    "admission webhook \"validate.kyverno.svc\" denied the request: "
                                                    "no")}}}));
     auto r = run(api, {});
+    CHECK(r.exit_code == 1);
+  }
+
+  SECTION("another webhook whose message quotes this webhook's denial is not this webhook's denial") {
+    ApiServer api(d, Json::array({{{"method", "POST"},
+                                   {"path_prefix", pods},
+                                   {"status", 403},
+                                   {"body", status(403, "",
+                                                   "admission webhook \"validate.kyverno.svc\" denied the request: "
+                                                   "admission webhook \"images.scangate.io\" denied the request")}}}));
+    auto r = run(api, {});
+    INFO(r.err);
     CHECK(r.exit_code == 1);
   }
 

@@ -117,7 +117,10 @@ Verdict judge(const Options& o, const kube::ApiResponse& r) {
                        " to deny it. Is the namespace gated (not in webhook.excludeNamespaces, without the opt-out "
                        "label), is the webhook configuration published, and does the policy deny this image?"};
   }
-  const bool by_webhook = r.message.find(denied_by) != std::string::npos;
+  // The API server words a validating webhook's denial as `admission webhook "NAME" denied the
+  // request: <its message>`: the prefix, not a substring (another webhook or policy whose message
+  // quotes this one's denial is not this webhook gating).
+  const bool by_webhook = r.message.rfind(denied_by, 0) == 0;
   if (o.expect == "deny" && r.status == 403 && by_webhook) return {true, "denied by the webhook: " + r.message};
   if (by_webhook) return {false, "the webhook " + o.webhook_name + " answered " + answered};
   if (r.message.find("failed calling webhook") != std::string::npos)

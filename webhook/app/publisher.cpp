@@ -3,9 +3,9 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
 #include <vector>
+
+#include "scanner/kube/ca_bundle.h"
 
 namespace scangate::app {
 
@@ -32,14 +32,8 @@ Stamp stamp_of(const std::string& path) {
           static_cast<long long>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
-Result<std::string> read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorKind::kIo, std::string("cannot read ") + what + " " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error(ErrorKind::kIo, std::string("cannot read ") + what + " " + path);
-  return ss.str();
-}
+// The rendered configuration is a few KiB; a file far larger is not what the chart wrote.
+constexpr size_t kMaxConfigBytes = 1024 * 1024;
 
 // A field's string value, or "".
 std::string str_at(const json& obj, const char* key) {
@@ -94,8 +88,7 @@ Result<json> build_webhook_config(const std::string& config_text, const std::str
   auto parsed = parse_webhook_config(config_text, source);
   if (!parsed) return parsed.error();
   json cfg = std::move(parsed).value();
-  if (ca_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    return Error(ErrorKind::kFormat, "the CA file holds no PEM certificate");
+  SG_TRY(kube::check_ca_bundle(ca_pem, "the CA file"));
   const bool has_meta = owner.is_object() && owner.contains("metadata");
   const std::string name = has_meta ? str_at(owner["metadata"], "name") : std::string();
   const std::string uid = has_meta ? str_at(owner["metadata"], "uid") : std::string();
@@ -154,13 +147,17 @@ void WebhookConfigPublisher::stop() {
 Result<void> WebhookConfigPublisher::publish_once() {
   const Deadline deadline = Deadline::after(opts_.call_timeout);
   last_stage_ = "config";
-  auto text = read_file(opts_.config_file, "the webhook configuration");
+  auto text = kube::read_file_bounded(opts_.config_file, kMaxConfigBytes, "the webhook configuration");
   if (!text) return text.error().wrap("--publish-webhook-config");
   last_stage_ = "ca";
-  auto ca = read_file(opts_.ca_file, "the CA file");
+  auto ca = kube::read_file_bounded(opts_.ca_file, kube::kMaxCaBundleBytes, "the CA file");
   if (!ca) return ca.error().wrap("--publish-ca-file");
-  if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    return Error(ErrorKind::kFormat, "--publish-ca-file " + opts_.ca_file + " holds no PEM certificate");
+  // Whole certificates only: a CA file read while it is being written (or the wrong file) would
+  // be published as a caBundle the API server cannot verify the webhook with, and a fail-closed
+  // webhook that cannot be called denies every Pod. The configuration in force stays; the file's
+  // next change is tried again.
+  if (auto checked = kube::check_ca_bundle(*ca, "--publish-ca-file " + opts_.ca_file); !checked)
+    return checked.error();
   last_stage_ = "owner";
   auto owner = client_->get(kClusterRolePath + net::percent_encode(opts_.owner_clusterrole), deadline);
   if (!owner) return owner.error().wrap("the owner (--webhook-owner-clusterrole)");

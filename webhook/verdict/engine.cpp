@@ -255,6 +255,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     finish(key, std::move(r.value()), state, read_at);
   }
 
+  // The cache key of `rec`, produced by the flight `flight_key` (digest|the revision read when the
+  // request came): keyed by the DB revision it was matched against when the scanner names it. A DB
+  // swapped in between would otherwise leave the new DB's verdict under the old revision, to be
+  // served as that revision's if the old DB comes back (a rollback of a bad DB).
+  static std::string cache_key(const std::string& flight_key, const ScanRecord& rec) {
+    if (rec.db_revision.empty()) return flight_key;
+    return ScanCache::key_of(flight_key.substr(0, flight_key.find('|')), rec.db_revision);
+  }
+
   // Caches a flight's new record (uploading its report when a request with side effects asked)
   // and ends the flight.
   void finish(const std::string& key, ScanRecord record, const std::shared_ptr<ScanFlightState>& state,
@@ -263,7 +272,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     out.record = std::make_shared<const ScanRecord>(std::move(record));
     // A request that joins after this point finds the record cached, not uploaded.
     const bool upload = state->upload_wanted.load();
-    cache.insert(key, upload || !sink ? ScanCache::slim(*out.record) : out.record, upload, read_at);
+    cache.insert(cache_key(key, *out.record), upload || !sink ? ScanCache::slim(*out.record) : out.record, upload,
+                 read_at);
     if (upload && sink) callout([&] { sink(*out.record); });
     scans.complete(key, out);
   }
@@ -555,6 +565,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
     if (r.record) {
       part.rec = r.record;
+      part.key = cache_key(part.key, *r.record);  // where finish() cached it
     } else {
       part.state = policy::ScanState::kError;
       part.error = r.platforms ? "image " + part.digest + " of the index is itself an index" : r.error;

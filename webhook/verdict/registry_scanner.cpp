@@ -47,7 +47,7 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   o.source.client = client_;
   o.scanners.secret = secrets_ != nullptr;
   o.secret_scanner = secrets_;
-  o.store = db_();
+  o.store = db_();  // read once: the record names the revision it was matched against
   o.deadline = deadline;
   // No report filters and no gate here: the engine decides with the policy in force per request.
   auto scanned = pipeline::run(o);
@@ -58,6 +58,7 @@ Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_referenc
   ScanRecord rec = record_of(*scanned, now);
   rec.scanned_at = now;
   rec.kept = std::move(kept);
+  if (o.store) rec.db_revision = o.store->revision();
   return rec;
 }
 
@@ -75,6 +76,7 @@ Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, con
   ScanRecord rec = record_of(*matched, std::chrono::system_clock::now());
   rec.scanned_at = previous.scanned_at;
   rec.kept = previous.kept;
+  if (o.store) rec.db_revision = o.store->revision();
   return rec;
 }
 

@@ -101,6 +101,7 @@ std::shared_ptr<const ScanRecord> ScanCache::slim(const ScanRecord& rec) {
   s->secrets.reserve(rec.secrets.size());
   for (const auto& sf : rec.secrets) s->secrets.push_back(policy::decision_fields(sf));
   s->scanned_at = rec.scanned_at;
+  s->db_revision = rec.db_revision;
   s->kept = rec.kept;
   return s;
 }

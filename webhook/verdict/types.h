@@ -38,6 +38,10 @@ struct ScanRecord {
   std::string report_json;  // Trivy-compatible report, for CSPM
   // When the image's content was read (a rematch keeps its scan's).
   std::chrono::system_clock::time_point scanned_at;
+  // The revision of the DB `findings` were matched against (empty: the scanner does not say). The
+  // engine caches the record under this revision, not under the one it read when the request came:
+  // a DB swapped in between (or a rollback after it) must not leave one DB's verdict keyed by another.
+  std::string db_revision;
   // What a rematch against another DB needs; null when the scanner kept nothing (no rematch: the
   // image is scanned again). Shared: the cache's slim form keeps the same one.
   std::shared_ptr<const KeptInventory> kept;

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "scanner/core/log.h"
+#include "scanner/kube/ca_bundle.h"
+#include "support/test_support.h"
 #include "unit/net/net_test_util.h"
 
 using namespace scangate;
@@ -241,4 +243,104 @@ TEST_CASE("kube: a deadline too short for the server's Retry-After is an error, 
   REQUIRE(!r.ok());
   CHECK(r.error().message.find("deadline") != std::string::npos);
   CHECK(sleeps.v.empty());
+}
+
+TEST_CASE("kube: a CA bundle is whole PEM certificates: cut short, a private key or too big is refused",
+          "[kube][ca]") {
+  const std::string ca = scangate::test::read_file(pki().ca_cert);
+  const std::string server = scangate::test::read_file(pki().server_cert);
+  auto whole = check_ca_bundle(ca, "ca");
+  REQUIRE(whole.ok());
+  CHECK(*whole == 1);
+  auto two = check_ca_bundle("# roots\n" + ca + "\n" + server, "ca");
+  REQUIRE(two.ok());
+  CHECK(*two == 2);
+  // A file read while it was being written: every cut of the certificate is refused (before the
+  // fix the publisher only looked for the BEGIN line and published a caBundle the API server
+  // cannot use, which fails every call to a fail-closed webhook).
+  for (size_t cut = 28; cut < ca.size() - 1; cut += 7) {
+    INFO("cut at " << cut);
+    CHECK_FALSE(check_ca_bundle(ca.substr(0, cut), "ca").ok());
+  }
+  CHECK_FALSE(check_ca_bundle(ca + server.substr(0, server.size() / 2), "ca").ok());
+  // One base64 character changed in the body.
+  std::string corrupt = ca;
+  corrupt[ca.find('\n', 40) + 10] = corrupt[ca.find('\n', 40) + 10] == 'A' ? 'B' : 'A';
+  auto c = check_ca_bundle(corrupt, "ca");
+  // (A changed character may still decode to some DER; it must then still be one whole certificate.)
+  if (!c.ok()) CHECK(c.error().kind == ErrorKind::kFormat);
+  CHECK_FALSE(check_ca_bundle("hello\n", "ca").ok());
+  auto key = check_ca_bundle(ca + scangate::test::read_file(pki().server_key), "ca");
+  REQUIRE_FALSE(key.ok());
+  CHECK(key.error().message.find("not a CERTIFICATE") != std::string::npos);
+  CHECK_FALSE(check_ca_bundle(ca + std::string(kMaxCaBundleBytes, '#'), "ca").ok());
+
+  // The client refuses such a CA file at creation.
+  const std::string d = scangate::test::make_temp_dir("sg-kube-ca");
+  write(d + "/cut.pem", ca.substr(0, ca.size() / 2));
+  auto cut = KubeClient::create({"https://127.0.0.1:1", "", d + "/cut.pem"});
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().kind == ErrorKind::kFormat);
+  // A huge file is not read whole.
+  {
+    std::ofstream f(d + "/huge.pem", std::ios::binary);
+    f << ca;
+    f << std::string(2 * kMaxCaBundleBytes, '#');
+  }
+  auto huge = read_file_bounded(d + "/huge.pem", kMaxCaBundleBytes, "the CA file");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().kind == ErrorKind::kLimit);
+}
+
+TEST_CASE("kube: a token file holding a line break, or too big, is never sent; deep JSON is not parsed",
+          "[kube][token]") {
+  const std::string d = scangate::test::make_temp_dir("sg-kube-token");
+  Server api("127.0.0.1", true);
+  api.http().Get("/api/v1/namespaces/x", [&](const auto&, auto& res) {
+    res.set_content(R"({"kind":"Namespace","metadata":{"name":"x"}})", "application/json");
+  });
+  api.http().Get("/api/v1/namespaces/deep", [&](const auto&, auto& res) {
+    res.set_content(std::string(1 << 20, '['), "application/json");
+  });
+  api.start();
+  ClientOptions o;
+  Sleeps sleeps;
+  o.sleeper = sleeps.sleeper();
+  write(d + "/token", "good-token-abcdef\n");
+  auto client = KubeClient::create({api.origin(), d + "/token", pki().ca_cert}, o);
+  REQUIRE(client.ok());
+  const Deadline deadline = Deadline::after(std::chrono::seconds(30));
+  REQUIRE((*client)->get("/api/v1/namespaces/x", deadline).ok());
+  const size_t sent = api.seen().size();
+
+  // Garbage with a CRLF inside: before the fix it went into the header block as it was
+  // (header injection into the request to the API server).
+  write(d + "/token.new", "evil-token\r\nX-Injected: 1\r\n\r\nGET / HTTP/1.1\n");
+  std::filesystem::rename(d + "/token.new", d + "/token");
+  auto injected = (*client)->get("/api/v1/namespaces/x", deadline);
+  REQUIRE_FALSE(injected.ok());
+  CHECK(injected.error().kind == ErrorKind::kAuth);
+  CHECK(api.seen().size() == sent);  // nothing was sent
+  for (const auto& s : api.seen()) CHECK(s.header("X-Injected").empty());
+
+  // A huge token file.
+  {
+    std::ofstream f(d + "/token.new", std::ios::binary);
+    f << std::string(kMaxTokenBytes + 10, 'a');
+  }
+  std::filesystem::rename(d + "/token.new", d + "/token");
+  auto huge = (*client)->get("/api/v1/namespaces/x", deadline);
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().kind == ErrorKind::kAuth);
+  CHECK(api.seen().size() == sent);
+
+  // A good token again: calls go on.
+  write(d + "/token.new", "good-token-ghijkl\n");
+  std::filesystem::rename(d + "/token.new", d + "/token");
+  REQUIRE((*client)->get("/api/v1/namespaces/x", deadline).ok());
+
+  // 1 MiB of '[': not parsed into a tree; the answer is "not a JSON object".
+  auto deep = (*client)->get("/api/v1/namespaces/deep", deadline);
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().kind == ErrorKind::kFormat);
 }

@@ -605,6 +605,9 @@ TEST_CASE("registry scanner: rematch matches the kept inventory against the DB i
   CHECK(under2->secrets[0].rule_id == "aws-access-key-id");
   CHECK(under2->scanned_at == previous.scanned_at);
   CHECK(under2->kept == previous.kept);
+  // Each record names the DB it was matched against (the engine caches it under that revision).
+  CHECK(under1->db_revision == "db1");
+  CHECK(under2->db_revision == "db2");
 
   // Today's Trivy report: the CVE on zlib in its layer, and the secret.
   auto report = nlohmann::json::parse(under2->report_json);
@@ -631,4 +634,81 @@ TEST_CASE("registry scanner: rematch matches the kept inventory against the DB i
   // A deadline already passed: an error before any matching.
   auto late = scanner.rematch(previous, pinned, Deadline::after(0ms));
   CHECK_FALSE(late.ok());
+}
+
+namespace {
+
+// A scanner whose records name the revision of the DB they were matched against, as
+// RegistryImageScanner's do; the DB (and its revision) may change apart from the revision the
+// engine reads, as a swap between a request's look-up and its scan's start does.
+struct RevisionScanner : DbScanner {
+  std::string rev = "db1";  // guarded by mu
+  void set_db_rev(const std::string& r, FakeDb d) {
+    std::lock_guard<std::mutex> l(mu);
+    rev = r;
+    db = std::move(d);
+  }
+  std::string current_rev() {
+    std::lock_guard<std::mutex> l(mu);
+    return rev;
+  }
+  Result<ScanRecord> scan(const std::string& pinned, const Deadline& d) override {
+    const std::string r = current_rev();
+    auto out = DbScanner::scan(pinned, d);
+    if (out.ok()) out->db_revision = r;
+    return out;
+  }
+  Result<ScanRecord> rematch(const ScanRecord& previous, const std::string& pinned, const Deadline& d) override {
+    const std::string r = current_rev();
+    auto out = DbScanner::rematch(previous, pinned, d);
+    if (out.ok()) out->db_revision = r;
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a DB swapped between a request's look-up and its scan: the record is cached under the DB it was matched "
+          "against, so a rollback does not serve it",
+          "[rematch][toctou]") {
+  Rig<RevisionScanner> rig;
+  rig.reload("db1", {{"zlib", "CVE-2022-37434"}});
+  rig.scanner->set_db_rev("db1", {{"zlib", "CVE-2022-37434"}});
+  // The engine still reads revision db1 (the request came before the swap), but the scan starts
+  // after a broken DB (db2, no advisories) was swapped in: the scan is matched against db2.
+  rig.scanner->set_db_rev("db2", {});
+  auto during = rig.engine->decide_sync(request(kImage), 5s);
+  CHECK(during.allowed);  // what db2 says, for this request
+  CHECK(rig.scanner->scans == 1);
+  // db2 is rolled back: db1 is the DB in force again. Before the fix the db2 verdict was cached as
+  // "digest|db1" and this request was a hit that admitted the image.
+  rig.scanner->set_db_rev("db1", {{"zlib", "CVE-2022-37434"}});
+  auto after = rig.engine->decide_sync(request(kImage), 5s);
+  CHECK_FALSE(after.allowed);
+  CHECK(after.message.find("CVE-2022-37434") != std::string::npos);
+  CHECK(rig.scanner->scans == 1);  // decided again from the kept inventory
+  CHECK(rig.scanner->rematches == 1);
+  // And now db1's own verdict is the hit.
+  auto hit = rig.engine->decide_sync(request(kImage), 5s);
+  CHECK_FALSE(hit.allowed);
+  CHECK_FALSE(hit.cache_miss);
+  CHECK(rig.scanner->rematches == 1);
+}
+
+TEST_CASE("a rematch against a DB swapped after the look-up is cached under that DB's revision", "[rematch][toctou]") {
+  Rig<RevisionScanner> rig;
+  REQUIRE(rig.engine->decide_sync(request(kImage), 5s).allowed);  // db1: nothing known
+  // db2 (zlib vulnerable) comes; the request reads db2, but db3 (empty, broken) is in force when
+  // the rematch runs.
+  rig.reload("db2", {{"zlib", "CVE-2022-37434"}});
+  rig.scanner->set_db_rev("db3", {});
+  CHECK(rig.engine->decide_sync(request(kImage), 5s).allowed);
+  CHECK(rig.scanner->rematches == 1);
+  // db3 rolled back to db2: db2's verdict, not db3's.
+  rig.scanner->set_db_rev("db2", {{"zlib", "CVE-2022-37434"}});
+  auto after = rig.engine->decide_sync(request(kImage), 5s);
+  CHECK_FALSE(after.allowed);
+  CHECK(rig.scanner->rematches == 2);
+  // The real request that met the db2 record uploaded its report under its own key.
+  CHECK(rig.uploaded().size() == 3);
 }
