@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <mutex>
 
 namespace scangate::log {
@@ -27,7 +28,13 @@ struct State {
   Sink sink;
   std::mutex secrets_mu;
   std::shared_ptr<const std::vector<std::string>> secrets = std::make_shared<std::vector<std::string>>();
+  std::deque<std::string> secrets_added;  // oldest first, for the bound below
 };
+
+// Secrets that rotate (a service-account token, re-read every hour) would otherwise grow the list,
+// and the cost of every log line, for as long as the process runs. The oldest go first: a
+// rotated-out token has expired long before 256 newer ones were read.
+constexpr size_t kMaxSecrets = 256;
 
 State& state() {
   static State* s = new State();
@@ -543,6 +550,12 @@ void add_secret(std::string_view secret) {
   if (std::find(s.secrets->begin(), s.secrets->end(), secret) != s.secrets->end()) return;
   auto next = std::make_shared<std::vector<std::string>>(*s.secrets);
   next->emplace_back(secret);
+  s.secrets_added.emplace_back(secret);
+  if (s.secrets_added.size() > kMaxSecrets) {
+    auto oldest = std::find(next->begin(), next->end(), s.secrets_added.front());
+    if (oldest != next->end()) next->erase(oldest);
+    s.secrets_added.pop_front();
+  }
   // Longest first, so that a secret containing another is replaced whole.
   std::stable_sort(next->begin(), next->end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   s.secrets = std::move(next);

@@ -99,7 +99,8 @@ std::string flags_help();
 
 // Registers a secret (a token read from a file, a password): from now on it is replaced by
 // [REDACTED] wherever it appears in a message or field. Values shorter than 4 bytes are ignored:
-// redacting them would garble every line and they are no secret anyway.
+// redacting them would garble every line and they are no secret anyway. The 256 most recently
+// added are kept (rotating tokens must not grow the list forever).
 void add_secret(std::string_view secret);
 
 // What the logger does to every message and field value: the patterns above, the registered

@@ -487,3 +487,16 @@ TEST_CASE("log: take_flags removes and applies --log-format and --log-level, bef
   log::set_format(format_before);
   log::set_level(level_before);
 }
+
+TEST_CASE("log: the registered secrets are bounded; the newest are kept", "[log][redact]") {
+  // A service-account token re-read at every rotation: 300 of them.
+  auto token = [](int i) { return "rotated-token-" + std::to_string(1000 + i) + "-0a1b2c3d"; };
+  for (int i = 0; i < 300; ++i) log::add_secret(token(i));
+  for (int i = 300 - 256; i < 300; ++i) {
+    INFO(token(i));
+    CHECK(log::redact("sent " + token(i)) == "sent [REDACTED]");
+  }
+  // The oldest 44 were dropped: the list holds 256, whatever the uptime.
+  CHECK(log::redact("sent " + token(0)) == "sent " + token(0));
+  CHECK(log::redact("sent " + token(43)) == "sent " + token(43));
+}
