@@ -236,6 +236,25 @@ std::optional<std::chrono::system_clock::time_point> parse_built_at(const std::s
   return std::chrono::system_clock::from_time_t(t);
 }
 
+size_t remove_stale_temps(const std::string& output, std::chrono::seconds min_age) {
+  const auto slash = output.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : output.substr(0, slash));
+  const std::string prefix = (slash == std::string::npos ? output : output.substr(slash + 1)) + ".tmp-";
+  auto names = fs::list_dir(dir);
+  if (!names.ok()) return 0;
+  const time_t now = ::time(nullptr);
+  size_t removed = 0;
+  for (const auto& name : *names) {
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (now - st.st_mtime < min_age.count()) continue;
+    if (::unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 Result<vulndb::DbInfo> verify_db_file(const std::string& path, const Deadline& deadline,
                                       const std::function<bool()>& cancelled) {
   auto db = vulndb::VulnDb::open(path);

@@ -87,6 +87,12 @@ struct PullResult {
 
 Result<PullResult> pull_db(const PullOptions& options);
 
+// Removes the temporary files a pull (or a build) into `output` left behind when its process was
+// killed (`<output>.tmp-XXXXXX`, regular files not modified for `min_age`: one still being written
+// is never touched). Returns how many went. A webhook that is OOM-killed mid-pull in a crash loop
+// would otherwise fill its volume with them.
+size_t remove_stale_temps(const std::string& output, std::chrono::seconds min_age);
+
 // Opens a DB file and checks it before it is pushed, or put in place by a pull: a scangate DB of the
 // supported schema whose meta, advisory and vulnerability are plain tables (no views, triggers or
 // virtual tables), with at least one advisory (an empty DB would let every image through), that

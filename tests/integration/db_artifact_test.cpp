@@ -380,3 +380,25 @@ TEST_CASE("webhook --db-repository: starts from the artifact, picks up a pushed 
   Json kept = post(*w, pod_review("art-3", image));
   CHECK(kept["response"]["allowed"] == true);
 }
+
+TEST_CASE("db pull: temporary files of killed pulls are removed, a pull in progress is not", "[db-artifact]") {
+  TempDir tmp("sg-db-temps");
+  const std::string db = tmp.path + "/scangate.db";
+  auto touch = [](const std::string& path, std::chrono::seconds age) {
+    std::ofstream(path) << "partial";
+    std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now() - age);
+  };
+  touch(db + ".tmp-AbC123", std::chrono::hours(2));                 // a pull killed two hours ago
+  touch(db + ".tmp-zzzzzz", std::chrono::hours(30));                // and another
+  touch(db + ".tmp-Fresh1", std::chrono::seconds(5));               // still being written
+  touch(db + ".tmp-toolong1", std::chrono::hours(2));               // not a name a pull makes
+  touch(tmp.path + "/other.db.tmp-AbC123", std::chrono::hours(2));  // another file's
+  std::filesystem::create_directory(db + ".tmp-dir123");
+  CHECK(scangate::dbrepo::remove_stale_temps(db, std::chrono::hours(1)) == 2);
+  CHECK(!std::filesystem::exists(db + ".tmp-AbC123"));
+  CHECK(!std::filesystem::exists(db + ".tmp-zzzzzz"));
+  CHECK(std::filesystem::exists(db + ".tmp-Fresh1"));
+  CHECK(std::filesystem::exists(db + ".tmp-toolong1"));
+  CHECK(std::filesystem::exists(tmp.path + "/other.db.tmp-AbC123"));
+  CHECK(std::filesystem::is_directory(db + ".tmp-dir123"));
+}

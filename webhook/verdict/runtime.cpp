@@ -78,6 +78,10 @@ class Runtime final : public EngineRuntime {
     auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
     if (!client.ok()) return client.error().wrap("--registry-config");
     client_ = *client;
+    if (!cfg_.db_repository.empty()) {
+      if (size_t n = dbrepo::remove_stale_temps(cfg_.db, std::chrono::hours(1)); n > 0)
+        db_lg_.info("removed temporary files of pulls that did not finish", {{"files", std::to_string(n)}});
+    }
     auto db = vulndb::VulnDb::open(cfg_.db);
     if (!db.ok() && !cfg_.db_repository.empty()) {
       // First start on an empty volume: the pod is Ready once the artifact is here (a pull of a
