@@ -156,8 +156,7 @@ Result<void> WebhookConfigPublisher::publish_once() {
   // be published as a caBundle the API server cannot verify the webhook with, and a fail-closed
   // webhook that cannot be called denies every Pod. The configuration in force stays; the file's
   // next change is tried again.
-  if (auto checked = kube::check_ca_bundle(*ca, "--publish-ca-file " + opts_.ca_file); !checked)
-    return checked.error();
+  if (auto checked = kube::check_ca_bundle(*ca, "--publish-ca-file " + opts_.ca_file); !checked) return checked.error();
   last_stage_ = "owner";
   auto owner = client_->get(kClusterRolePath + net::percent_encode(opts_.owner_clusterrole), deadline);
   if (!owner) return owner.error().wrap("the owner (--webhook-owner-clusterrole)");

@@ -488,7 +488,7 @@ TEST_CASE("log: take_flags removes and applies --log-format and --log-level, bef
   log::set_level(level_before);
 }
 
-TEST_CASE("log: the registered secrets are bounded; the newest are kept", "[log][redact]") {
+TEST_CASE("log: the registered secrets are bounded, and the newest are kept", "[log][redact]") {
   // A service-account token re-read at every rotation: 300 of them.
   auto token = [](int i) { return "rotated-token-" + std::to_string(1000 + i) + "-0a1b2c3d"; };
   for (int i = 0; i < 300; ++i) log::add_secret(token(i));

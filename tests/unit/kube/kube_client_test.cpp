@@ -245,8 +245,7 @@ TEST_CASE("kube: a deadline too short for the server's Retry-After is an error, 
   CHECK(sleeps.v.empty());
 }
 
-TEST_CASE("kube: a CA bundle is whole PEM certificates: cut short, a private key or too big is refused",
-          "[kube][ca]") {
+TEST_CASE("kube: a CA bundle is whole PEM certificates: cut short, a private key or too big is refused", "[kube][ca]") {
   const std::string ca = scangate::test::read_file(pki().ca_cert);
   const std::string server = scangate::test::read_file(pki().server_cert);
   auto whole = check_ca_bundle(ca, "ca");
@@ -292,16 +291,15 @@ TEST_CASE("kube: a CA bundle is whole PEM certificates: cut short, a private key
   CHECK(huge.error().kind == ErrorKind::kLimit);
 }
 
-TEST_CASE("kube: a token file holding a line break, or too big, is never sent; deep JSON is not parsed",
+TEST_CASE("kube: a token file holding a line break, or too big, is never sent, and deep JSON is not parsed",
           "[kube][token]") {
   const std::string d = scangate::test::make_temp_dir("sg-kube-token");
   Server api("127.0.0.1", true);
   api.http().Get("/api/v1/namespaces/x", [&](const auto&, auto& res) {
     res.set_content(R"({"kind":"Namespace","metadata":{"name":"x"}})", "application/json");
   });
-  api.http().Get("/api/v1/namespaces/deep", [&](const auto&, auto& res) {
-    res.set_content(std::string(1 << 20, '['), "application/json");
-  });
+  api.http().Get("/api/v1/namespaces/deep",
+                 [&](const auto&, auto& res) { res.set_content(std::string(1 << 20, '['), "application/json"); });
   api.start();
   ClientOptions o;
   Sleeps sleeps;

@@ -296,7 +296,8 @@ TEST_CASE("onPending allow admits while a rematch runs", "[rematch][deadline]") 
   CHECK(rig.scanner->scans == 1);
 }
 
-TEST_CASE("a dry run after a reload rematches without uploading; the first real request uploads once", "[rematch]") {
+TEST_CASE("a dry run after a reload rematches without uploading, and the first real request uploads once",
+          "[rematch]") {
   Rig rig;
   REQUIRE(rig.engine->decide_sync(request(kImage), 5s).allowed);
   rig.reload("db2", {{"zlib", "CVE-2022-37434"}});
@@ -668,9 +669,10 @@ struct RevisionScanner : DbScanner {
 
 }  // namespace
 
-TEST_CASE("a DB swapped between a request's look-up and its scan: the record is cached under the DB it was matched "
-          "against, so a rollback does not serve it",
-          "[rematch][toctou]") {
+TEST_CASE(
+    "a DB swapped between a request's look-up and its scan: the record is cached under the DB it was matched "
+    "against, so a rollback does not serve it",
+    "[rematch][toctou]") {
   Rig<RevisionScanner> rig;
   rig.reload("db1", {{"zlib", "CVE-2022-37434"}});
   rig.scanner->set_db_rev("db1", {{"zlib", "CVE-2022-37434"}});
