@@ -204,6 +204,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // scanned as an image of its own); an image is scanned here.
   void run_scan(const std::string& key, const std::string& digest, const std::string& pinned,
                 const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
+    // A request that missed the index just before another flight listed it and ended starts this
+    // flight: the listing is there now, and is not fetched again.
+    if (auto known = cached_index(digest)) {
+      ScanOutcome out;
+      out.platforms = std::move(known);
+      return scans.complete(key, out);
+    }
     auto t0 = SteadyClock::now();
     auto listed = scanner->images(pinned, deadline);
     if (!listed.ok()) {
