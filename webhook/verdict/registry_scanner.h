@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,41 @@ struct RegistryAccess {
 
 // The shared client for `access` (reads the registry config once).
 Result<std::shared_ptr<RegistryClient>> make_shared_registry_client(const RegistryAccess& access);
+
+// The registry client whose credentials can be replaced while it serves: --registry-config is
+// re-read when the file changes (ECR tokens last 12 hours; a Secret volume is updated in place).
+// Each call runs on the client current when it starts; a blob stream keeps its client alive.
+class ReloadableRegistryClient final : public RegistryClient {
+ public:
+  explicit ReloadableRegistryClient(std::shared_ptr<RegistryClient> initial) : current_(std::move(initial)) {}
+  void replace(std::shared_ptr<RegistryClient> next) {
+    std::lock_guard<std::mutex> l(mu_);
+    current_ = std::move(next);
+  }
+  Result<ManifestResponse> get_manifest(const Reference& repo, const std::string& tag_or_digest,
+                                        const Deadline& deadline) override {
+    return current()->get_manifest(repo, tag_or_digest, deadline);
+  }
+  Result<std::string> resolve_digest(const Reference& ref, const Deadline& deadline) override {
+    return current()->resolve_digest(ref, deadline);
+  }
+  Result<std::string> get_blob(const Reference& repo, const std::string& digest, size_t max_bytes,
+                               const Deadline& deadline) override {
+    return current()->get_blob(repo, digest, max_bytes, deadline);
+  }
+  Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest, int64_t size,
+                                                const Deadline& deadline) override {
+    return current()->open_blob(repo, digest, size, deadline);
+  }
+
+ private:
+  std::shared_ptr<RegistryClient> current() {
+    std::lock_guard<std::mutex> l(mu_);
+    return current_;
+  }
+  std::mutex mu_;
+  std::shared_ptr<RegistryClient> current_;
+};
 
 class RegistryImageScanner final : public ImageScanner {
  public:

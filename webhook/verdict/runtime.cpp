@@ -77,7 +77,8 @@ class Runtime final : public EngineRuntime {
       return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
     auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
     if (!client.ok()) return client.error().wrap("--registry-config");
-    client_ = *client;
+    client_ = std::make_shared<ReloadableRegistryClient>(*client);
+    if (!cfg_.registry_config.empty()) registry_config_stamp_ = stamp_of(cfg_.registry_config);
     if (!cfg_.db_repository.empty()) {
       if (size_t n = dbrepo::remove_stale_temps(cfg_.db, std::chrono::hours(1)); n > 0)
         db_lg_.info("removed temporary files of pulls that did not finish", {{"files", std::to_string(n)}});
@@ -288,12 +289,31 @@ class Runtime final : public EngineRuntime {
     }
   }
 
+  // --registry-config changed (a Secret volume's update, a rotated ECR token): a new client with
+  // the new credentials serves the calls that start from now on. One that does not parse is
+  // refused, logged, and the credentials in use stay.
+  void check_registry_config() {
+    if (cfg_.registry_config.empty()) return;
+    FileStamp now = stamp_of(cfg_.registry_config);
+    if (now == registry_config_stamp_ || now == FileStamp{}) return;
+    registry_config_stamp_ = now;
+    auto next = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
+    if (!next.ok()) {
+      reg_lg_.error("registry credentials reload failed; keeping the credentials in use",
+                    {{"file", cfg_.registry_config}, {"error", next.error().message}});
+      return;
+    }
+    client_->replace(*next);
+    reg_lg_.info("registry credentials reloaded", {{"file", cfg_.registry_config}});
+  }
+
   // ConfigMap volumes change by symlink swap: the resolved file's inode changes, so stat() sees it.
   void watch_files() {
     std::unique_lock<std::mutex> l(mu_);
     while (!cv_.wait_for(l, std::chrono::seconds(2), [&] { return stop_; })) {
       l.unlock();
       check_db();
+      check_registry_config();
       report_db_age();
       l.lock();
       if (cfg_.policy.empty()) continue;
@@ -348,7 +368,9 @@ class Runtime final : public EngineRuntime {
   std::optional<std::int64_t> db_built_;
   FileStamp db_stamp_;  // under db_check_mu_ after init
   std::mutex db_check_mu_;
-  std::shared_ptr<RegistryClient> client_;
+  std::shared_ptr<ReloadableRegistryClient> client_;
+  FileStamp registry_config_stamp_;  // the watcher's alone after init
+  log::Logger reg_lg_{"registry"};
   std::string pulled_digest_;  // the poller's alone after init
   std::thread poller_;
   std::unique_ptr<cspm::CspmConfig> cspm_;
