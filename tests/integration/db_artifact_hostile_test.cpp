@@ -32,6 +32,7 @@ using scangate::it::metric_sum;
 using scangate::it::metrics_text;
 using scangate::it::scenario_db;
 using scangate::it::start_webhook;
+using scangate::it::TempDir;
 using scangate::test::fixture_env;
 using scangate::test::read_file;
 using scangate::test::run_process;
@@ -40,12 +41,6 @@ using Json = nlohmann::json;
 namespace dbrepo = scangate::dbrepo;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& prefix) : path(scangate::test::make_temp_dir(prefix)) {}
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 void write(const std::string& path, const std::string& bytes) {
   std::ofstream f(path + ".part", std::ios::binary);

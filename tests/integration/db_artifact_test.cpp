@@ -23,12 +23,15 @@
 #include "support/process.h"
 #include "support/test_support.h"
 
+using scangate::it::eventually;
 using scangate::it::metric_sum;
 using scangate::it::metrics_text;
 using scangate::it::pod_review;
 using scangate::it::post;
+using scangate::it::revision_of;
 using scangate::it::scenario_db;
 using scangate::it::start_webhook;
+using scangate::it::TempDir;
 using scangate::test::fixture_env;
 using scangate::test::read_file;
 using scangate::test::run_process;
@@ -36,29 +39,6 @@ using scangate::test::testdata;
 using Json = nlohmann::json;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& prefix) : path(scangate::test::make_temp_dir(prefix)) {}
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-std::string revision_of(const std::string& db) {
-  auto r = run_process({SCANGATE_CLI, "db", "info", "--db", db});
-  REQUIRE(r.exit_code == 0);
-  auto at = r.out.find("Revision:");
-  REQUIRE(at != std::string::npos);
-  auto start = r.out.find_first_not_of(' ', at + 9);
-  return r.out.substr(start, r.out.find('\n', start) - start);
-}
-
-bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return pred();
-}
 
 // GET of a manifest straight from the registry's API, as any OCI client reads it.
 Json fetch_manifest(const std::string& registry, const std::string& repo, const std::string& ref) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -25,6 +26,34 @@
 #include "support/test_support.h"
 
 namespace scangate::it {
+
+// A directory of one test, removed when it ends.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const std::string& prefix) : path(scangate::test::make_temp_dir(prefix)) {}
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// Polls `pred` every 200 ms until it holds or `limit` has passed; the last answer.
+inline bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return pred();
+}
+
+// The revision `scangate db info` prints for a DB file.
+inline std::string revision_of(const std::string& db) {
+  auto r = scangate::test::run_process({SCANGATE_CLI, "db", "info", "--db", db});
+  REQUIRE(r.exit_code == 0);
+  auto at = r.out.find("Revision:");
+  REQUIRE(at != std::string::npos);
+  auto start = r.out.find_first_not_of(' ', at + 9);
+  return r.out.substr(start, r.out.find('\n', start) - start);
+}
 
 using Json = nlohmann::json;
 using scangate::test::run_process;

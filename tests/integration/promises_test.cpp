@@ -29,18 +29,13 @@ using scangate::it::post;
 using scangate::it::post_text;
 using scangate::it::scenario_db;
 using scangate::it::start_webhook;
+using scangate::it::TempDir;
 using scangate::test::fixture_env;
 using scangate::test::run_process;
 using scangate::test::testdata;
 using Json = nlohmann::json;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& prefix) : path(scangate::test::make_temp_dir(prefix)) {}
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 void write(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -25,6 +25,7 @@ using scangate::it::kStartTimeout;
 using scangate::it::make_certificates;
 using scangate::it::metrics_text;
 using scangate::it::scenario_db;
+using scangate::it::TempDir;
 using scangate::test::read_file;
 using scangate::test::run_process;
 using Json = nlohmann::json;
@@ -35,12 +36,6 @@ constexpr const char* kOwner = "sg-scangate-webhook-registration";
 constexpr const char* kOwnerUid = "6f1c2d3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f";
 constexpr const char* kVwcPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/sg-scangate";
 constexpr const char* kOwnerPath = "/apis/rbac.authorization.k8s.io/v1/clusterroles/sg-scangate-webhook-registration";
-
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& prefix) : path(scangate::test::make_temp_dir(prefix)) {}
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 void write(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
