@@ -66,10 +66,21 @@ std::string RegistryAuth::cached(const Reference& repo, bool push) const {
 
 Error RegistryAuth::rejected(const Reference& repo, const std::string& body) const {
   auto cred = credential_for(repo.registry);
-  std::string why =
-      cred ? "the registry rejected the credentials" +
-                 (cred->username.empty() ? std::string() : " for user \"" + cred->username + "\"")
-           : "the registry requires credentials for " + repo.repository + " (or the repository does not exist)";
+  // What a helper answered is not kept here (it may have been "nothing"), so a configured helper
+  // is named instead of guessing at a user.
+  const std::string helper = credential_ && !credential_->empty() ? std::string() : store_.helper_for(repo.registry);
+  std::string why;
+  if (!helper.empty()) {
+    why = "the registry rejected the credentials of the credential helper docker-credential-" + helper;
+    why += cred
+               ? std::string(" (or, when it had none, the registry config's entry)")
+               : ", or it had none and " + repo.repository + " requires credentials (or the repository does not exist)";
+  } else if (cred) {
+    why = "the registry rejected the credentials" +
+          (cred->username.empty() ? std::string() : " for user \"" + cred->username + "\"");
+  } else {
+    why = "the registry requires credentials for " + repo.repository + " (or the repository does not exist)";
+  }
   return Error(ErrorKind::kAuth, with_registry_detail("authentication to " + repo.registry + " failed: " + why, body) +
                                      "; check --username/--password-stdin or the registry config");
 }
@@ -86,7 +97,18 @@ Result<std::string> RegistryAuth::authenticate(const Reference& repo, const std:
     if (c.scheme == "bearer" && !bearer) bearer = &c;
     if (c.scheme == "basic" && !basic_ch) basic_ch = &c;
   }
-  auto cred = credential_for(repo.registry);
+  // --username/--password-stdin, else the store: a credential helper (which may run a program, so
+  // only now that a challenge asks for credentials), else the inline entry.
+  std::optional<Credential> cred;
+  if (credential_ && !credential_->empty()) {
+    cred = credential_;
+  } else {
+    auto found = store_.lookup(repo.registry, deadline);
+    if (!found.ok())
+      // A caller whose deadline passed keeps the helper's own kind: that is a timeout, not a refusal.
+      return Error(deadline.expired() ? found.error().kind : ErrorKind::kAuth, fail + found.error().message);
+    cred = std::move(found).value();
+  }
   Result<std::string> authz = Error(ErrorKind::kInternal, "no challenge answered");
   if (bearer) {
     authz = fetch_token(repo, *bearer, cred, deadline, push);

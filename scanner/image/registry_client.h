@@ -73,6 +73,10 @@ struct RegistryClientOptions {
 };
 
 std::shared_ptr<RegistryClient> make_http_registry_client(RegistryClientOptions options);
+// The HTTP client make_http_registry_client builds when `options.http` is not set: share it
+// (RegistryClientOptions::http) between clients that differ only in credentials, so that they
+// reuse each other's warm connections.
+std::shared_ptr<net::HttpClient> make_registry_http_client(const RegistryClientOptions& options);
 
 // Registries reached over plain HTTP, as Docker does: localhost, 127.0.0.0/8, ::1.
 bool is_loopback_registry(std::string_view registry);

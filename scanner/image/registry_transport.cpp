@@ -11,8 +11,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::shared_ptr<net::HttpClient> make_http(const RegistryClientOptions& o) {
-  if (o.http) return o.http;
+}  // namespace
+
+std::shared_ptr<net::HttpClient> make_registry_http_client(const RegistryClientOptions& o) {
   net::HttpClientOptions h;
   h.ca_file = o.ca_file;
   h.insecure = [list = o.insecure_registries](const net::Url& u) { return is_insecure_registry(u.host_port(), list); };
@@ -24,6 +25,12 @@ std::shared_ptr<net::HttpClient> make_http(const RegistryClientOptions& o) {
   h.random = o.random;
   h.user_agent = o.user_agent;
   return std::make_shared<net::HttpClient>(std::move(h));
+}
+
+namespace {
+
+std::shared_ptr<net::HttpClient> make_http(const RegistryClientOptions& o) {
+  return o.http ? o.http : make_registry_http_client(o);
 }
 
 // Failures where a registry named in --insecure-registry may simply not speak TLS.

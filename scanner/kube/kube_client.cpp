@@ -100,6 +100,20 @@ Result<KubeConfig> in_cluster_config(const ConfigOverrides& overrides, const Get
   return c;
 }
 
+Result<std::string> bearer_token(const std::string& text, const std::string& what) {
+  std::string t = trim(text);
+  if (t.empty()) return Error(ErrorKind::kAuth, what + " is empty");
+  // A bearer token is printable ASCII without spaces (a JWT): anything else, a CR or LF above all,
+  // would be written into the request's header block as it is (cpp-httplib does not check).
+  for (unsigned char c : t)
+    if (c < 0x21 || c > 0x7e)
+      return Error(ErrorKind::kAuth, what +
+                                         " holds a byte a bearer token cannot (a control character, a space or "
+                                         "non-ASCII); not sent");
+  log::add_secret(t);
+  return t;
+}
+
 std::string object_of(const std::string& path) {
   std::string p = path.substr(0, path.find('?'));
   while (!p.empty() && p.back() == '/') p.pop_back();
@@ -142,8 +156,16 @@ Result<std::unique_ptr<KubeClient>> KubeClient::create(KubeConfig config, Client
     if (!ca) return ca.error();
     SG_TRY(check_ca_bundle(*ca, "Kubernetes API CA file " + config.ca_file));
   }
+  if (!config.ca_pem.empty()) SG_TRY(check_ca_bundle(config.ca_pem, "the Kubernetes API CA data"));
+  if (config.token_file.empty() && !config.token.empty()) {
+    // Checked once here: an inline token never changes, and a bad one must fail before any call.
+    auto t = bearer_token(config.token, "the Kubernetes API token");
+    if (!t) return t.error();
+    config.token = std::move(*t);
+  }
   net::HttpClientOptions ho;
   ho.ca_file = config.ca_file;
+  ho.ca_pem = config.ca_pem;
   ho.connect_timeout = options.connect_timeout;
   ho.io_timeout = options.io_timeout;
   ho.user_agent = options.user_agent;
@@ -155,7 +177,7 @@ Result<std::unique_ptr<KubeClient>> KubeClient::create(KubeConfig config, Client
 }
 
 Result<std::string> KubeClient::token() {
-  if (cfg_.token_file.empty()) return std::string();
+  if (cfg_.token_file.empty()) return cfg_.token;  // inline (checked by create) or none
   std::lock_guard<std::mutex> l(token_mu_);
   struct stat st {};
   if (::stat(cfg_.token_file.c_str(), &st) != 0)
@@ -165,17 +187,9 @@ Result<std::string> KubeClient::token() {
   if (now == token_stamp_ && !token_.empty()) return token_;
   auto text = read_file_bounded(cfg_.token_file, kMaxTokenBytes, "the service-account token");
   if (!text) return Error(ErrorKind::kAuth, text.error().message);
-  std::string t = trim(*text);
-  if (t.empty()) return Error(ErrorKind::kAuth, "the service-account token " + cfg_.token_file + " is empty");
-  // A bearer token is printable ASCII without spaces (a JWT): anything else, a CR or LF above all,
-  // would be written into the request's header block as it is (cpp-httplib does not check).
-  for (unsigned char c : t)
-    if (c < 0x21 || c > 0x7e)
-      return Error(ErrorKind::kAuth, "the service-account token " + cfg_.token_file +
-                                         " holds a byte a bearer token cannot (a control character, a space or "
-                                         "non-ASCII); not sent");
-  log::add_secret(t);
-  token_ = std::move(t);
+  auto t = bearer_token(*text, "the service-account token " + cfg_.token_file);
+  if (!t) return t.error();
+  token_ = std::move(*t);
   token_stamp_ = now;
   return token_;
 }

@@ -13,8 +13,9 @@
 // - Errors name the object ("get clusterroles/scangate") and carry the API server's Status
 //   message and reason; 401/403 are ErrorKind::kAuth, 404 kNotFound, 409/422 kInvalidArgument.
 //
-// A later change extends it (kubeconfig, Secrets, ServiceAccounts); keep it free of any one
-// resource's knowledge.
+// Out of a cluster, scanner/kube/kubeconfig.h reads a kubeconfig into the same KubeConfig (an
+// inline token and CA stay in memory). A later change extends it (Secrets, ServiceAccounts); keep
+// it free of any one resource's knowledge.
 #pragma once
 
 #include <chrono>
@@ -42,8 +43,12 @@ inline constexpr size_t kMaxJsonNesting = 128;
 
 struct KubeConfig {
   std::string server;      // "https://10.96.0.1:443"
-  std::string token_file;  // bearer token; empty: no Authorization header
+  std::string token_file;  // bearer token; empty: `token`, else no Authorization header
   std::string ca_file;     // PEM CA bundle that signed the API server's certificate
+  // Inline values from a kubeconfig (scanner/kube/kubeconfig.h), kept in memory only: a token or
+  // CA written to a temporary file could outlive the process or be read by another user.
+  std::string token;   // bearer token used when token_file is empty
+  std::string ca_pem;  // PEM CA bundle, trusted with ca_file (a kubeconfig gives one or the other)
 };
 
 // What a command line may override of the in-cluster configuration (empty: the in-cluster value).
@@ -63,6 +68,11 @@ Result<KubeConfig> in_cluster_config(const ConfigOverrides& overrides = {}, cons
 
 // "https://HOST:PORT" for KUBERNETES_SERVICE_HOST / _PORT, an IPv6 host in brackets.
 std::string service_url(const std::string& host, const std::string& port);
+
+// `text` with surrounding whitespace trimmed, when it is a usable bearer token: not empty, and
+// printable ASCII without spaces. Registered with the logger's redaction. `what` names its source
+// in the error ("the service-account token FILE"), which never quotes the token.
+Result<std::string> bearer_token(const std::string& text, const std::string& what);
 
 // A Kubernetes API answer whatever its status. For a non-2xx answer that is a Status object,
 // `message` and `reason` are its fields (else the body's first bytes).
@@ -96,7 +106,8 @@ struct ClientOptions {
 
 class KubeClient {
  public:
-  // Checks the server URL and the CA file up front; the token is read on the first call.
+  // Checks the server URL, the CA file or PEM and an inline token up front; a token file is read
+  // on the first call.
   static Result<std::unique_ptr<KubeClient>> create(KubeConfig config, ClientOptions options = {});
 
   // GET path: the object, or an error naming `what` ("clusterroles/NAME").

@@ -1,6 +1,9 @@
 #include "scanner/net/http_client.h"
 
 #include <httplib.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -33,6 +36,29 @@ bool method_has_body(const std::string& m) { return m == "POST" || m == "PUT" ||
 // Headers that never leave the request's own origin.
 bool always_sensitive(std::string_view name) {
   return iequals(name, "Authorization") || iequals(name, "Proxy-Authorization") || iequals(name, "Cookie");
+}
+
+// Every certificate of `pem` added to `store`; false when it holds none or one does not parse.
+bool add_pem_certificates(X509_STORE* store, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return false;
+  ERR_clear_error();
+  size_t added = 0;
+  bool ok = true;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    // The store takes its own reference; a certificate already there (from the system CAs) is fine.
+    if (X509_STORE_add_cert(store, cert) != 1 &&
+        ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
+      ok = false;
+    X509_free(cert);
+    ++added;
+  }
+  // The loop ends at the end of the text (no further BEGIN line) or at a block that does not parse.
+  const unsigned long err = ERR_peek_last_error();
+  const bool at_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+  ERR_clear_error();
+  BIO_free(bio);
+  return ok && at_end && added > 0;
 }
 
 std::chrono::microseconds us(milliseconds d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
@@ -196,7 +222,7 @@ struct HttpClient::Pool {
   std::mutex mu;
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;  // origin -> idle connections, newest last
   size_t idle_total = 0;
-  X509_STORE* store = nullptr;  // system CAs + ca_file, shared by the TLS connections
+  X509_STORE* store = nullptr;  // system CAs + ca_file + ca_pem, shared by the TLS connections
   std::string store_error;
   ~Pool() {
     if (store) X509_STORE_free(store);
@@ -210,12 +236,15 @@ HttpClient::HttpClient(HttpClientOptions options)
       counters_(std::make_shared<Counters>()) {
   if (!opts_.sleeper) opts_.sleeper = real_sleeper();
   if (!opts_.random) opts_.random = real_random();
-  if (!opts_.ca_file.empty()) {
+  if (!opts_.ca_file.empty() || !opts_.ca_pem.empty()) {
     pool_->store = X509_STORE_new();
-    if (!pool_->store || X509_STORE_set_default_paths(pool_->store) != 1 ||
-        X509_STORE_load_file(pool_->store, opts_.ca_file.c_str()) != 1)
+    if (!pool_->store || X509_STORE_set_default_paths(pool_->store) != 1)
+      pool_->store_error = "cannot set up the TLS trust store (out of memory?)";
+    else if (!opts_.ca_file.empty() && X509_STORE_load_file(pool_->store, opts_.ca_file.c_str()) != 1)
       pool_->store_error =
           "cannot load CA certificates from --cacert " + opts_.ca_file + " (it must be a readable PEM file)";
+    else if (!opts_.ca_pem.empty() && !add_pem_certificates(pool_->store, opts_.ca_pem))
+      pool_->store_error = "cannot load the CA certificates given in memory (they must be PEM certificates)";
   }
 }
 

@@ -3,8 +3,8 @@
 // - Keep-alive connections pooled per origin (scheme+host+port): a connection serves one request at
 //   a time; idle ones are reused; at most max_idle_per_origin / max_idle_total are kept. Safe to
 //   share between threads.
-// - HTTPS verified against the system CAs plus an optional extra CA file; verification can be
-//   skipped only for origins the `insecure` predicate names.
+// - HTTPS verified against the system CAs plus an optional extra CA file and/or in-memory PEM;
+//   verification can be skipped only for origins the `insecure` predicate names.
 // - Every request takes a Deadline: each connect/read/write wait is bounded by the smaller of the
 //   time left and the configured timeout, and a watchdog (one timer thread per client) interrupts
 //   any exchange still running when its deadline passes, whatever the server sends meanwhile (a
@@ -118,7 +118,10 @@ enum class Failure {
 };
 
 struct HttpClientOptions {
-  std::string ca_file;                       // PEM, trusted in addition to the system CAs
+  std::string ca_file;  // PEM, trusted in addition to the system CAs
+  // PEM certificates held in memory, trusted like ca_file (with it, when both are given): a CA
+  // that came inline (a kubeconfig's certificate-authority-data) is never written to disk.
+  std::string ca_pem;
   std::function<bool(const Url&)> insecure;  // origins whose certificates are not verified
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds io_timeout{60000};  // each read and each write

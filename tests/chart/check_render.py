@@ -779,6 +779,43 @@ def check_db_repository(d):
     C.ok("--db-poll=1h" in webhook_container(dep)["args"], "default poll 1h")
 
 
+def check_pull_secrets(d):
+    C.scope = "registry.podPullSecrets"
+    role = f"{FULL}-pull-secrets"
+    want_rules = [{"apiGroups": [""], "resources": ["secrets", "serviceaccounts"], "verbs": ["get"]}]
+    docs = installed(load(f"{d}/pull-secrets.yaml"))
+    C.eq(one(docs, "ClusterRole", role).get("rules"), want_rules, "get on secrets and serviceaccounts, nothing more")
+    crb = one(docs, "ClusterRoleBinding", role)
+    C.eq(crb.get("roleRef", {}).get("name"), role, "the ClusterRoleBinding binds the pull-secrets ClusterRole")
+    C.eq(crb.get("subjects"), [{"kind": "ServiceAccount", "name": FULL, "namespace": NS}],
+         "bound to the webhook's ServiceAccount")
+    C.eq(find(docs, "RoleBinding"), [], "no RoleBinding when granted cluster-wide")
+    dep, c, args = check_deployment(docs, NS, FULL, 2)
+    spec = dep["spec"]["template"]["spec"]
+    C.eq(spec.get("automountServiceAccountToken"), True, "the token is mounted (registration=chart needs none)")
+    C.eq(args.get("pod-pull-secrets"), ["true"], "--pod-pull-secrets=true")
+    C.eq(args.get("pull-secret-cache-ttl"), ["30s"], "--pull-secret-cache-ttl from the values")
+
+    docs = installed(load(f"{d}/pull-secrets-ns.yaml"))
+    C.eq(one(docs, "ClusterRole", role).get("rules"), want_rules, "per namespace: the same ClusterRole")
+    C.eq([x for x in find(docs, "ClusterRoleBinding") if x["metadata"]["name"] == role], [],
+         "per namespace: no ClusterRoleBinding")
+    rbs = find(docs, "RoleBinding")
+    C.eq(sorted(x["metadata"]["namespace"] for x in rbs), ["team-a", "team-b"], "a RoleBinding in each namespace")
+    for rb in rbs:
+        C.eq(rb.get("roleRef"), {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+             "the RoleBinding grants the ClusterRole in its namespace")
+        C.eq(rb.get("subjects"), [{"kind": "ServiceAccount", "name": FULL, "namespace": NS}],
+             "the RoleBinding's subject is the webhook's ServiceAccount")
+    _, _, args = check_deployment(docs, NS, FULL, 2)
+    C.eq(args.get("pull-secret-cache-ttl"), ["2m"], "cacheTTL passed on")
+
+    docs = installed(load(f"{d}/default.yaml"))
+    C.eq([x for x in find(docs, "ClusterRole") if x["metadata"]["name"] == role], [], "off by default")
+    _, _, args = check_deployment(docs, NS, FULL, 2)
+    C.ok("pod-pull-secrets" not in args, "no --pod-pull-secrets by default")
+
+
 def check_existing(d):
     C.scope = "tls.existingSecret"
     docs = installed(load(f"{d}/existing.yaml"))
@@ -1100,6 +1137,7 @@ def main():
     check_own_issuer(a.dir)
     check_existing_claim(a.dir)
     check_db_repository(a.dir)
+    check_pull_secrets(a.dir)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
         check_extras(a.dir, f.read())
     check_overrides(a.dir)

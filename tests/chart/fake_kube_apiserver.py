@@ -15,6 +15,17 @@ Status objects), for the tests that no real cluster can run here:
   POST  /api/v1/namespaces/NS/pods?dryRun=All                        201 with the Pod echoed (a
         name from generateName), unless a --rule answers otherwise; a POST without dryRun=All is
         refused (the admission test must never create a Pod).
+  GET   /api/v1/namespaces/NS/secrets/NAME                           with --objects DIR: the v1
+  GET   /api/v1/namespaces/NS/serviceaccounts/NAME                   Secret / ServiceAccount in
+        DIR/NS/secrets/NAME.json / DIR/NS/serviceaccounts/NAME.json, served as it is and read again
+        on every request (a test changes the files while the server runs: write a new file and
+        rename it over the old one, so that no request reads half of it). No such file: 404 with
+        the Status the API server writes (reason NotFound, message `secrets "NAME" not found`,
+        details {name, kind: "secrets"}; no `group`: these are in the core group). A file that is
+        not JSON: 500. Other methods on these paths: 405. A namespace or name that is not a DNS
+        name (a `..`, a `/`) is never looked up: 404. The stand-in knows nothing of RBAC: any
+        token that passes the check below reads any Secret. tests/data/kube/ holds one recorded
+        example of each object (its README names the reference they follow).
 
 Every request must carry `Authorization: Bearer <the token in --token-file>` (re-read on each
 request, so a test can rotate it), else 401. Requests are appended to --log as JSON lines
@@ -27,12 +38,14 @@ request, so a test can rotate it), else 401. Requests are appended to --log as J
 serves until killed.
 
   fake_kube_apiserver.py --cert CRT --key KEY --token-file FILE --log FILE
-                         [--clusterrole NAME=UID ...] [--rule FILE.json]
+                         [--clusterrole NAME=UID ...] [--rule FILE.json] [--objects DIR]
 """
 import argparse
 import datetime
 import http.server
 import json
+import os
+import re
 import ssl
 import sys
 import threading
@@ -47,6 +60,7 @@ parser.add_argument("--token-file", required=True)
 parser.add_argument("--log", required=True)
 parser.add_argument("--clusterrole", action="append", default=[])
 parser.add_argument("--rule")
+parser.add_argument("--objects", help="DIR/NS/secrets/NAME.json, DIR/NS/serviceaccounts/NAME.json")
 args = parser.parse_args()
 
 LOCK = threading.Lock()
@@ -63,6 +77,11 @@ RESOURCE_VERSION = [1000]
 
 VWC_PREFIX = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
 CR_PREFIX = "/apis/rbac.authorization.k8s.io/v1/clusterroles/"
+# /api/v1/namespaces/NS/(secrets|serviceaccounts)/NAME, served from --objects.
+OBJECT_PATH = re.compile(r"/api/v1/namespaces/([^/]+)/(secrets|serviceaccounts)/([^/]+)")
+# A DNS subdomain (RFC 1123), what Kubernetes allows for these names: no '/', no "..", so a path
+# built from it stays inside --objects.
+DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 def now_rfc3339():
@@ -75,17 +94,21 @@ def next_rv():
 
 
 def status(code, reason, message, details=None):
+    # The fields in the order the API server writes them (details before code).
     s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-         "reason": reason, "code": code}
+         "reason": reason}
     if details is not None:
         s["details"] = details
+    s["code"] = code
     return s
 
 
 def not_found(group, resource, name):
     qualified = f"{resource}.{group}" if group else resource
-    return status(404, "NotFound", f'{qualified} "{name}" not found',
-                  {"name": name, "group": group, "kind": resource})
+    details = {"name": name, "group": group, "kind": resource}
+    if not group:
+        del details["group"]  # StatusDetails.group is omitted when empty (the core group)
+    return status(404, "NotFound", f'{qualified} "{name}" not found', details)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -147,6 +170,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "resources": ["validatingwebhookconfigurations"], "resourceNames": ["x"]}]})
         if path.startswith(VWC_PREFIX):
             return self._vwc(path[len(VWC_PREFIX):], query, body)
+        m = OBJECT_PATH.fullmatch(path)
+        if m and args.objects:
+            return self._object(*m.groups())
         if path.startswith("/api/v1/namespaces/") and path.endswith("/pods") and self.command == "POST":
             if query.get("dryRun") != ["All"]:
                 return self._reply(403, status(403, "Forbidden", "the stand-in refuses a Pod that is not a dry run"))
@@ -210,6 +236,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                       "fieldsType": "FieldsV1", "fieldsV1": {}}]
             VWCS[name] = obj
         return self._reply(201 if created else 200, obj)
+
+    def _object(self, namespace, resource, name):
+        if self.command != "GET":
+            return self._reply(405, status(405, "MethodNotAllowed", f"the stand-in serves only GET of {resource}"))
+        if not DNS_NAME.fullmatch(namespace) or not DNS_NAME.fullmatch(name):
+            return self._reply(404, not_found("", resource, name))
+        try:
+            with open(os.path.join(args.objects, namespace, resource, name + ".json"), "rb") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return self._reply(404, not_found("", resource, name))
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            return self._reply(500, status(500, "InternalError", f"the stand-in's {resource}/{name} file is not "
+                                                                  f"JSON: {e}"))
+        return self._reply(200, obj)
 
     def log_message(self, *a):
         pass

@@ -90,6 +90,10 @@ render extras.yaml -f "$HERE/values-extras.yaml"
 render db-repository.yaml --set db.repository=registry.example/sec/scangate-db:1 --set db.poll=15m \
   --set "db.update.schedule=17 */6 * * *" --set db.update.pushSecret=db-push --set replicaCount=3
 render db-repository-pull-only.yaml --set db.repository=registry.example/sec/scangate-db:1
+# issue 15: pods' pull secrets, cluster-wide or granted per namespace.
+render pull-secrets.yaml --set registry.podPullSecrets.enabled=true --set webhook.registration=chart
+render pull-secrets-ns.yaml --set registry.podPullSecrets.enabled=true --set "registry.podPullSecrets.namespaces={team-a,team-b}" \
+  --set registry.podPullSecrets.cacheTTL=2m
 # A claim of the user's that holds a DB: no initContainer needed, whatever its access mode.
 render existing-claim.yaml --set db.persistence.enabled=true --set db.persistence.existingClaim=scangate-db \
   --set db.update.initContainer=false

@@ -270,6 +270,82 @@ inline double metric_sum(const std::string& text, const std::string& name) {
   return sum;
 }
 
+// Writes `text` to `path`, creating its directory.
+inline void write_file(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  REQUIRE(f.good());
+}
+
+// tests/chart/fake_kube_apiserver.py (a stand-in, not a Kubernetes API server) with its own CA (dir/api/ca.pem) and the
+// token in dir/token.
+struct ApiServer {
+  std::string dir;
+  Child proc;
+  int port = 0;
+  std::string token = "sg-test-token-0a9f8e7d6c5b4a39";
+
+  // `extra`: more flags for the stand-in (--clusterrole NAME=UID, --objects DIR).
+  ApiServer(const std::string& d, const Json& rules, const std::vector<std::string>& extra = {}) : dir(d) {
+    std::filesystem::create_directories(dir + "/api");
+    make_certificates(dir + "/api");
+    write_file(dir + "/token", token + "\n");
+    write_file(dir + "/rules.json", rules.dump());
+    std::vector<std::string> argv = {"/usr/bin/python3",
+                                     std::string(SCANGATE_SOURCE_DIR) + "/tests/chart/fake_kube_apiserver.py",
+                                     "--cert",
+                                     dir + "/api/tls.crt",
+                                     "--key",
+                                     dir + "/api/tls.key",
+                                     "--token-file",
+                                     dir + "/token",
+                                     "--log",
+                                     dir + "/requests.jsonl",
+                                     "--rule",
+                                     dir + "/rules.json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc.spawn(argv, dir + "/apiserver.log");
+    auto m = proc.wait_for(std::regex("^([0-9]+)\n"), kStartTimeout);
+    INFO(scangate::test::read_file(dir + "/apiserver.log"));
+    REQUIRE(!m.empty());
+    port = std::stoi(m.at(1));
+  }
+
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port); }
+
+  std::vector<std::string> kube_flags() const {
+    return {"--kube-api-server", url(), "--kube-token-file", dir + "/token", "--kube-ca-file", dir + "/api/ca.pem"};
+  }
+
+  std::vector<Json> requests() const {
+    std::vector<Json> out;
+    if (!std::filesystem::exists(dir + "/requests.jsonl")) return out;
+    std::istringstream in(scangate::test::read_file(dir + "/requests.jsonl"));
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty()) out.push_back(Json::parse(line));
+    return out;
+  }
+
+  std::vector<Json> requests(const std::string& method, const std::string& path) const {
+    std::vector<Json> out;
+    for (auto& r : requests())
+      if (r["method"] == method && r["path"] == path) out.push_back(r);
+    return out;
+  }
+
+  // Polls until `pred` holds over the requests.
+  template <class Pred>
+  bool wait_until(Pred pred, std::chrono::seconds timeout) const {
+    for (auto until = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < until;) {
+      if (pred(requests())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return pred(requests());
+  }
+};
+
 inline Json pod_review(const std::string& uid, const std::string& image, const std::string& ns = "default") {
   return Json{{"apiVersion", "admission.k8s.io/v1"},
               {"kind", "AdmissionReview"},

@@ -20,6 +20,7 @@
 #include "support/process.h"
 #include "support/test_support.h"
 
+using scangate::it::ApiServer;
 using scangate::it::Child;
 using scangate::it::kStartTimeout;
 using scangate::it::make_certificates;
@@ -88,61 +89,10 @@ Json status(int code, const std::string& reason, const std::string& message) {
               {"code", code}};
 }
 
-// The stand-in API server with its own CA (dir/api/ca.pem) and the token in dir/token.
-struct ApiServer {
-  std::string dir;
-  Child proc;
-  int port = 0;
-  std::string token = "sg-test-token-0a9f8e7d6c5b4a39";
-
-  ApiServer(const std::string& d, const Json& rules) : dir(d) {
-    std::filesystem::create_directories(dir + "/api");
-    make_certificates(dir + "/api");
-    write(dir + "/token", token + "\n");
-    write(dir + "/rules.json", rules.dump());
-    proc.spawn({"/usr/bin/python3", std::string(SCANGATE_SOURCE_DIR) + "/tests/chart/fake_kube_apiserver.py", "--cert",
-                dir + "/api/tls.crt", "--key", dir + "/api/tls.key", "--token-file", dir + "/token", "--log",
-                dir + "/requests.jsonl", "--clusterrole", std::string(kOwner) + "=" + kOwnerUid, "--rule",
-                dir + "/rules.json"},
-               dir + "/apiserver.log");
-    auto m = proc.wait_for(std::regex("^([0-9]+)\n"), kStartTimeout);
-    INFO(read_file(dir + "/apiserver.log"));
-    REQUIRE(!m.empty());
-    port = std::stoi(m.at(1));
-  }
-
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port); }
-
-  std::vector<std::string> kube_flags() const {
-    return {"--kube-api-server", url(), "--kube-token-file", dir + "/token", "--kube-ca-file", dir + "/api/ca.pem"};
-  }
-
-  std::vector<Json> requests() const {
-    std::vector<Json> out;
-    if (!std::filesystem::exists(dir + "/requests.jsonl")) return out;
-    std::istringstream in(read_file(dir + "/requests.jsonl"));
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty()) out.push_back(Json::parse(line));
-    return out;
-  }
-
-  std::vector<Json> requests(const std::string& method, const std::string& path) const {
-    std::vector<Json> out;
-    for (auto& r : requests())
-      if (r["method"] == method && r["path"] == path) out.push_back(r);
-    return out;
-  }
-
-  // Polls until `pred` holds over the requests.
-  template <class Pred>
-  bool wait_until(Pred pred, std::chrono::seconds timeout) const {
-    for (auto until = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < until;) {
-      if (pred(requests())) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred(requests());
-  }
+// The stand-in with the ClusterRole that owns the published configuration.
+struct OwnerApi : ApiServer {
+  OwnerApi(const std::string& d, const Json& rules)
+      : ApiServer(d, rules, {"--clusterrole", std::string(kOwner) + "=" + kOwnerUid}) {}
 };
 
 std::vector<std::string> webhook_argv(const std::string& d, const std::string& db, const ApiServer& api) {
@@ -189,7 +139,7 @@ TEST_CASE("registration: the webhook applies its configuration only once ready, 
         {"status", 429},
         {"headers", {{"Retry-After", "1"}}},
         {"body", status(429, "TooManyRequests", "too many requests, please try again later")}}});
-  ApiServer api(d, rules);
+  OwnerApi api(d, rules);
 
   make_certificates(d);  // the webhook's serving certificate and its CA (d/ca.pem)
   write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
@@ -320,7 +270,7 @@ TEST_CASE("registration: a CA file cut short (read mid-rotation) is never publis
           "[webhook][registration]") {
   TempDir tmp("sg-registration-cut-ca");
   const std::string d = tmp.path;
-  ApiServer api(d, Json::array());
+  OwnerApi api(d, Json::array());
   make_certificates(d);
   write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
   write(d + "/vwc.json", vwc_file().dump());
@@ -370,7 +320,7 @@ TEST_CASE("registration: a webhook that never becomes ready never publishes its 
           "[webhook][registration]") {
   TempDir tmp("sg-registration-unready");
   const std::string d = tmp.path;
-  ApiServer api(d, Json::array());
+  OwnerApi api(d, Json::array());
   make_certificates(d);
   write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
   write(d + "/vwc.json", vwc_file().dump());
@@ -392,7 +342,7 @@ TEST_CASE("registration: a configuration file that is not a ValidatingWebhookCon
           "[webhook][registration]") {
   TempDir tmp("sg-registration-bad");
   const std::string d = tmp.path;
-  ApiServer api(d, Json::array());
+  OwnerApi api(d, Json::array());
   make_certificates(d);
   write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
   Json bad = vwc_file();
@@ -435,7 +385,7 @@ TEST_CASE("admission-test: a webhook denial passes, an admitted Pod or another r
   SECTION("the webhook denies: exit 0, one dry-run POST of a Pod with the image") {
     const std::string msg = "admission webhook \"images.scangate.io\" denied the request: scangate: image " + image +
                             " denied: 3 CRITICAL vulnerabilities (limit 0)";
-    ApiServer api(
+    OwnerApi api(
         d, Json::array({{{"method", "POST"}, {"path_prefix", pods}, {"status", 403}, {"body", status(403, "", msg)}}}));
     auto r = run(api, {});
     INFO(r.err);
@@ -452,7 +402,7 @@ TEST_CASE("admission-test: a webhook denial passes, an admitted Pod or another r
   }
 
   SECTION("the Pod is admitted: exit 1 with a clear message, after asking until the timeout") {
-    ApiServer api(d, Json::array());
+    OwnerApi api(d, Json::array());
     auto r = run(api, {});
     INFO(r.err);
     CHECK(r.exit_code == 1);
@@ -464,12 +414,12 @@ TEST_CASE("admission-test: a webhook denial passes, an admitted Pod or another r
   }
 
   SECTION("RBAC refuses the dry run: exit 1 naming the API server's answer, not the webhook") {
-    ApiServer api(d, Json::array({{{"method", "POST"},
-                                   {"path_prefix", pods},
-                                   {"status", 403},
-                                   {"body", status(403, "Forbidden",
-                                                   "pods is forbidden: User \"system:serviceaccount:gate:t\" cannot "
-                                                   "create resource \"pods\" in the namespace \"default\"")}}}));
+    OwnerApi api(d, Json::array({{{"method", "POST"},
+                                  {"path_prefix", pods},
+                                  {"status", 403},
+                                  {"body", status(403, "Forbidden",
+                                                  "pods is forbidden: User \"system:serviceaccount:gate:t\" cannot "
+                                                  "create resource \"pods\" in the namespace \"default\"")}}}));
     auto r = run(api, {});
     INFO(r.err);
     CHECK(r.exit_code == 1);
@@ -477,23 +427,23 @@ TEST_CASE("admission-test: a webhook denial passes, an admitted Pod or another r
   }
 
   SECTION("another webhook name is not this webhook's denial") {
-    ApiServer api(d, Json::array({{{"method", "POST"},
-                                   {"path_prefix", pods},
-                                   {"status", 403},
-                                   {"body", status(403, "",
-                                                   "admission webhook \"validate.kyverno.svc\" denied the request: "
-                                                   "no")}}}));
+    OwnerApi api(d, Json::array({{{"method", "POST"},
+                                  {"path_prefix", pods},
+                                  {"status", 403},
+                                  {"body", status(403, "",
+                                                  "admission webhook \"validate.kyverno.svc\" denied the request: "
+                                                  "no")}}}));
     auto r = run(api, {});
     CHECK(r.exit_code == 1);
   }
 
   SECTION("another webhook whose message quotes this webhook's denial is not this webhook's denial") {
-    ApiServer api(d, Json::array({{{"method", "POST"},
-                                   {"path_prefix", pods},
-                                   {"status", 403},
-                                   {"body", status(403, "",
-                                                   "admission webhook \"validate.kyverno.svc\" denied the request: "
-                                                   "admission webhook \"images.scangate.io\" denied the request")}}}));
+    OwnerApi api(d, Json::array({{{"method", "POST"},
+                                  {"path_prefix", pods},
+                                  {"status", 403},
+                                  {"body", status(403, "",
+                                                  "admission webhook \"validate.kyverno.svc\" denied the request: "
+                                                  "admission webhook \"images.scangate.io\" denied the request")}}}));
     auto r = run(api, {});
     INFO(r.err);
     CHECK(r.exit_code == 1);

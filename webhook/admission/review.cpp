@@ -144,6 +144,29 @@ Result<void> object_images(const std::optional<Value>& object, PodSpecPath path,
   return collect(pod_spec(object, path), false, where + " pod spec", out);
 }
 
+// The pod spec's imagePullSecrets and ServiceAccount (see AdmissionRequest). Entries that are not
+// objects with a string name are skipped, as the API server's validation would have refused them.
+void pull_identity(const std::optional<Value>& spec, AdmissionRequest& out) {
+  if (!spec) return;
+  if (auto arr = spec->get("imagePullSecrets"); arr && arr->is_array()) {
+    arr->for_each_element([&](const Value& e) {
+      if (out.image_pull_secrets.size() >= kMaxPullSecrets || !e.is_object()) return;
+      auto name = e.get("name");
+      if (!name || !name->is_string() || name->str().empty()) return;
+      std::string n = name->str();
+      if (std::find(out.image_pull_secrets.begin(), out.image_pull_secrets.end(), n) == out.image_pull_secrets.end())
+        out.image_pull_secrets.push_back(std::move(n));
+    });
+  }
+  for (const char* key : {"serviceAccountName", "serviceAccount"}) {
+    auto sa = spec->get(key);
+    if (sa && sa->is_string() && !sa->str().empty()) {
+      out.service_account = sa->str();
+      break;
+    }
+  }
+}
+
 Result<std::optional<UserInfo>> parse_user(const Value& req) {
   auto u = opt_object(req, "userInfo", "request");
   if (!u) return u.error();
@@ -303,6 +326,7 @@ Result<AdmissionRequest> parse_admission_review(std::string_view body) {
     if (images.empty() && !old.empty()) out.not_gated_reason = "no new images on UPDATE";
   }
   out.images = std::move(images);
+  if (!out.images.empty()) pull_identity(pod_spec(*objp, ephemeral_sub ? PodSpecPath::kSpec : path), out);
   return out;
 }
 

@@ -60,7 +60,17 @@ struct AdmissionRequest {
   // Why `images` is empty although the object may name images ("" when nothing was skipped):
   // e.g. "DELETE is not gated", "subresource status is not gated", "no new images on UPDATE".
   std::string not_gated_reason;
+
+  // Who pulls those images, as the kubelet will: the pod spec's imagePullSecrets (names, in
+  // order, at most kMaxPullSecrets) and its ServiceAccount (serviceAccountName, else the
+  // deprecated serviceAccount; "" when the spec names none: the namespace's "default").
+  std::vector<std::string> image_pull_secrets;
+  std::string service_account;
 };
+
+// The pull secrets read from one pod spec: more are ignored (fewer credentials can only make an
+// image unreachable, which scan.onError decides; never a pass).
+inline constexpr std::size_t kMaxPullSecrets = 32;
 
 // The verdict for one request, as the reply carries it.
 struct AdmissionDecision {

@@ -1,5 +1,8 @@
 #include "webhook/app/wiring.h"
 
+#include "scanner/kube/kube_client.h"
+#include "scanner/kube/kubeconfig.h"
+
 namespace scangate::app {
 
 webhook::Decider EngineRuntime::decider() {
@@ -17,6 +20,8 @@ verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
   r.policy = cfg.policy;
   r.registry_config = cfg.registry_config;
   r.insecure_registries = cfg.insecure_registries;
+  r.pod_pull_secrets = cfg.pod_pull_secrets;
+  r.pull_secret_cache_ttl = cfg.pull_secret_cache_ttl;
   r.scan_workers = cfg.scan_workers;
   r.platforms = cfg.platforms;
   r.cache_size = cfg.cache_size;
@@ -61,7 +66,22 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
 
 Result<std::unique_ptr<EngineRuntime>> make_engine_runtime(const webhook::WebhookConfig& cfg,
                                                            webhook::WebhookMetrics& metrics) {
-  auto rt = verdict::make_engine_runtime(runtime_config(cfg), runtime_hooks(metrics));
+  auto rc = runtime_config(cfg);
+  if (cfg.pod_pull_secrets) {
+    auto kube_cfg = kube::resolve_kube_config(
+        cfg.kubeconfig, {cfg.kube_api_server, cfg.kube_token_file, cfg.kube_ca_file}, kube::process_env());
+    if (!kube_cfg) return kube_cfg.error().wrap("--pod-pull-secrets");
+    kube::ClientOptions ko;
+    ko.user_agent = std::string("scangate-webhook/") + SCANGATE_VERSION;
+    // A Secret read serves an admission request: a few quick tries, never past its deadline.
+    ko.retry.max_attempts = 3;
+    ko.retry.max_delay = std::chrono::seconds(2);
+    ko.io_timeout = std::chrono::seconds(10);
+    auto client = kube::KubeClient::create(*kube_cfg, ko);
+    if (!client) return client.error().wrap("--pod-pull-secrets");
+    rc.kube = std::shared_ptr<kube::KubeClient>(std::move(client).value());
+  }
+  auto rt = verdict::make_engine_runtime(rc, runtime_hooks(metrics));
   if (!rt.ok()) return rt.error();
   return std::make_unique<EngineRuntime>(std::move(rt).value());
 }

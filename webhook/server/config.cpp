@@ -76,6 +76,16 @@ Setter ttl(std::chrono::milliseconds WebhookConfig::*field) {
   };
 }
 
+// true or false.
+Setter boolean(bool WebhookConfig::*field) {
+  return [field](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
+    if (v != "true" && v != "false")
+      return Error(ErrorKind::kInvalidArgument, std::string(name) + " must be true or false, got \"" + v + "\"");
+    c.*field = v == "true";
+    return Ok();
+  };
+}
+
 // A deadline: a duration above zero.
 Setter timeout(std::chrono::milliseconds WebhookConfig::*field) {
   return [field](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
@@ -187,6 +197,15 @@ const std::vector<Key>& keys() {
       {"webhook-owner-clusterrole", Kind::kString, "NAME",
        "ClusterRole that owns the published configuration: deleting it (helm uninstall) deletes the configuration",
        text(&C::webhook_owner_clusterrole)},
+      {"pod-pull-secrets", Kind::kString, "true|false",
+       "scan with the pod's imagePullSecrets and its ServiceAccount's, then --registry-config, as the kubelet "
+       "pulls (needs get on secrets and serviceaccounts; default false)",
+       boolean(&C::pod_pull_secrets)},
+      {"pull-secret-cache-ttl", Kind::kDuration, "DURATION",
+       "how long a Secret or ServiceAccount read for --pod-pull-secrets is kept (default 30s)",
+       ttl(&C::pull_secret_cache_ttl)},
+      {"kubeconfig", Kind::kPath, "FILE",
+       "kubeconfig for running outside a cluster (default: $KUBECONFIG, else in-cluster)", text(&C::kubeconfig)},
       {"kube-api-server", Kind::kString, "URL", "Kubernetes API server (default: in-cluster, KUBERNETES_SERVICE_HOST)",
        text(&C::kube_api_server)},
       {"kube-token-file", Kind::kPath, "FILE",

@@ -53,7 +53,12 @@ struct WebhookConfig {
   std::string publish_webhook_config;
   std::string publish_ca_file;
   std::string webhook_owner_clusterrole;
-  // The Kubernetes API (in-cluster by default; scanner/kube/kube_client.h).
+  // Pods pull with their own credentials: read their imagePullSecrets and their ServiceAccount's
+  // from the Kubernetes API (webhook/verdict/pull_access.h), each object cached this long.
+  bool pod_pull_secrets = false;
+  std::chrono::milliseconds pull_secret_cache_ttl{std::chrono::seconds(30)};
+  // The Kubernetes API (in-cluster by default, else a kubeconfig; scanner/kube/kube_client.h).
+  std::string kubeconfig;
   std::string kube_api_server;
   std::string kube_token_file;
   std::string kube_ca_file;

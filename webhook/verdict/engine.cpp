@@ -79,7 +79,8 @@ struct Part {
 struct Judging {
   policy::DecisionInput in;
   std::string name;                 // repository, for the pinned reference
-  std::optional<std::string> tag;   // normalized reference still to resolve
+  std::optional<std::string> tag;   // look-up key still to resolve (the reference, scoped to the pod)
+  std::string lookup_ref;           // the normalized reference that look-up resolves
   std::vector<Part> parts;          // once the digest is known: the image, or its index's platforms
   bool index = false;               // `parts` are the platforms of an index
   bool waited = false;              // this request waited for the index to be listed
@@ -102,6 +103,10 @@ Platform split_platform(const std::string& text) {
 // answers at the deadline whatever is still running.
 struct Pending {
   admission::AdmissionRequest req;
+  // Who pulls: the pod's credentials (empty unless EngineOptions::pull_secrets), and the scope
+  // those make ("" for the webhook's own credentials alone).
+  PullContext who;
+  std::string scope;
   Deadline deadline = Deadline::never();
   std::shared_ptr<const PolicySnapshot> snap;
   std::string today;
@@ -202,7 +207,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // Lists what `pinned` stands for first: an index ends the flight with its images (each is then
   // scanned as an image of its own); an image is scanned here.
-  void run_scan(const std::string& key, const std::string& digest, const std::string& pinned,
+  void run_scan(const std::string& key, const std::string& digest, const std::string& pinned, const PullContext& who,
                 const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
     // A request that missed the index just before another flight listed it and ended starts this
     // flight: the listing is there now, and is not fetched again.
@@ -212,7 +217,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       return scans.complete(key, out);
     }
     auto t0 = SteadyClock::now();
-    auto listed = scanner->images(pinned, deadline);
+    auto listed = scanner->images_as(pinned, who, deadline);
     if (!listed.ok()) {
       double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
       if (hooks.scan_done) callout([&] { hooks.scan_done("error", secs); });
@@ -230,7 +235,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       return scans.complete(key, out);
     }
-    auto r = scanner->scan(pinned, deadline);
+    auto r = scanner->scan_as(pinned, who, deadline);
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     if (hooks.scan_done) callout([&] { hooks.scan_done(r.ok() ? "ok" : "error", secs); });
     if (!r.ok()) {
@@ -246,16 +251,16 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // that cannot, or a rematch that fails, falls back to a scan in the same flight.
   void run_rematch(const std::string& key, const std::string& digest, const std::string& pinned,
                    const std::shared_ptr<const ScanRecord>& prior, ScanCache::Clock::time_point read_at,
-                   const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
+                   const PullContext& who, const std::shared_ptr<ScanFlightState>& state, const Deadline& deadline) {
     auto t0 = SteadyClock::now();
     auto r = scanner->rematch(*prior, pinned, deadline);
-    if (!r.ok() && is_rematch_unsupported(r.error())) return run_scan(key, digest, pinned, state, deadline);
+    if (!r.ok() && is_rematch_unsupported(r.error())) return run_scan(key, digest, pinned, who, state, deadline);
     double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     if (hooks.rematch_done) callout([&] { hooks.rematch_done(r.ok() ? "ok" : "error", secs); });
     if (!r.ok()) {
       lg.warn("matching the kept inventory again failed; scanning the image",
               {{"image", pinned}, {"error", r.error().message}});
-      return run_scan(key, digest, pinned, state, deadline);
+      return run_scan(key, digest, pinned, who, state, deadline);
     }
     lg.info("decided again from the kept inventory", {{"image", pinned}, {"key", key}});
     // As old as the content it was matched from: scan.maxAge and the TTL still ask for a rescan.
@@ -285,16 +290,32 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     scans.complete(key, out);
   }
 
-  void run_lookup(const std::string& normalized, const Deadline& deadline) {
+  // Resolves `reference` with the credentials of `who`; `key` is the flight and tag-cache key
+  // (the reference, scoped to those credentials).
+  void run_lookup(const std::string& key, const std::string& reference, const PullContext& who,
+                  const Deadline& deadline) {
     LookupOutcome out;
-    auto d = resolver->resolve(normalized, deadline);
+    auto d = resolver->resolve_as(reference, who, deadline);
     if (d.ok()) {
-      out.digest = *d;
-      tags.put(normalized, *d);
+      out.digest = d->digest;
+      tags.put(key, d->digest);
     } else {
       out.error = d.error().message;
     }
-    lookups.complete(normalized, out);
+    lookups.complete(key, out);
+  }
+
+  // The look-up key of `normalized` for a request of `scope`: a tag resolved with one pod's
+  // credentials is not another scope's proof of access.
+  static std::string lookup_key(const std::string& normalized, const std::string& scope) {
+    return scope.empty() ? normalized : normalized + '\x1e' + scope;
+  }
+
+  // Whether a pod of any scope may be decided by the record of `digest` without first reaching
+  // the image itself: the image was read with the webhook's own credentials (or anonymously).
+  bool reachable_by_all(const std::string& digest, std::chrono::seconds max_age) {
+    auto latest = cache.latest(digest, max_age);
+    return latest && latest->record && latest->record->shared_reach;
   }
 
   // --- Deciding one image.
@@ -452,13 +473,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       j.out = verdict_of(j, snap, false);
       return;
     }
+    // A pod that pulls with credentials of its own (a scope) is decided by a scan only once it
+    // has reached the image itself: its tag look-up, or for a pinned digest a manifest read with
+    // its credentials, unless the webhook's own credentials read that image (then every pod
+    // can). Another tenant's scan never answers for a pod that cannot pull the image.
+    const std::string key = lookup_key(ref->normalized(), p.scope);
     std::optional<std::string> digest;
-    if (!ref->digest.empty())
+    if (!ref->digest.empty() &&
+        (p.scope.empty() || reachable_by_all(ref->digest, std::chrono::seconds(snap.policy.scan.max_age_seconds))))
       digest = ref->digest;
     else
-      digest = tags.get(ref->normalized());
+      digest = tags.get(key);
     if (!digest) {
-      j.tag = ref->normalized();
+      j.tag = key;
+      j.lookup_ref = ref->normalized();
       return;
     }
     look_up(j, *digest, p);
@@ -472,6 +500,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void resolve_tag(const std::shared_ptr<Pending>& p, Judging& j) {
     auto self = shared_from_this();
     const std::string tag = *j.tag;
+    const std::string reference = j.lookup_ref;
     auto joined =
         lookups.join(tag, [weak = weak_from_this(), wp = std::weak_ptr<Pending>(p), &j](const LookupOutcome& r) {
           auto engine = weak.lock();
@@ -479,10 +508,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           if (engine && req) engine->on_lookup(req, j, r);
         });
     if (!joined.leader) return;
-    auto ref = parse_reference(tag);
+    auto ref = parse_reference(reference);
     const std::string host = ref.ok() ? ref->registry : std::string();
     auto refused = lookup_pool.submit(
-        host, Deadline::after(o.lookup_timeout), [self, tag](const Deadline& d) { self->run_lookup(tag, d); },
+        host, Deadline::after(o.lookup_timeout),
+        [self, tag, reference, who = p->who](const Deadline& d) { self->run_lookup(tag, reference, who, d); },
         [self, tag] {
           self->rejected("lookup_expired");
           self->lookups.complete(tag,
@@ -524,11 +554,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     auto refused = scan_pool.submit(
         "", Deadline::after(o.scan_timeout),
         [self, key, digest = part.digest, pinned = part.pinned, prior = part.prior, read_at = part.prior_read_at,
-         state = joined.shared](const Deadline& d) {
+         who = p->who, state = joined.shared](const Deadline& d) {
           if (prior)
-            self->run_rematch(key, digest, pinned, prior, read_at, state, d);
+            self->run_rematch(key, digest, pinned, prior, read_at, who, state, d);
           else
-            self->run_scan(key, digest, pinned, state, d);
+            self->run_scan(key, digest, pinned, who, state, d);
         },
         [self, key] {
           self->rejected("scan_expired");
@@ -757,6 +787,12 @@ void Engine::decide(admission::AdmissionRequest req, std::chrono::nanoseconds ti
                     std::function<void(admission::AdmissionDecision)> done) {
   auto p = std::make_shared<Pending>();
   p->req = std::move(req);
+  if (impl_->o.pull_secrets && !p->req.namespace_.empty()) {
+    p->who.namespace_ = p->req.namespace_;
+    p->who.pull_secrets = p->req.image_pull_secrets;
+    p->who.service_account = p->req.service_account;
+    p->scope = p->who.scope();
+  }
   p->deadline = deadline_for(impl_->o, timeout);
   // Cache hits (the common case) are decided here, on the caller's thread. Only what must wait
   // goes to the pools.

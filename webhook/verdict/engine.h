@@ -78,6 +78,10 @@ struct EngineOptions {
   // skipped (that image cannot run there), an index with none of them is a scan error
   // (scan.onError). Empty: every linux platform the index lists (attestations never count).
   std::vector<Platform> platforms;
+  // Pods pull with their own credentials (imagePullSecrets, their ServiceAccount's): tag look-ups
+  // and scans run with them (ImageScanner::scan_as, DigestResolver::resolve_as), and a pod is
+  // decided by a record only once its credentials reached the image (or the webhook's own did).
+  bool pull_secrets = false;
   std::function<std::string()> db_revision;  // part of the cache key
   std::function<std::string()> today;        // YYYY-MM-DD; default: the system clock (UTC)
 };

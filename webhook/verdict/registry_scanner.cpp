@@ -12,7 +12,11 @@ Result<std::shared_ptr<RegistryClient>> make_shared_registry_client(const Regist
   so.credential_sources = CredentialSources::from_environment(access.registry_config);
   so.insecure_registries = access.insecure_registries;
   so.ca_file = access.ca_file;
-  return make_registry_client(so);
+  if (!access.http) return make_registry_client(so);
+  auto ro = registry_client_options(so);
+  if (!ro.ok()) return ro.error();
+  ro->http = access.http;
+  return make_http_registry_client(std::move(ro).value());
 }
 
 RegistryImageScanner::RegistryImageScanner(std::shared_ptr<RegistryClient> client,
@@ -42,9 +46,36 @@ ScanRecord record_of(pipeline::ScanResult& scanned, std::chrono::system_clock::t
 }  // namespace
 
 Result<ScanRecord> RegistryImageScanner::scan(const std::string& pinned_reference, const Deadline& deadline) {
+  auto rec = scan_with(client_, pinned_reference, deadline);
+  if (rec.ok()) rec->shared_reach = true;  // the webhook's own client
+  return rec;
+}
+
+Result<ScanRecord> RegistryImageScanner::scan_as(const std::string& pinned_reference, const PullContext& who,
+                                                 const Deadline& deadline) {
+  if (!access_ || who.empty()) return scan(pinned_reference, deadline);
+  auto ref = parse_reference(pinned_reference);
+  if (!ref.ok()) return ref.error();
+  auto chain = access_->client_for(*ref, who, deadline);
+  auto rec = scan_with(chain, pinned_reference, deadline);
+  if (rec.ok()) rec->shared_reach = chain->shared_reach();
+  return rec;
+}
+
+Result<std::vector<PlatformImage>> RegistryImageScanner::images_as(const std::string& pinned_reference,
+                                                                   const PullContext& who, const Deadline& deadline) {
+  if (!access_ || who.empty()) return images_with(*client_, pinned_reference, deadline);
+  auto ref = parse_reference(pinned_reference);
+  if (!ref.ok()) return ref.error();
+  auto chain = access_->client_for(*ref, who, deadline);
+  return images_with(*chain, pinned_reference, deadline);
+}
+
+Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<RegistryClient>& client,
+                                                   const std::string& pinned_reference, const Deadline& deadline) {
   pipeline::Options o;
   o.source.reference = pinned_reference;
-  o.source.client = client_;
+  o.source.client = client;
   o.scanners.secret = secrets_ != nullptr;
   o.secret_scanner = secrets_;
   o.store = db_();  // read once: the record names the revision it was matched against
@@ -76,6 +107,7 @@ Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, con
   ScanRecord rec = record_of(*matched, std::chrono::system_clock::now());
   rec.scanned_at = previous.scanned_at;
   rec.kept = previous.kept;
+  rec.shared_reach = previous.shared_reach;  // read from the same content with the same credentials
   if (o.store) rec.db_revision = o.store->revision();
   return rec;
 }
@@ -121,10 +153,16 @@ Result<void> collect_images(RegistryClient& client, const Reference& ref, const 
 
 Result<std::vector<PlatformImage>> RegistryImageScanner::images(const std::string& pinned_reference,
                                                                 const Deadline& deadline) {
+  return images_with(*client_, pinned_reference, deadline);
+}
+
+Result<std::vector<PlatformImage>> RegistryImageScanner::images_with(RegistryClient& client,
+                                                                     const std::string& pinned_reference,
+                                                                     const Deadline& deadline) {
   auto ref = parse_reference(pinned_reference);
   if (!ref.ok()) return ref.error();
   const std::string shown = ref->normalized();
-  auto top = client_->get_manifest(*ref, ref->manifest_reference(), deadline);
+  auto top = client.get_manifest(*ref, ref->manifest_reference(), deadline);
   if (!top.ok()) return top.error();
   auto parsed = parse_manifest(top->body, top->media_type, "manifest of " + shown);
   if (!parsed.ok()) return parsed.error();
@@ -133,7 +171,7 @@ Result<std::vector<PlatformImage>> RegistryImageScanner::images(const std::strin
     out.push_back({"", top->digest});
     return out;
   }
-  SG_TRY(collect_images(*client_, *ref, parsed->index, shown, deadline, 1, out));
+  SG_TRY(collect_images(client, *ref, parsed->index, shown, deadline, 1, out));
   return out;
 }
 
@@ -142,6 +180,30 @@ Result<std::string> RegistryDigestResolver::resolve(const std::string& reference
   if (!ref.ok()) return ref.error();
   if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the look-up of " + reference);
   return client_->resolve_digest(*ref, deadline);
+}
+
+Result<DigestResolver::Resolution> RegistryDigestResolver::resolve_as(const std::string& reference,
+                                                                      const PullContext& who,
+                                                                      const Deadline& deadline) {
+  if (!access_ || who.empty()) {
+    auto d = resolve(reference, deadline);
+    if (!d.ok()) return d.error();
+    return Resolution{std::move(d).value(), true};
+  }
+  auto ref = parse_reference(reference);
+  if (!ref.ok()) return ref.error();
+  if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the look-up of " + reference);
+  auto chain = access_->client_for(*ref, who, deadline);
+  if (!ref->digest.empty()) {
+    // A pinned reference names its digest: the proof that this pod reaches it is the registry
+    // serving that manifest to its credentials (get_manifest checks the bytes' digest).
+    auto m = chain->get_manifest(*ref, ref->digest, deadline);
+    if (!m.ok()) return m.error();
+    return Resolution{ref->digest, chain->shared_reach()};
+  }
+  auto d = chain->resolve_digest(*ref, deadline);
+  if (!d.ok()) return d.error();
+  return Resolution{std::move(d).value(), chain->shared_reach()};
 }
 
 }  // namespace scangate::verdict

@@ -12,6 +12,7 @@
 #include "scanner/image/open_source.h"
 #include "scanner/secret/secret_scanner.h"
 #include "scanner/vulndb/vuln_store.h"
+#include "webhook/verdict/pull_access.h"
 #include "webhook/verdict/types.h"
 
 namespace scangate::verdict {
@@ -20,6 +21,8 @@ struct RegistryAccess {
   std::string registry_config;  // Docker config.json
   std::vector<std::string> insecure_registries;
   std::string ca_file;
+  // Optional: the HTTP client to build on (connections shared with the per-pod clients).
+  std::shared_ptr<net::HttpClient> http;
 };
 
 // The shared client for `access` (reads the registry config once).
@@ -69,8 +72,15 @@ class RegistryImageScanner final : public ImageScanner {
   using DbProvider = std::function<std::shared_ptr<const vulndb::VulnStore>()>;
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, DbProvider db,
                        std::shared_ptr<const SecretScanner> secrets);
+  // Pods' pull secrets (pull_access.h): scan_as and images_as then read with the pod's
+  // credentials. Without it they use the one client.
+  void set_access(std::shared_ptr<PullAccess> access) { access_ = std::move(access); }
   // The record keeps the image's inventory (KeptInventory), for rematch().
   Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
+  Result<ScanRecord> scan_as(const std::string& pinned_reference, const PullContext& who,
+                             const Deadline& deadline) override;
+  Result<std::vector<PlatformImage>> images_as(const std::string& pinned_reference, const PullContext& who,
+                                               const Deadline& deadline) override;
   // Matches `previous.kept` against the DB in force now and writes the report, as scan() would
   // have with that DB; no registry call. An error when `previous` kept no inventory.
   Result<ScanRecord> rematch(const ScanRecord& previous, const std::string& pinned_reference,
@@ -79,18 +89,29 @@ class RegistryImageScanner final : public ImageScanner {
   Result<std::vector<PlatformImage>> images(const std::string& pinned_reference, const Deadline& deadline) override;
 
  private:
+  Result<ScanRecord> scan_with(const std::shared_ptr<RegistryClient>& client, const std::string& pinned_reference,
+                               const Deadline& deadline);
+  Result<std::vector<PlatformImage>> images_with(RegistryClient& client, const std::string& pinned_reference,
+                                                 const Deadline& deadline);
+
   std::shared_ptr<RegistryClient> client_;
   DbProvider db_;
   std::shared_ptr<const SecretScanner> secrets_;
+  std::shared_ptr<PullAccess> access_;
 };
 
 class RegistryDigestResolver final : public DigestResolver {
  public:
-  explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client) : client_(std::move(client)) {}
+  explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client, std::shared_ptr<PullAccess> access = nullptr)
+      : client_(std::move(client)), access_(std::move(access)) {}
   Result<std::string> resolve(const std::string& reference, const Deadline& deadline) override;
+  // A HEAD of the manifest with the pod's credentials (its digest, when `reference` is pinned).
+  Result<Resolution> resolve_as(const std::string& reference, const PullContext& who,
+                                const Deadline& deadline) override;
 
  private:
   std::shared_ptr<RegistryClient> client_;
+  std::shared_ptr<PullAccess> access_;
 };
 
 }  // namespace scangate::verdict

@@ -75,7 +75,15 @@ class Runtime final : public EngineRuntime {
     // The vulnerability DB: required, and never an empty stand-in.
     if (cfg_.db.empty())
       return Error(ErrorKind::kInvalidArgument, "--db FILE is required (build it with `scangate db build`)");
-    auto client = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
+    // One HTTP client for every registry client (the webhook's own, one per pod credential, and
+    // the ones reloads build): a warm TLS connection per registry serves them all.
+    SourceOptions registry_so;
+    registry_so.insecure_registries = cfg_.insecure_registries;
+    auto base = registry_client_options(registry_so);
+    if (!base.ok()) return base.error();
+    registry_http_ = make_registry_http_client(*base);
+    base->http = registry_http_;
+    auto client = make_shared_registry_client(access());
     if (!client.ok()) return client.error().wrap("--registry-config");
     client_ = std::make_shared<ReloadableRegistryClient>(*client);
     if (!cfg_.registry_config.empty()) registry_config_stamp_ = stamp_of(cfg_.registry_config);
@@ -141,11 +149,22 @@ class Runtime final : public EngineRuntime {
     // again (scanned with the new DB) the next time it is asked about.
     o.db_revision = [this] { return current_db_revision(); };
     EngineHooks hooks = hooks_.engine;
+    auto scanner = std::make_shared<RegistryImageScanner>(
+        client_, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc);
+    std::shared_ptr<PullAccess> pull;
+    if (cfg_.pod_pull_secrets) {
+      if (!cfg_.kube)
+        return Error(ErrorKind::kInvalidArgument,
+                     "--pod-pull-secrets needs the Kubernetes API (in-cluster or --kubeconfig)");
+      kube::PullSecretReader::Options ro;
+      ro.ttl = cfg_.pull_secret_cache_ttl;
+      pull = std::make_shared<PullAccess>(client_, std::make_shared<kube::PullSecretReader>(cfg_.kube, ro),
+                                          std::move(base).value(), PullAccess::Options{});
+      scanner->set_access(pull);
+      o.pull_secrets = true;
+    }
     engine_ = std::make_unique<Engine>(
-        o,
-        std::make_shared<RegistryImageScanner>(
-            client_, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc),
-        std::make_shared<RegistryDigestResolver>(client_),
+        o, scanner, std::make_shared<RegistryDigestResolver>(client_, pull),
         [this](const ScanRecord& rec) { enqueue_upload(rec.report_json); }, [this] { return current_policy(); }, hooks);
 
     watcher_ = std::thread([this] { watch_files(); });
@@ -297,7 +316,7 @@ class Runtime final : public EngineRuntime {
     FileStamp now = stamp_of(cfg_.registry_config);
     if (now == registry_config_stamp_ || now == FileStamp{}) return;
     registry_config_stamp_ = now;
-    auto next = make_shared_registry_client(RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, ""});
+    auto next = make_shared_registry_client(access());
     if (!next.ok()) {
       reg_lg_.error("registry credentials reload failed; keeping the credentials in use",
                     {{"file", cfg_.registry_config}, {"error", next.error().message}});
@@ -368,6 +387,11 @@ class Runtime final : public EngineRuntime {
   std::optional<std::int64_t> db_built_;
   FileStamp db_stamp_;  // under db_check_mu_ after init
   std::mutex db_check_mu_;
+  RegistryAccess access() const {
+    return RegistryAccess{cfg_.registry_config, cfg_.insecure_registries, "", registry_http_};
+  }
+
+  std::shared_ptr<net::HttpClient> registry_http_;
   std::shared_ptr<ReloadableRegistryClient> client_;
   FileStamp registry_config_stamp_;  // the watcher's alone after init
   log::Logger reg_lg_{"registry"};

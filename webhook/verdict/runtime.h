@@ -15,6 +15,7 @@
 
 #include "scanner/core/result.h"
 #include "webhook/admission/review.h"
+#include "scanner/kube/kube_client.h"
 #include "webhook/verdict/engine.h"
 
 namespace scangate::verdict {
@@ -28,6 +29,11 @@ struct RuntimeConfig {
   std::string policy;  // policy file; empty: the built-in default
   std::string registry_config;
   std::vector<std::string> insecure_registries;
+  // Pods pull with their own credentials (pull_access.h), read through `kube` (required then),
+  // each Secret and ServiceAccount kept `pull_secret_cache_ttl`.
+  bool pod_pull_secrets = false;
+  std::chrono::milliseconds pull_secret_cache_ttl{30000};
+  std::shared_ptr<kube::KubeClient> kube;
   unsigned scan_workers = 2;
   std::vector<std::string> platforms;  // --platforms: "os/arch[/variant]" each; empty: all linux
   std::uint64_t cache_size = 10000;

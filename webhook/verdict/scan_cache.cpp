@@ -103,6 +103,7 @@ std::shared_ptr<const ScanRecord> ScanCache::slim(const ScanRecord& rec) {
   s->scanned_at = rec.scanned_at;
   s->db_revision = rec.db_revision;
   s->kept = rec.kept;
+  s->shared_reach = rec.shared_reach;  // the cache-safety rule reads it from the slim form too
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "scanner/core/deadline.h"
 #include "scanner/core/inventory.h"
 #include "scanner/core/result.h"
+#include "scanner/kube/pull_secrets.h"
 #include "scanner/match/finding.h"
 #include "scanner/policy/policy.h"
 #include "scanner/policy/verdict.h"
@@ -45,7 +46,16 @@ struct ScanRecord {
   // What a rematch against another DB needs; null when the scanner kept nothing (no rematch: the
   // image is scanned again). Shared: the cache's slim form keeps the same one.
   std::shared_ptr<const KeptInventory> kept;
+  // Whether the image was read with credentials every pod has (anonymous or the webhook's own),
+  // rather than with one pod's pull secret. When false, a pod of another scope must first reach
+  // the image with its own credentials before this record decides for it (engine.h). False
+  // unless the scanner says so: not knowing fails closed (one more manifest read, never a leak).
+  bool shared_reach = false;
 };
+
+// Who pulls (the pod's namespace, pull secrets and ServiceAccount); empty: the webhook's own
+// credentials only.
+using PullContext = kube::PullContext;
 
 // ImageScanner::rematch of a scanner that cannot: the engine scans instead.
 inline constexpr const char* kRematchUnsupported = "this scanner cannot match a kept inventory again";
@@ -66,6 +76,13 @@ class ImageScanner {
  public:
   virtual ~ImageScanner() = default;
   virtual Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) = 0;
+  // The same with the credentials of the pod `who` (pull_access.h); the record says whether they
+  // were the webhook's own. The default ignores `who`.
+  virtual Result<ScanRecord> scan_as(const std::string& pinned_reference, const PullContext& who,
+                                     const Deadline& deadline) {
+    (void)who;
+    return scan(pinned_reference, deadline);
+  }
   // The images `pinned_reference` stands for: when it is an image index, the image manifests it
   // lists (attestations left out, nested indexes flattened); otherwise the one entry
   // {"", its own digest}. The default (a scanner that knows no indexes) is that one entry.
@@ -73,6 +90,11 @@ class ImageScanner {
     (void)deadline;
     const auto at = pinned_reference.rfind('@');
     return std::vector<PlatformImage>{{"", at == std::string::npos ? std::string() : pinned_reference.substr(at + 1)}};
+  }
+  virtual Result<std::vector<PlatformImage>> images_as(const std::string& pinned_reference, const PullContext& who,
+                                                       const Deadline& deadline) {
+    (void)who;
+    return images(pinned_reference, deadline);
   }
   // Decides `pinned_reference` (the image `previous` was scanned from) again against the DB in
   // force now, from `previous.kept` alone: nothing is read from the registry. The new record keeps
@@ -93,6 +115,19 @@ class DigestResolver {
  public:
   virtual ~DigestResolver() = default;
   virtual Result<std::string> resolve(const std::string& reference, const Deadline& deadline) = 0;
+  struct Resolution {
+    std::string digest;
+    bool shared_reach = true;  // reached with credentials every pod has
+  };
+  // The same with the credentials of the pod `who`: a success proves that pod reaches the image.
+  // The default ignores `who`.
+  virtual Result<Resolution> resolve_as(const std::string& reference, const PullContext& who,
+                                        const Deadline& deadline) {
+    (void)who;
+    auto d = resolve(reference, deadline);
+    if (!d.ok()) return d.error();
+    return Resolution{std::move(d).value(), true};
+  }
 };
 
 struct PolicySnapshot {

@@ -50,17 +50,6 @@ TEST_CASE("config.json auths: base64 auth, Docker Hub key, identity token", "[cr
   CHECK(store->warnings.empty());
 }
 
-TEST_CASE("credential helpers are reported as unsupported", "[credentials]") {
-  auto store = parse_docker_config(
-      R"({"auths": {"ghcr.io": {}}, "credsStore": "desktop", "credHelpers": {"123.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"}})",
-      "cfg.json");
-  REQUIRE(store.ok());
-  REQUIRE(store->warnings.size() == 2);
-  CHECK(store->warnings[0].find("\"desktop\"") != std::string::npos);
-  CHECK(store->warnings[0].find("not supported") != std::string::npos);
-  CHECK(store->warnings[1].find("123.dkr.ecr.us-east-1.amazonaws.com") != std::string::npos);
-}
-
 TEST_CASE("broken config files are errors that name the file and the key", "[credentials]") {
   auto notjson = parse_docker_config("{not json", "/x/config.json");
   REQUIRE_FALSE(notjson.ok());

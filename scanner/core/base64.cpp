@@ -1,0 +1,28 @@
+#include "scanner/core/base64.h"
+
+#include <openssl/evp.h>
+
+#include <cctype>
+
+namespace scangate {
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  std::string clean;
+  clean.reserve(in.size());
+  for (char c : in)
+    if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
+  if (clean.size() % 4 != 0) return std::nullopt;
+  if (clean.empty()) return std::string();
+  std::string out(clean.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  if (clean.back() == '=') --len;
+  if (clean[clean.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+}  // namespace scangate
