@@ -16,6 +16,10 @@ constexpr const char* kDockerConfigJson = "kubernetes.io/dockerconfigjson";
 constexpr const char* kDockercfg = "kubernetes.io/dockercfg";
 // A Secret holds at most 1 MiB; its docker config is far smaller.
 constexpr size_t kMaxConfigBytes = 1u << 20;
+// Pull secrets read per pod, and per ServiceAccount (each is an API call the first time).
+constexpr size_t kMaxSecretsRead = 16;
+// Registry entries one pull secret may hold (a real one names a handful of registries).
+constexpr size_t kMaxSecretEntries = 64;
 
 // Object names in an API path: a DNS subdomain (RFC 1123), as the API server requires of
 // Secrets, ServiceAccounts and namespaces. Anything else ("../x", "a/b", "%2e") is never put
@@ -36,8 +40,12 @@ std::string string_field(const json& obj, const char* key) {
 
 std::string PullContext::scope() const {
   if (empty()) return {};
-  std::string s = namespace_ + '\x1f' + (service_account.empty() ? std::string("default") : service_account);
-  for (const auto& n : pull_secrets) s += '\x1f' + n;
+  // Names that are not object names are never read (get() refuses them): they all stand for "no
+  // credential", so they share one marker, and a separator inside one cannot forge another list.
+  auto part = [](const std::string& n) { return valid_name(n) ? n : std::string("!"); };
+  std::string s =
+      part(namespace_) + '\x1f' + (service_account.empty() ? std::string("default") : part(service_account));
+  for (const auto& n : pull_secrets) s += '\x1f' + part(n);
   return s;
 }
 
@@ -60,11 +68,16 @@ Result<CredentialStore> docker_config_of_secret(const json& secret, const std::s
   auto store = type == kDockerConfigJson ? parse_docker_config(*text, what, /*allow_helpers=*/false)
                                          : parse_dockercfg(*text, what);
   if (!store.ok()) return store.error();
-  // The passwords now live in this process: never in a log line.
-  for (const auto& [k, c] : store->entries) {
-    if (!c.password.empty()) log::add_secret(c.password);
-    if (!c.identity_token.empty()) log::add_secret(c.identity_token);
-  }
+  // Bounded: a tenant's Secret must not make the webhook hold (and try) thousands of entries.
+  if (store->entries.size() > kMaxSecretEntries)
+    return Error(ErrorKind::kLimit, what + " holds " + std::to_string(store->entries.size()) +
+                                        " registry entries, more than the " + std::to_string(kMaxSecretEntries) +
+                                        " a pull secret may");
+  // The passwords are not added to the logger's redaction list (log::add_secret): that list is
+  // process-wide and bounded, so a tenant's chosen "passwords" would censor words of its choice
+  // from every log line and push the webhook's own secrets out. They are never formatted into a
+  // message (registry_auth.cpp names users, never passwords), and Authorization values are
+  // redacted by their form.
   return store;
 }
 
@@ -112,7 +125,7 @@ std::shared_ptr<const PullSecretReader::Object> PullSecretReader::fetch(Kind kin
   auto ips = r->body.find("imagePullSecrets");
   if (ips != r->body.end() && ips->is_array()) {
     for (const auto& e : *ips) {
-      if (out->pull_secrets.size() >= 32) break;
+      if (out->pull_secrets.size() >= kMaxSecretsRead) break;
       if (!e.is_object()) continue;
       std::string n = string_field(e, "name");
       if (!n.empty() && std::find(out->pull_secrets.begin(), out->pull_secrets.end(), n) == out->pull_secrets.end())
@@ -209,7 +222,10 @@ PullKeyrings PullSecretReader::keyrings(const PullContext& ctx, const Deadline& 
         out.problems.push_back(obj->problem);
     }
   };
-  add_secrets(ctx.pull_secrets, out.pod);
+  add_secrets(ctx.pull_secrets.size() > kMaxSecretsRead
+                  ? std::vector<std::string>(ctx.pull_secrets.begin(), ctx.pull_secrets.begin() + kMaxSecretsRead)
+                  : ctx.pull_secrets,
+              out.pod);
   const std::string sa = ctx.service_account.empty() ? std::string("default") : ctx.service_account;
   auto account = get(Kind::kServiceAccount, ctx.namespace_, sa, deadline);
   if (!account->found)

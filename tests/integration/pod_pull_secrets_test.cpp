@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -155,6 +156,20 @@ std::string push_private_vuln(const std::map<std::string, std::string>& env) {
   return dest;
 }
 
+// tests/fixtures/lying_registry.py: every manifest HEAD names `digest`, every GET is a 404.
+struct LyingRegistry {
+  scangate::it::Child proc;
+  std::string host;
+  LyingRegistry(const std::string& dir, const std::string& digest) {
+    proc.spawn({"/usr/bin/python3", std::string(SCANGATE_SOURCE_DIR) + "/tests/fixtures/lying_registry.py", "--digest",
+                digest, "--log", dir + "/lying.log"},
+               dir + "/lying.out");
+    auto m = proc.wait_for(std::regex("^([0-9]+)\n"), scangate::it::kStartTimeout);
+    REQUIRE(!m.empty());
+    host = "127.0.0.1:" + m.at(1);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("pod pull secrets: the pod's, then its ServiceAccount's, then the webhook's; unusable Secrets are skipped",
@@ -259,6 +274,21 @@ TEST_CASE("pod pull secrets: another tenant's scan never answers for a pod that 
     CHECK(msg.find("CRITICAL") == std::string::npos);
     CHECK(msg.find("CVE-") == std::string::npos);
   }
+  // Regression (review of efc3606): team-b's own registry answers a HEAD with team-a's digest.
+  // The webhook must not believe the header: the registry has to serve that manifest, which it
+  // cannot, so team-b still learns nothing.
+  {
+    LyingRegistry liar(tmp.path, digest);
+    const double scans = metric_sum(metrics_text(*w), "scangate_scans_total");
+    Json b = post(*w, review("t2b", "team-b", liar.host + "/probe/x:latest", {}));
+    const std::string msg = message_of(b);
+    INFO(msg);
+    CHECK(b["response"]["allowed"] == false);
+    CHECK(msg.find("could not be scanned") != std::string::npos);
+    CHECK(msg.find("CRITICAL") == std::string::npos);
+    CHECK(msg.find("CVE-") == std::string::npos);
+    CHECK(metric_sum(metrics_text(*w), "scangate_scans_total") == scans);
+  }
   // The same content from a registry team-b can pull: the verdict is about content, so the
   // cached one decides (no second scan of that digest).
   const double scans_before = metric_sum(metrics_text(*w), "scangate_scans_total");
@@ -328,4 +358,92 @@ TEST_CASE("pod pull secrets: the token-auth registry with a pod Secret", "[webho
   Json r = post(*w, review("k1", "tok", registry + "/" + env.at("PRIVATE_REPO"), {"issuer"}));
   INFO(message_of(r));
   CHECK(r["response"]["allowed"] == true);
+}
+
+// The webhook's own --registry-config naming a credential helper (credHelpers), as on EKS with
+// docker-credential-ecr-login: real helper scripts on PATH answer for the basic-auth registry.
+TEST_CASE("credential helpers: the webhook's registry config runs docker-credential-<name> get",
+          "[webhook][credentials][helpers]") {
+  auto env = fixture_env();
+  TempDir tmp("sg-credhelper");
+  const std::string registry = env.at("AUTH_REGISTRY");
+  const std::string bin = tmp.path + "/bin";
+  std::filesystem::create_directories(bin);
+  auto script = [&](const std::string& name, const std::string& body) {
+    const std::string path = bin + "/docker-credential-" + name;
+    write_file(path, "#!/bin/sh\n" + body);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  };
+  // Answers with the fixture's credentials, and records the server it was asked about.
+  script("good", "read server\necho \"$server\" >>" + tmp.path +
+                     "/asked\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"" + env.at("AUTH_USER") +
+                     "\",\"Secret\":\"" + env.at("AUTH_PASSWORD") + "\"}' \"$server\"\n");
+  script("hang", "exec sleep 600\n");
+  script("garbage", "echo 'this is not JSON at all'\n");
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  ::setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+  const std::string cfg = tmp.path + "/config.json";
+  auto config_with = [&](const std::string& helper) {
+    write_file(cfg + ".next", Json{{"credHelpers", {{registry, helper}}}}.dump());
+    std::filesystem::rename(cfg + ".next", cfg);
+  };
+  const std::string image = registry + "/" + env.at("PRIVATE_REPO");
+
+  SECTION("a helper that prints credentials: scanned") {
+    config_with("good");
+    auto w = start_webhook(env, {"--registry-config", cfg, "--tag-cache-ttl", "0s"});
+    Json r = post(*w, scangate::it::pod_review("h1", image));
+    INFO(message_of(r));
+    CHECK(r["response"]["allowed"] == true);
+    CHECK(scangate::test::read_file(tmp.path + "/asked").find(registry) != std::string::npos);
+    CHECK(w->log().find(env.at("AUTH_PASSWORD")) == std::string::npos);
+  }
+  SECTION("a helper that hangs is killed at its timeout: not scanned, answered in time") {
+    config_with("hang");
+    auto w = start_webhook(env, {"--registry-config", cfg, "--tag-cache-ttl", "0s"});
+    auto t0 = std::chrono::steady_clock::now();
+    Json r = post(*w, scangate::it::pod_review("h2", image));
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    INFO(message_of(r));
+    CHECK(r["response"]["allowed"] == false);  // scan.onError: deny
+    CHECK(message_of(r).find("docker-credential-hang") != std::string::npos);
+    CHECK(waited < std::chrono::seconds(30));  // the ?timeout=30s bound, not the helper's 600 s
+  }
+  SECTION("a helper that prints garbage: a clear error, never its output") {
+    config_with("garbage");
+    auto w = start_webhook(env, {"--registry-config", cfg, "--tag-cache-ttl", "0s"});
+    Json r = post(*w, scangate::it::pod_review("h3", image));
+    CHECK(r["response"]["allowed"] == false);
+    CHECK(message_of(r).find("docker-credential-garbage") != std::string::npos);
+    CHECK(message_of(r).find("this is not JSON") == std::string::npos);
+  }
+  SECTION("the config replaced while running: from a failing helper to a working one") {
+    config_with("garbage");
+    auto w = start_webhook(env, {"--registry-config", cfg, "--tag-cache-ttl", "0s"});
+    CHECK(post(*w, scangate::it::pod_review("h4", image))["response"]["allowed"] == false);
+    config_with("good");
+    REQUIRE(
+        scangate::it::eventually([&] { return w->log().find("registry credentials reloaded") != std::string::npos; }));
+    CHECK(post(*w, scangate::it::pod_review("h5", image))["response"]["allowed"] == true);
+  }
+  ::setenv("PATH", old_path.c_str(), 1);
+}
+
+// Regression (review of efc3606), without pull secrets: a registry whose HEAD names the digest of
+// a clean image the webhook has cached must not get that image's pass for content it cannot serve.
+TEST_CASE("a registry's Docker-Content-Digest alone never decides: the manifest must be served",
+          "[webhook][registry]") {
+  auto env = fixture_env();
+  TempDir tmp("sg-liar");
+  auto w = start_webhook(env, {"--tag-cache-ttl", "0s"});
+  Json clean = post(*w, scangate::it::pod_review("l1", env.at("REGISTRY") + "/" + env.at("IMAGE_ALPINE_3_20_3")));
+  REQUIRE(clean["response"]["allowed"] == true);
+  LyingRegistry liar(tmp.path, env.at("DIGEST_ALPINE_3_20_3"));
+  Json lie = post(*w, scangate::it::pod_review("l2", liar.host + "/evil/app:1"));
+  const std::string msg = message_of(lie);
+  INFO(msg);
+  CHECK(lie["response"]["allowed"] == false);  // scan.onError: deny
+  CHECK(msg.find("did not serve it") != std::string::npos);
+  CHECK(scangate::test::read_file(tmp.path + "/lying.log")
+            .find("GET /v2/evil/app/manifests/" + env.at("DIGEST_ALPINE_3_20_3")) != std::string::npos);
 }

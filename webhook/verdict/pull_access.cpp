@@ -1,5 +1,7 @@
 #include "webhook/verdict/pull_access.h"
 
+#include <algorithm>
+
 #include "scanner/core/sha256.h"
 
 namespace scangate::verdict {
@@ -118,10 +120,30 @@ std::shared_ptr<ChainRegistryClient> PullAccess::client_for(const Reference& ref
   std::vector<std::string> problems;
   if (reader_ && !who.empty()) {
     auto rings = reader_->keyrings(who, deadline);
-    for (const auto* ring : {&rings.pod, &rings.service_account})
-      for (auto& kc : ring->lookup(ref))
+    std::vector<Credential> seen;
+    bool full = false;
+    for (const auto* ring : {&rings.pod, &rings.service_account}) {
+      for (auto& kc : ring->lookup(ref)) {
+        // The same credential twice is tried once; past the cap the rest are left (each try is a
+        // registry round trip inside one admission deadline, on a look-up slot other pods share).
+        auto same = [&](const Credential& c) {
+          return c.username == kc.credential.username && c.password == kc.credential.password &&
+                 c.identity_token == kc.credential.identity_token;
+        };
+        if (std::any_of(seen.begin(), seen.end(), same)) continue;
+        if (candidates.size() >= opts_.max_candidates) {
+          full = true;
+          break;
+        }
+        seen.push_back(kc.credential);
         candidates.push_back(PullCandidate{kc.origin + " (" + kc.key + ")", client_of(kc.credential), false});
-    problems = std::move(rings.problems);
+      }
+      if (full) break;
+    }
+    if (full)
+      problems.push_back("more than " + std::to_string(opts_.max_candidates) +
+                         " pull credentials match; the rest were not tried");
+    problems.insert(problems.end(), rings.problems.begin(), rings.problems.end());
   }
   candidates.push_back(PullCandidate{"the webhook's own credentials", own_, true});
   return std::make_shared<ChainRegistryClient>(std::move(candidates), std::move(problems));

@@ -67,7 +67,8 @@ class ChainRegistryClient final : public RegistryClient {
 class PullAccess {
  public:
   struct Options {
-    size_t max_clients = 256;  // registry clients kept, one per distinct credential
+    size_t max_clients = 256;   // registry clients kept, one per distinct credential
+    size_t max_candidates = 8;  // a pod's credentials tried per image (the webhook's own come after)
   };
   // `own`: the webhook's client (anonymous, --registry-config). `reader`: null when pods' pull
   // secrets are not read (then every pod pulls with `own`). `base`: the options each

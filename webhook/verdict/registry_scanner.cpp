@@ -175,11 +175,29 @@ Result<std::vector<PlatformImage>> RegistryImageScanner::images_with(RegistryCli
   return out;
 }
 
+Result<std::string> RegistryDigestResolver::resolve_checked(RegistryClient& client, const Reference& ref,
+                                                            const std::string& scope, const Deadline& deadline) {
+  auto d = client.resolve_digest(ref, deadline);
+  if (!d.ok()) return d.error();
+  const std::string key = scope + '\x1e' + ref.name() + "@" + *d;
+  {
+    std::lock_guard<std::mutex> l(verified_mu_);
+    if (verified_.get(key) != nullptr) return d;
+  }
+  // get_manifest by digest hashes the bytes it receives and refuses any other digest.
+  auto m = client.get_manifest(ref, *d, deadline);
+  if (!m.ok()) return m.error().wrap(ref.normalized() + ": the registry named digest " + *d + " but did not serve it");
+  std::lock_guard<std::mutex> l(verified_mu_);
+  verified_.put(key, true);
+  return d;
+}
+
 Result<std::string> RegistryDigestResolver::resolve(const std::string& reference, const Deadline& deadline) {
   auto ref = parse_reference(reference);
   if (!ref.ok()) return ref.error();
   if (deadline.expired()) return Error(ErrorKind::kLimit, "the deadline passed before the look-up of " + reference);
-  return client_->resolve_digest(*ref, deadline);
+  if (!ref->digest.empty()) return ref->digest;
+  return resolve_checked(*client_, *ref, "", deadline);
 }
 
 Result<DigestResolver::Resolution> RegistryDigestResolver::resolve_as(const std::string& reference,
@@ -201,7 +219,7 @@ Result<DigestResolver::Resolution> RegistryDigestResolver::resolve_as(const std:
     if (!m.ok()) return m.error();
     return Resolution{ref->digest, chain->shared_reach()};
   }
-  auto d = chain->resolve_digest(*ref, deadline);
+  auto d = resolve_checked(*chain, *ref, who.scope(), deadline);
   if (!d.ok()) return d.error();
   return Resolution{std::move(d).value(), chain->shared_reach()};
 }

@@ -12,6 +12,7 @@
 #include "scanner/image/open_source.h"
 #include "scanner/secret/secret_scanner.h"
 #include "scanner/vulndb/vuln_store.h"
+#include "webhook/verdict/lru_cache.h"
 #include "webhook/verdict/pull_access.h"
 #include "webhook/verdict/types.h"
 
@@ -100,18 +101,33 @@ class RegistryImageScanner final : public ImageScanner {
   std::shared_ptr<PullAccess> access_;
 };
 
+// Tag -> digest: a HEAD of the manifest (cheap, and not counted by Docker Hub's pull limits),
+// then, the first time a repository and digest are seen together (for the credentials asking),
+// a GET of repository@digest whose bytes must hash to it. A registry's Docker-Content-Digest
+// header alone is never believed: a registry that names the digest of another image (one already
+// scanned and cached, perhaps clean, perhaps another tenant's) must serve that very manifest
+// before the verdict for it decides. What was checked is kept for `verified_ttl` (a digest is
+// content: once a repository served it, it is that manifest).
 class RegistryDigestResolver final : public DigestResolver {
  public:
-  explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client, std::shared_ptr<PullAccess> access = nullptr)
-      : client_(std::move(client)), access_(std::move(access)) {}
+  explicit RegistryDigestResolver(std::shared_ptr<RegistryClient> client, std::shared_ptr<PullAccess> access = nullptr,
+                                  std::chrono::seconds verified_ttl = std::chrono::hours(1),
+                                  size_t max_verified = 20000)
+      : client_(std::move(client)), access_(std::move(access)), verified_(max_verified, verified_ttl) {}
   Result<std::string> resolve(const std::string& reference, const Deadline& deadline) override;
-  // A HEAD of the manifest with the pod's credentials (its digest, when `reference` is pinned).
+  // With the pod's credentials (PullAccess); a pinned reference is proven by reading its manifest.
   Result<Resolution> resolve_as(const std::string& reference, const PullContext& who,
                                 const Deadline& deadline) override;
 
  private:
+  // The digest `ref` resolves to through `client`, checked as above; `scope` keys the check.
+  Result<std::string> resolve_checked(RegistryClient& client, const Reference& ref, const std::string& scope,
+                                      const Deadline& deadline);
+
   std::shared_ptr<RegistryClient> client_;
   std::shared_ptr<PullAccess> access_;
+  std::mutex verified_mu_;
+  LruTtlCache<std::string, bool> verified_;  // scope|repository@digest read and hashed
 };
 
 }  // namespace scangate::verdict
