@@ -172,7 +172,7 @@ struct LyingRegistry {
 
 }  // namespace
 
-TEST_CASE("pod pull secrets: the pod's, then its ServiceAccount's, then the webhook's; unusable Secrets are skipped",
+TEST_CASE("pod pull secrets: the pod's, then its ServiceAccount's, then the webhook.s, unusable Secrets are skipped",
           "[webhook][credentials][pullsecrets]") {
   auto env = fixture_env();
   TempDir tmp("sg-pullsec");

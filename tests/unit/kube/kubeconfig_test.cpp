@@ -183,7 +183,7 @@ TEST_CASE("kubeconfig: tokenFile and certificate-authority are relative to the k
   CHECK(noca->ca_pem.empty());
 }
 
-TEST_CASE("kubeconfig: current-context or the context named; what is missing is named", "[kube][kubeconfig]") {
+TEST_CASE("kubeconfig: current-context or the context named, what is missing is named", "[kube][kubeconfig]") {
   const std::string d = scangate::test::make_temp_dir("sg-kubeconfig-ctx");
   const std::string two = R"(apiVersion: v1
 kind: Config
@@ -348,7 +348,7 @@ TEST_CASE("kubeconfig: a file that is not a kubeconfig", "[kube][kubeconfig]") {
   CHECK(has(absent.error().message, d + "/absent"));
 }
 
-TEST_CASE("kubeconfig: --kubeconfig, then KUBECONFIG, then in-cluster; overrides on top", "[kube][kubeconfig]") {
+TEST_CASE("kubeconfig: --kubeconfig, then KUBECONFIG, then in-cluster, overrides on top", "[kube][kubeconfig]") {
   const std::string d = scangate::test::make_temp_dir("sg-kubeconfig-resolve");
   const std::string ca = scangate::test::read_file(pki().ca_cert);
   write(d + "/flag", kubeconfig("    server: https://flag.example.com\n", "    token: flag-token-0123456789\n"));
