@@ -218,7 +218,7 @@ Result<KubeConfig> resolve_kube_config(const std::string& kubeconfig_flag, const
   std::string named_by = "--kubeconfig";
   bool more = false;  // KUBECONFIG lists further files, not read
   if (path.empty()) {
-    // kubectl merges every file of the list; reading the first is enough here: a gate is pointed
+    // kubectl merges every file of the list; reading the first existing one is enough here: a gate is pointed
     // at one cluster, and merging rules (the first file to set a key wins) would only hide which.
     named_by = "KUBECONFIG";
     if (auto list = env("KUBECONFIG")) {
@@ -227,6 +227,8 @@ Result<KubeConfig> resolve_kube_config(const std::string& kubeconfig_flag, const
         size_t colon = list->find(':', at);
         if (colon == std::string::npos) colon = list->size();
         path = list->substr(at, colon - at);  // empty entries are skipped, as kubectl does
+        // ... and so are files that do not exist (client-go ignores them): then in-cluster.
+        if (!path.empty() && !file_exists(path)) path.clear();
         at = colon + 1;
       }
       more = list->find_first_not_of(':', std::min(at, list->size())) != std::string::npos;

@@ -269,7 +269,9 @@ def check_deployment(docs, ns, full, replicas):
     dep = one(docs, "Deployment", full)
     spec = dep["spec"]["template"]["spec"]
     C.eq(dep["spec"]["replicas"], replicas, "replicas")
-    check_security(spec, "Deployment", token=registration_mode(docs) == "pod")
+    # The API token is mounted only for what calls the API: self-registration, pods' pull secrets.
+    pulls = "--pod-pull-secrets=true" in webhook_container(dep).get("args", [])
+    check_security(spec, "Deployment", token=registration_mode(docs) == "pod" or pulls)
     c = webhook_container(dep)
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     C.eq(ports.get("https"), 8443, "https containerPort")

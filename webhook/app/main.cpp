@@ -15,6 +15,7 @@
 
 #include "scanner/core/log.h"
 #include "scanner/kube/kube_client.h"
+#include "scanner/kube/kubeconfig.h"
 #include "webhook/app/admission_test.h"
 #include "webhook/app/publisher.h"
 #include "webhook/app/wiring.h"
@@ -47,7 +48,8 @@ Result<std::unique_ptr<app::WebhookConfigPublisher>> make_publisher(const Webhoo
   text << in.rdbuf();
   if (!in) return Error(ErrorKind::kIo, "--publish-webhook-config: cannot read " + cfg.publish_webhook_config);
   SG_TRY(app::check_webhook_config(text.str(), cfg.publish_webhook_config));
-  auto kube_cfg = kube::in_cluster_config({cfg.kube_api_server, cfg.kube_token_file, cfg.kube_ca_file});
+  auto kube_cfg = kube::resolve_kube_config(
+      cfg.kubeconfig, {cfg.kube_api_server, cfg.kube_token_file, cfg.kube_ca_file}, kube::process_env());
   if (!kube_cfg) return kube_cfg.error().wrap("--publish-webhook-config");
   kube::ClientOptions ko;
   ko.user_agent = std::string("scangate-webhook/") + SCANGATE_VERSION;

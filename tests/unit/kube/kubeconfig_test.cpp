@@ -390,7 +390,17 @@ TEST_CASE("kubeconfig: --kubeconfig, then KUBECONFIG, then in-cluster, overrides
   REQUIRE_FALSE(ctx.ok());
   CHECK(has(ctx.error().message, "no context \"qa\""));
   CHECK(has(ctx.error().message, "(the kubeconfig named by --kubeconfig)"));
-  auto env_broken = resolve_kube_config("", none, env_of({{"KUBECONFIG", d + "/no-such-file"}}));
+  // A file KUBECONFIG names that does not exist is skipped, as client-go skips it: in-cluster.
+  auto env_missing = resolve_kube_config(
+      "", sa, env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBECONFIG", d + "/no-such-file"}}));
+  REQUIRE(env_missing.ok());
+  CHECK(env_missing->server == "https://10.96.0.1:443");
+  // One that exists but is not a kubeconfig is an error naming where it came from.
+  {
+    std::ofstream f(d + "/broken");
+    f << "clusters: [unterminated\n";
+  }
+  auto env_broken = resolve_kube_config("", none, env_of({{"KUBECONFIG", d + "/broken"}}));
   REQUIRE_FALSE(env_broken.ok());
   CHECK(has(env_broken.error().message, "(the kubeconfig named by KUBECONFIG)"));
   // A context kubectl would find in a later file of the list: the error says that file is unread.
