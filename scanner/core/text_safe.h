@@ -16,4 +16,7 @@ namespace scangate {
 // escapes, never inside one), followed by "..." when something was cut.
 std::string printable(std::string_view text, std::size_t max_bytes = std::string::npos);
 
+// `text` with ASCII letters lowercased (host names, platforms: case-insensitive ASCII).
+std::string ascii_lower(std::string_view text);
+
 }  // namespace scangate

@@ -1,5 +1,7 @@
 #include "scanner/image/keyring.h"
 
+#include "scanner/core/text_safe.h"
+
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -7,12 +9,6 @@
 
 namespace scangate {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // "host[:port]/path" -> host (lowercase), port, path ("" or starting with '/').
 struct Split {
@@ -38,7 +34,7 @@ Split split(std::string_view s) {
     host = authority.substr(0, colon);
     out.port = authority.substr(colon + 1);
   }
-  std::string h = lower(host);
+  std::string h = ascii_lower(host);
   size_t start = 0;
   for (;;) {
     auto dot = h.find('.', start);
@@ -56,7 +52,7 @@ bool is_docker_hub(std::string_view registry) { return registry == kDockerHubDom
 std::string keyring_key(std::string_view raw) {
   std::string_view s = raw;
   for (std::string_view scheme : {"https://", "http://"}) {
-    if (s.size() >= scheme.size() && lower(s.substr(0, scheme.size())) == scheme) {
+    if (s.size() >= scheme.size() && ascii_lower(s.substr(0, scheme.size())) == scheme) {
       s.remove_prefix(scheme.size());
       break;
     }
@@ -64,7 +60,7 @@ std::string keyring_key(std::string_view raw) {
   for (char stop : {'?', '#'})
     if (auto at = s.find(stop); at != std::string_view::npos) s = s.substr(0, at);
   auto slash = s.find('/');
-  std::string host = lower(s.substr(0, slash));
+  std::string host = ascii_lower(s.substr(0, slash));
   if (host.empty()) return {};
   std::string path = slash == std::string_view::npos ? std::string() : std::string(s.substr(slash));
   // Docker's clients treat /v1/ and /v2/ as the host itself.
@@ -93,7 +89,7 @@ void DockerKeyring::add(const CredentialStore& store, const std::string& origin)
 }
 
 std::vector<KeyedCredential> DockerKeyring::lookup(const Reference& ref) const {
-  const std::string target = lower(ref.registry) + "/" + ref.repository;
+  const std::string target = ascii_lower(ref.registry) + "/" + ref.repository;
   std::vector<std::string> keys;
   for (const auto& e : entries_)
     if (std::find(keys.begin(), keys.end(), e.key) == keys.end()) keys.push_back(e.key);

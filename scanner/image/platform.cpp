@@ -1,18 +1,13 @@
 #include "scanner/image/platform.h"
 
+#include "scanner/core/text_safe.h"
+
 #include <algorithm>
 #include <optional>
 #include <cctype>
 #include <vector>
 
 namespace scangate {
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-}  // namespace
 
 std::string Platform::to_string() const {
   std::string out = os + "/" + architecture;
@@ -21,9 +16,9 @@ std::string Platform::to_string() const {
 }
 
 Platform normalize_platform(Platform p) {
-  p.os = lower(p.os);
-  p.architecture = lower(p.architecture);
-  p.variant = lower(p.variant);
+  p.os = ascii_lower(p.os);
+  p.architecture = ascii_lower(p.architecture);
+  p.variant = ascii_lower(p.variant);
   if (p.architecture == "x86_64" || p.architecture == "x86-64") p.architecture = "amd64";
   if (p.architecture == "i386" || p.architecture == "i686") p.architecture = "386";
   if (p.architecture == "aarch64") p.architecture = "arm64";

@@ -1,17 +1,11 @@
 #include "scanner/image/registry_transport.h"
 
+#include "scanner/core/text_safe.h"
+
 #include <cctype>
 
 namespace scangate {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::shared_ptr<net::HttpClient> make_registry_http_client(const RegistryClientOptions& o) {
   net::HttpClientOptions h;
@@ -137,11 +131,11 @@ Result<net::Response> RegistryTransport::request(const Reference& repo, const Re
 bool is_loopback_registry(std::string_view registry) { return net::is_loopback_host(registry); }
 
 bool is_insecure_registry(std::string_view registry, const std::vector<std::string>& insecure) {
-  std::string reg = lower(registry);
+  std::string reg = ascii_lower(registry);
   std::string_view host, port;
   net::split_host_port(reg, &host, &port);
   for (const auto& entry : insecure) {
-    std::string e = lower(entry);
+    std::string e = ascii_lower(entry);
     for (std::string_view scheme : {"http://", "https://"})
       if (e.rfind(scheme, 0) == 0) e = e.substr(scheme.size());
     while (!e.empty() && e.back() == '/') e.pop_back();
