@@ -1,5 +1,5 @@
-// Standard base64 (RFC 4648, with padding), decoding only: what Kubernetes Secret data,
-// kubeconfig certificate data and Docker's `auth` fields hold.
+// Standard base64 (RFC 4648, with padding): what Kubernetes Secret data, kubeconfig certificate
+// data, Docker's `auth` fields and DSSE envelopes hold.
 #pragma once
 
 #include <optional>
@@ -10,5 +10,7 @@ namespace scangate {
 
 // The decoded bytes; nullopt when `in` is not base64. ASCII whitespace is ignored.
 std::optional<std::string> base64_decode(std::string_view in);
+// With padding, no line breaks.
+std::string base64_encode(std::string_view in);
 
 }  // namespace scangate

@@ -1,9 +1,8 @@
 #include "scanner/image/registry_auth.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
+#include "scanner/core/base64.h"
 #include "scanner/core/json_depth.h"
 #include "scanner/core/text_safe.h"
 #include "scanner/image/registry_client.h"
@@ -11,15 +10,7 @@
 namespace scangate {
 namespace {
 
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string basic(const Credential& c) { return "Basic " + base64(c.username + ":" + c.password); }
+std::string basic(const Credential& c) { return "Basic " + base64_encode(c.username + ":" + c.password); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "scanner/image/registry_client.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "scanner/image/digest.h"
 #include "scanner/image/manifest.h"
@@ -11,6 +12,22 @@ namespace scangate {
 namespace {
 
 bool looks_like_digest(std::string_view s) { return s.find(':') != std::string_view::npos; }
+
+// A query parameter value, percent-encoded (RFC 3986 unreserved characters kept).
+std::string url_escape_query(std::string_view v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 // The OCI Distribution API (manifests, digests, blobs) over the RegistryTransport.
 class HttpRegistryClient final : public RegistryClient, public std::enable_shared_from_this<HttpRegistryClient> {
@@ -82,6 +99,30 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
     auto m = get_manifest(ref, tag, deadline);
     if (!m.ok()) return m.error();
     return m->digest;
+  }
+
+  Result<std::optional<std::string>> get_referrers(const Reference& repo, const std::string& digest,
+                                                   const std::string& artifact_type,
+                                                   const Deadline& deadline) override {
+    SG_TRY(validate_digest(digest));
+    RegistryRequest rq;
+    rq.path = "/v2/" + repo.repository + "/referrers/" + digest;
+    if (!artifact_type.empty()) rq.path += "?artifactType=" + url_escape_query(artifact_type);
+    rq.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
+    rq.max_body = opts_.max_manifest_bytes;
+    rq.what = "referrers of " + repo.name() + "@" + digest;
+    auto r = transport_.request(repo, rq, deadline);
+    if (!r.ok()) return r.error();
+    if (r->status == 404) return std::optional<std::string>();  // no referrers API
+    if (r->truncated)
+      return Error(ErrorKind::kLimit, "the referrers of " + repo.name() + "@" + digest + " are larger than " +
+                                          std::to_string(opts_.max_manifest_bytes) + " bytes");
+    if (r->status != 200)
+      return Error(ErrorKind::kNetwork, with_registry_detail("registry " + repo.registry + " returned HTTP " +
+                                                                 std::to_string(r->status) + " for the referrers of " +
+                                                                 repo.name() + "@" + digest,
+                                                             r->body));
+    return std::optional<std::string>(std::move(r->body));
   }
 
   Result<std::string> get_blob(const Reference& repo, const std::string& digest, size_t max_bytes,

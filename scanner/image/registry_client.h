@@ -50,6 +50,18 @@ class RegistryClient {
   // behind the stream stops with an error once `deadline` passes.
   virtual Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest, int64_t size,
                                                         const Deadline& deadline = Deadline::never()) = 0;
+  // GET /v2/<repo>/referrers/<digest> (OCI Distribution 1.1): the image index of the manifests
+  // whose subject is `digest`, filtered by `artifact_type` when the registry filters; nullopt
+  // when the registry has no referrers API (it answers 404 there). The default: nullopt.
+  virtual Result<std::optional<std::string>> get_referrers(const Reference& repo, const std::string& digest,
+                                                           const std::string& artifact_type,
+                                                           const Deadline& deadline = Deadline::never()) {
+    (void)repo;
+    (void)digest;
+    (void)artifact_type;
+    (void)deadline;
+    return std::optional<std::string>();
+  }
 };
 
 struct RegistryClientOptions {

@@ -79,6 +79,13 @@ Result<std::unique_ptr<BlobStream>> ChainRegistryClient::open_blob(const Referen
                                           [&](RegistryClient& c) { return c.open_blob(repo, digest, size, deadline); });
 }
 
+Result<std::optional<std::string>> ChainRegistryClient::get_referrers(const Reference& repo, const std::string& digest,
+                                                                     const std::string& artifact_type,
+                                                                     const Deadline& deadline) {
+  return run<std::optional<std::string>>(
+      repo.name(), [&](RegistryClient& c) { return c.get_referrers(repo, digest, artifact_type, deadline); });
+}
+
 PullAccess::PullAccess(std::shared_ptr<RegistryClient> own, std::shared_ptr<kube::PullSecretReader> reader,
                        RegistryClientOptions base, Options options)
     : own_(std::move(own)), reader_(std::move(reader)), base_(std::move(base)), opts_(options) {

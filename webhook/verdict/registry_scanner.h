@@ -54,6 +54,11 @@ class ReloadableRegistryClient final : public RegistryClient {
                                                 const Deadline& deadline) override {
     return current()->open_blob(repo, digest, size, deadline);
   }
+  Result<std::optional<std::string>> get_referrers(const Reference& repo, const std::string& digest,
+                                                   const std::string& artifact_type,
+                                                   const Deadline& deadline) override {
+    return current()->get_referrers(repo, digest, artifact_type, deadline);
+  }
 
  private:
   std::shared_ptr<RegistryClient> current() {
