@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "scanner/cli/args.h"
+#include "scanner/cli/attest_flags.h"
 #include "scanner/cli/commands.h"
 #include "scanner/cli/db_artifact_flags.h"
 #include "scanner/cli/registry_flags.h"
@@ -32,6 +33,7 @@ const std::vector<FlagSpec>& image_flags() {
     for (const auto& f : registry_flags()) s.push_back(f);
     for (const auto& f : db_repository_flags()) s.push_back(f);
     for (const auto& f : scan_and_upload_flags()) s.push_back(f);
+    for (const auto& f : attest_flags()) s.push_back(f);
     return s;
   }();
   return specs;
@@ -92,10 +94,24 @@ int cmd_image(const std::vector<std::string>& argv, Io io) {
   so.warn = [lg = log::Logger("image").at_least(settings->quiet ? log::Level::kError : log::Level::kDebug)](
                 const std::string& w) { lg.warn(w); };
 
+  auto attest = parse_attest_settings(*args, so);
+  if (!attest.ok()) {
+    io.err << "scangate image: " << attest.error().message << "\n";
+    return kExitError;
+  }
+
   if (int code = ensure_db(*args, *settings, so, "image", io); code != kExitOk) return code;
   pipeline::Options o = pipeline_options(*settings, io);
-  o.source = std::move(so);
-  return run_scan("image", *settings, o, "container_image", io);
+  o.source = so;
+  AfterReport after;
+  if (attest->enabled)
+    after = [&](const pipeline::ScanResult& scanned, auto started, auto finished) {
+      auto r = attest_scan(*attest, so, scanned, started, finished, settings->quiet, o.deadline, io);
+      if (r.ok()) return kExitOk;
+      io.err << "scangate image: " << r.error().message << "\n";
+      return kExitError;
+    };
+  return run_scan("image", *settings, o, "container_image", io, after);
 }
 
 int cmd_rootfs(const std::vector<std::string>& argv, Io io) {

@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "scanner/cli/attest_flags.h"
 #include "scanner/cli/commands.h"
 #include "scanner/core/log.h"
 
@@ -17,6 +18,7 @@ const char* kUsage =
     "  rootfs DIR         scan an unpacked root filesystem\n"
     "  db build|update|info   build, refresh or describe the vulnerability DB\n"
     "  policy check|explain   validate a policy file; print a policy's verdict for a saved report\n"
+    "  attest verify IMAGE    list an image's signed scan attestations and verify them\n"
     "  upload FILE        upload a report to CSPM (spooled, retried); --drain sends the backlog\n"
     "  cspm-receiver      a local CSPM artifact endpoint (for tests and an embedded default)\n"
     "  version            print the version\n"
@@ -84,6 +86,7 @@ int dispatch(const std::vector<std::string>& argv, Io io) {
   if (cmd == "db") return cmd_db(rest, io);
   if (cmd == "policy") return cmd_policy(rest, io);
   if (cmd == "upload") return cmd_upload(rest, io);
+  if (cmd == "attest") return cmd_attest(rest, io);
   if (cmd == "cspm-receiver") return cmd_cspm_receiver(rest, io);
   if (cmd == "version" || cmd == "--version") {
     io.out << "scangate " << SCANGATE_VERSION << "\n";

@@ -309,9 +309,11 @@ std::string error_line(const std::string& command, pipeline::Stage stage, const 
 }  // namespace
 
 int run_scan(const std::string& command, const ScanSettings& s, const pipeline::Options& options,
-             const std::string& artifact_type, Io io) {
+             const std::string& artifact_type, Io io, const AfterReport& after_report) {
   pipeline::Stage stage = pipeline::Stage::kSource;
+  const auto started = std::chrono::system_clock::now();
   auto scanned = pipeline::run(options, &stage);
+  const auto finished = std::chrono::system_clock::now();
   if (!scanned.ok()) {
     io.err << error_line(command, stage, s, scanned.error()) << "\n";
     return kExitError;
@@ -340,9 +342,10 @@ int run_scan(const std::string& command, const ScanSettings& s, const pipeline::
     if (!s.quiet) io.err << "report written to " << s.output << "\n";
   }
 
+  const int after_code = after_report ? after_report(*scanned, started, finished) : kExitOk;
   const int upload_code = s.upload ? upload_scan_report(s, in, report, io) : kExitOk;
   print_gate(s, scanned->gate, io);
-  return scan_exit_code(gate_exit_code(s, scanned->gate), upload_code);
+  return scan_exit_code(gate_exit_code(s, scanned->gate), after_code != kExitOk ? after_code : upload_code);
 }
 
 }  // namespace scangate::cli

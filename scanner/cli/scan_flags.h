@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,8 +55,12 @@ pipeline::Options pipeline_options(const ScanSettings& s, Io io);
 
 // Runs the pipeline for `command` ("image", "rootfs"), writes the report, uploads it when asked,
 // prints the gate's outcome, and returns the exit code.
+// `after_report` (optional) runs once the report is written, with the scan and the times it started
+// and finished (`scangate image --attest`); its exit code counts as an upload failure's would.
+using AfterReport = std::function<int(const pipeline::ScanResult& scanned, std::chrono::system_clock::time_point started,
+                                      std::chrono::system_clock::time_point finished)>;
 int run_scan(const std::string& command, const ScanSettings& s, const pipeline::Options& options,
-             const std::string& artifact_type, Io io);
+             const std::string& artifact_type, Io io, const AfterReport& after_report = {});
 
 // The gate's exit code: a policy's verdict when --policy was given (denied: --exit-code N, default
 // 1); otherwise --exit-code N when the report keeps secrets or vulnerabilities; else 0.

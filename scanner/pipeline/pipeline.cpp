@@ -169,6 +169,7 @@ class Run {
     if (!matched.ok()) return matched.error();
     for (const auto& w : matched->warnings) warn(w);
     result_.findings = std::move(matched->findings);
+    result_.db_revision = store->revision();
     return Ok();
   }
 

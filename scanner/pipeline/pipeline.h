@@ -123,6 +123,7 @@ struct ScanResult {
   std::vector<Finding> findings;  // every finding: what the policy saw
   std::vector<Finding> reported;  // after --severity, --ignore-unfixed and the ignore file
   GateResult gate;
+  std::string db_revision;  // of the vulnerability store `findings` were matched against ("" without vuln)
 
   // The report's input: the inventory with the reported findings grouped per target.
   ReportInput report_input(const ReportInfo& info) const;
