@@ -87,6 +87,8 @@ std::string canonical_json(const Policy& p) {
   j["scan"] = {{"onPending", to_string(p.scan.on_pending)},
                {"onError", to_string(p.scan.on_error)},
                {"maxAgeSeconds", p.scan.max_age_seconds}};
+  // Only when set: the revisions of policies written before the key existed stay as they were.
+  if (p.scan.require_attestation) j["scan"]["requireAttestation"] = true;
   j["exemptNamespaces"] = p.exempt_namespaces;
   j["exemptImages"] = p.exempt_images;
   nlohmann::json ex = nlohmann::json::array();
@@ -106,6 +108,7 @@ std::string canonical_json(const Policy& p) {
     if (o.min_cvss) oj["minCVSS"] = *o.min_cvss;
     if (o.secrets_action) oj["secretsAction"] = to_string(*o.secrets_action);
     if (o.secrets_min_severity) oj["secretsMinSeverity"] = vulndb::to_string(*o.secrets_min_severity);
+    if (o.require_attestation) oj["requireAttestation"] = *o.require_attestation;
     ov.push_back(std::move(oj));
   }
   j["overrides"] = ov;

@@ -59,6 +59,9 @@ struct ScanRule {
   ScanFailureAction on_pending = ScanFailureAction::kDeny;
   ScanFailureAction on_error = ScanFailureAction::kDeny;
   int64_t max_age_seconds = 24 * 3600;
+  // Admission only: an image is admitted only with a valid signed scan attestation from the
+  // pipeline (scanner/attest); one with none is denied whatever its findings.
+  bool require_attestation = false;
   bool operator==(const ScanRule&) const = default;
 };
 
@@ -86,6 +89,7 @@ struct Override {
   std::optional<double> min_cvss;
   std::optional<SecretAction> secrets_action;
   std::optional<Severity> secrets_min_severity;
+  std::optional<bool> require_attestation;  // scan.requireAttestation
   int line = 0;
   bool operator==(const Override&) const = default;
 };

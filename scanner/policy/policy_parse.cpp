@@ -141,7 +141,7 @@ void read_override(Override& o, const YAML::Node& n, const ys::Where& w, ys::Che
                           if (v.IsSequence() && v.size() == 0)
                             vc.value_error(vw, "is empty; name at least one namespace or glob");
                         }};
-  const std::vector<std::string> changes = {"mode", "limits", "ignoreUnfixed", "minCVSS", "secrets"};
+  const std::vector<std::string> changes = {"mode", "limits", "ignoreUnfixed", "minCVSS", "secrets", "scan"};
   ys::mapping({
       {"namespaces", at_least_one, true, "an override needs the namespaces it applies to"},
       {changes[0], mode([&o](Mode m) { o.mode = m; })},
@@ -150,6 +150,9 @@ void read_override(Override& o, const YAML::Node& n, const ys::Where& w, ys::Che
       {changes[3], ys::number(0, 10, [&o](double d) { o.min_cvss = d; })},
       {changes[4],
        secrets([&o](SecretAction a) { o.secrets_action = a; }, [&o](Severity s) { o.secrets_min_severity = s; })},
+      {changes[5], ys::mapping({
+                       {"requireAttestation", ys::boolean([&o](bool b) { o.require_attestation = b; })},
+                   })},
   })(n, w, c);
   if (!n.IsMap()) return;
   for (const auto& kv : n)
@@ -179,6 +182,7 @@ ys::Type policy_schema(Policy& p) {
                                         std::chrono::duration_cast<std::chrono::seconds>(d).count();
                                   },
                                   {.check = check_max_age})},
+                   {"requireAttestation", ys::boolean([&p](bool b) { p.scan.require_attestation = b; })},
                })},
       {"exemptNamespaces", names(p.exempt_namespaces)},
       {"exemptImages", names(p.exempt_images, check_image_pattern)},

@@ -187,6 +187,13 @@ std::string render_admission_line(const std::string& container, const Verdict& v
     if (over.empty()) advice += " Remove the secrets from the image and rotate them.";
   }
 
+  if (v.attestation_missing) {
+    parts.push_back("has no valid scan attestation from the pipeline" +
+                    (v.basis.empty() || v.scan_state != ScanState::kDone ? std::string() : ": " + v.basis) +
+                    " (policy scan.requireAttestation)");
+    advice = " Scan and attest it in the pipeline (scangate image --attest), then retry.";
+  }
+
   std::string vulns;
   if (!over.empty()) {
     vulns = "has ";
@@ -197,6 +204,9 @@ std::string render_admission_line(const std::string& container, const Verdict& v
   // Everything but the id list, to know how much room the ids have.
   std::string rest;
   for (const auto& p : parts) rest += "; " + p;
+  // What the findings rest on: the pipeline's attestation, or a scan here (and why).
+  const std::string basis = !over.empty() && !v.basis.empty() ? " (findings from " + v.basis + ")" : std::string();
+  rest += basis;
   size_t fixed = head.size() + 1 + vulns.size() + rest.size() + advice.size() + 1;  // + the full stop
   std::string ids;
   if (!over.empty()) {
@@ -222,7 +232,7 @@ std::string render_admission_line(const std::string& container, const Verdict& v
   std::string line = head;
   bool first = true;
   if (!vulns.empty()) {
-    line += " " + vulns;
+    line += " " + vulns + basis;
     first = false;
   }
   for (const auto& p : parts) {

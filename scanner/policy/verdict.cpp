@@ -149,7 +149,7 @@ std::optional<std::string> exemption(const Policy& p, const std::string& ns, con
 }
 
 EffectiveRules effective_rules(const Policy& p, const std::string& ns) {
-  EffectiveRules r{p.mode, p.limits, p.ignore_unfixed, p.min_cvss, p.secrets, -1};
+  EffectiveRules r{p.mode, p.limits, p.ignore_unfixed, p.min_cvss, p.secrets, -1, p.scan.require_attestation};
   if (ns.empty()) return r;
   for (size_t i = 0; i < p.overrides.size(); ++i) {
     const Override& o = p.overrides[i];
@@ -160,6 +160,7 @@ EffectiveRules effective_rules(const Policy& p, const std::string& ns) {
     if (o.min_cvss) r.min_cvss = *o.min_cvss;
     if (o.secrets_action) r.secrets.action = *o.secrets_action;
     if (o.secrets_min_severity) r.secrets.min_severity = *o.secrets_min_severity;
+    if (o.require_attestation) r.require_attestation = *o.require_attestation;
     r.override_index = static_cast<int>(i);
     break;
   }
@@ -176,6 +177,7 @@ Verdict decide(const Policy& p, const DecisionInput& in) {
   v.namespace_name = in.namespace_name;
   v.scan_state = in.scan_state;
   v.scan_error = in.scan_error;
+  v.basis = in.basis;
 
   EffectiveRules rules = effective_rules(p, in.namespace_name);
   v.mode = rules.mode;
@@ -208,6 +210,18 @@ Verdict decide(const Policy& p, const DecisionInput& in) {
       violations.push_back(what + " and scan.onError is deny");
     else
       v.warnings.push_back(what + "; admitted because scan.onError is allow");
+  }
+
+  // Only images that came through the pipeline: a valid signed attestation decided the findings.
+  // Not knowing (the check is pending or failed) is not having one.
+  if (rules.require_attestation && in.attested && (in.scan_state != ScanState::kDone || in.attested->empty())) {
+    v.attestation_missing = true;
+    std::string why = in.scan_state == ScanState::kPending ? "the attestation check did not finish in time"
+                      : in.scan_state == ScanState::kError ? "the attestation check failed"
+                      : in.basis.empty()                   ? "none was found"
+                                                           : in.basis;
+    violations.push_back("no valid scan attestation from the pipeline (" + why +
+                         "); the policy requires one (scan.requireAttestation)");
   }
 
   ExceptionBook book(p, in);

@@ -45,6 +45,12 @@ struct DecisionInput {
   ScanState scan_state = ScanState::kDone;
   std::string scan_error;  // what failed, with kError
   size_t max_listed = 20;  // findings kept per severity in the verdict
+  // What the findings rest on (the webhook; nullopt for the CLI, which produces attestations):
+  // "sbom" or "vuln" when a signed attestation of the pipeline decided, "" when the image was
+  // scanned here because no valid one was found. scan.requireAttestation denies "".
+  std::optional<std::string> attested;
+  // The same in words for messages: "the pipeline's signed SBOM (...)" or why none was used.
+  std::string basis;
 };
 
 struct SeverityCount {
@@ -79,6 +85,8 @@ struct Verdict {
   std::string namespace_name;
   ScanState scan_state = ScanState::kDone;
   std::string scan_error;
+  std::string basis;                  // DecisionInput::basis
+  bool attestation_missing = false;   // denied (or warned) by scan.requireAttestation
 
   std::vector<std::string> reasons;   // one per broken rule, in words
   std::vector<std::string> warnings;  // for the user even when admitted (warn mode, expired exceptions, ...)
@@ -127,6 +135,7 @@ struct EffectiveRules {
   double min_cvss;
   SecretRule secrets;
   int override_index = -1;
+  bool require_attestation = false;
 };
 EffectiveRules effective_rules(const Policy& p, const std::string& namespace_name);
 

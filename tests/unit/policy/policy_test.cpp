@@ -202,7 +202,7 @@ TEST_CASE("policy: unknown keys are errors, not silently ignored", "[policy][err
   CHECK(error_of("limits:\n  CRITICAL: 0\n  CRTICAL: 1\n") ==
         "policy.yaml:5: key 'limits.CRTICAL': unknown severity; allowed: CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN");
   CHECK(error_of("scan:\n  onPending: deny\n  timeout: 10s\n") ==
-        "policy.yaml:5: key 'scan.timeout': unknown key; allowed: onPending, onError, maxAge");
+        "policy.yaml:5: key 'scan.timeout': unknown key; allowed: onPending, onError, maxAge, requireAttestation");
   CHECK(error_of("secrets: {action: deny, level: HIGH}\n") ==
         "policy.yaml:3: key 'secrets.level': unknown key; allowed: action, minSeverity");
   CHECK(error_of("exceptions:\n  - id: CVE-1\n    expires: 2027-01-01\n    reason: r\n    note: x\n") ==
@@ -338,7 +338,7 @@ TEST_CASE("policy: overrides need namespaces and a change", "[policy][errors]") 
         "policy.yaml:4: key 'overrides[0].namespaces': missing; an override needs the namespaces it applies to");
   CHECK(error_of("overrides:\n  - namespaces: [dev]\n") ==
         "policy.yaml:4: key 'overrides[0]': changes nothing; give at least one of mode, limits, ignoreUnfixed, "
-        "minCVSS, secrets");
+        "minCVSS, secrets, scan");
   CHECK(error_of("overrides:\n  - namespaces: []\n    mode: warn\n").find("is empty") != std::string::npos);
 }
 

@@ -560,3 +560,57 @@ TEST_CASE("counted_finding, decision_fields: decide() gives the same verdict on 
     CHECK(decide(p, full) == decide(p, kept));
   }
 }
+
+TEST_CASE("verdict: scan.requireAttestation admits only what the pipeline attested, per namespace", "[policy]") {
+  const Policy p = pol(
+      "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
+      "overrides:\n"
+      "  - namespaces: [prod-*]\n"
+      "    scan: {requireAttestation: true}\n");
+  CHECK_FALSE(p.scan.require_attestation);
+  CHECK(p.overrides[0].require_attestation == true);
+  Scenario sc;
+  auto in = sc.input("prod-eu");
+  in.today = kToday;
+
+  SECTION("the CLI is never asked: it is what produces attestations") {
+    in.attested.reset();
+    CHECK(decide(p, in).allowed);
+  }
+  SECTION("scanned here: denied in the namespaces that require an attestation, with the reason") {
+    in.attested = "";
+    in.basis = "the SBOM attestation was rejected: bad_signature";
+    auto v = decide(p, in);
+    CHECK_FALSE(v.allowed);
+    CHECK(v.attestation_missing);
+    REQUIRE(v.reasons.size() == 1);
+    CHECK_THAT(v.reasons[0], Catch::Contains("bad_signature") && Catch::Contains("scan.requireAttestation"));
+    auto other = sc.input("dev");
+    other.attested = "";
+    CHECK(decide(p, other).allowed);
+  }
+  SECTION("attested by an SBOM or a vulnerability record: decided on the findings") {
+    for (const char* a : {"sbom", "vuln"}) {
+      in.attested = a;
+      CHECK(decide(p, in).allowed);
+    }
+  }
+  SECTION("not knowing is not having one") {
+    in.attested = "";
+    in.scan_state = ScanState::kPending;
+    const Policy allow_pending = pol(
+        "scan: {onPending: allow, requireAttestation: true}\n"
+        "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n");
+    auto v = decide(allow_pending, in);
+    CHECK_FALSE(v.allowed);
+    CHECK_THAT(v.reasons.back(), Catch::Contains("did not finish in time"));
+  }
+  SECTION("the key changes the revision only when set") {
+    const Policy plain = pol("limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n");
+    const Policy off = pol(
+        "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
+        "scan: {requireAttestation: false}\n");
+    CHECK(plain.revision == off.revision);
+    CHECK(plain.revision != p.revision);
+  }
+}
