@@ -20,6 +20,7 @@ verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
   r.policy = cfg.policy;
   r.registry_config = cfg.registry_config;
   r.insecure_registries = cfg.insecure_registries;
+  r.attestation_keys = cfg.attestation_keys;
   r.pod_pull_secrets = cfg.pod_pull_secrets;
   r.pull_secret_cache_ttl = cfg.pull_secret_cache_ttl;
   r.scan_workers = cfg.scan_workers;
@@ -61,6 +62,8 @@ verdict::RuntimeHooks runtime_hooks(webhook::WebhookMetrics& metrics) {
   h.policy_reload = [m](const std::string& result) { m->policy_reload_result(result).Increment(); };
   h.cspm_upload = [m](const std::string& result) { m->cspm_upload_result(result).Increment(); };
   h.cspm_spool_pending = [m](double pending) { m->cspm_spool_pending.Set(pending); };
+  h.attestation = [m](const std::string& result) { m->attestation_result(result).Increment(); };
+  h.layers_pulled = [m](size_t n) { m->layer_pulls.Increment(static_cast<double>(n)); };
   return h;
 }
 

@@ -81,6 +81,16 @@ WebhookMetrics::WebhookMetrics(const std::string& version)
                     .Help("Cached images decided again after a DB change from the inventory their scan kept (no "
                           "pull), by result; an error falls back to a scan")
                     .Register(*registry)),
+      attestations(BuildCounter()
+                       .Name("scangate_attestations_total")
+                       .Help("Signed scan attestations read before a scan, by result (only verified ones are "
+                             "trusted; none: nothing attached)")
+                       .Register(*registry)),
+      layer_pulls(BuildCounter()
+                      .Name("scangate_layer_pulls_total")
+                      .Help("Layer blobs pulled by the webhook's scans (an attested SBOM or record pulls none)")
+                      .Register(*registry)
+                      .Add({})),
       verdict_cache_entries(BuildGauge()
                                 .Name("scangate_verdict_cache_entries")
                                 .Help("Entries in the verdict cache")
@@ -209,6 +219,13 @@ prometheus::Counter& WebhookMetrics::db_reload_result(std::string_view result) {
 
 prometheus::Counter& WebhookMetrics::rematch_result(std::string_view result) {
   return closed_child(rematches, "result", {"ok", "error"}, result);
+}
+
+prometheus::Counter& WebhookMetrics::attestation_result(std::string_view result) {
+  return closed_child(attestations, "result",
+                      {"verified", "bad_signature", "unsigned", "wrong_subject", "stale", "unsupported_type",
+                       "malformed", "sbom_unreadable", "none", "error"},
+                      result);
 }
 
 prometheus::Counter& WebhookMetrics::db_pull_result(std::string_view result) {

@@ -43,6 +43,10 @@ struct WebhookMetrics {
   prometheus::Histogram& scan_duration;
   // Re-decisions after a DB change: a cached image's kept inventory matched against the new DB.
   prometheus::Family<prometheus::Counter>& rematches;  // {result}: ok | error | other
+  // Signed scan attestations read before a scan: {result} verified | bad_signature | unsigned |
+  // wrong_subject | stale | unsupported_type | malformed | sbom_unreadable | none | error | other.
+  prometheus::Family<prometheus::Counter>& attestations;
+  prometheus::Counter& layer_pulls;  // layer blobs pulled by the webhook's scans
 
   // Verdict cache (verdict engine).
   prometheus::Gauge& verdict_cache_entries;
@@ -90,6 +94,7 @@ struct WebhookMetrics {
   prometheus::Counter& db_reload_result(std::string_view result);
   prometheus::Counter& db_pull_result(std::string_view result);
   prometheus::Counter& rematch_result(std::string_view result);
+  prometheus::Counter& attestation_result(std::string_view result);
   // The scangate_work_rejected_total child for an EngineHooks::rejected reason
   // ("lookup_queue_full", "scan_expired", "too_many_images", ...); unknown: {other, other}.
   prometheus::Counter& work_rejected_for(std::string_view engine_reason);

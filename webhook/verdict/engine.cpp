@@ -244,7 +244,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       lg.warn("scan failed", {{"image", pinned}, {"error", out.error}});
       return scans.complete(key, out);
     }
-    finish(key, std::move(r.value()), state, std::nullopt);
+    // A record from the pipeline's attested findings is as old as that scan: scan.maxAge counts
+    // from it, not from now.
+    std::optional<ScanCache::Clock::time_point> read_at;
+    if (r->attested == "vuln") {
+      const auto age = std::chrono::system_clock::now() - r->scanned_at;
+      if (age > std::chrono::system_clock::duration::zero())
+        read_at = ScanCache::Clock::now() - std::chrono::duration_cast<ScanCache::Clock::duration>(age);
+    }
+    finish(key, std::move(r.value()), state, read_at);
   }
 
   // Decides `pinned` again from the inventory `prior` kept, against the DB in force now; a scanner
@@ -343,6 +351,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       in.counted = part.rec->counted;
       in.secrets = part.rec->secrets;
     }
+    // What the findings rest on: scan.requireAttestation reads it, the denial message says it.
+    in.attested = part.rec && part.state == policy::ScanState::kDone ? part.rec->attested : std::string();
+    in.basis = part.rec ? part.rec->basis : std::string();
+    if (!o.attestations && in.basis.empty())
+      in.basis = "this webhook verifies no attestations (it has no --attestation-key)";
     return std::make_shared<const policy::Verdict>(policy::decide(snap.policy, in));
   }
 
@@ -435,6 +448,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       return;
     }
+    // Scanned here for want of an attestation: a namespace that requires one asks the registry
+    // again after a while (the pipeline may have attested the image since).
+    if (o.attestations && hit->record->attested.empty() && !hit->stale &&
+        ScanCache::Clock::now() - hit->read_at > o.attestation_recheck &&
+        policy::effective_rules(snap.policy, j.in.namespace_name).require_attestation)
+      return;
     part.rec = hit->record;
     part.stale = hit->stale;
     if (!p.req.dry_run) upload_once(part.key, part.rec);

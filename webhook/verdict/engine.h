@@ -82,6 +82,12 @@ struct EngineOptions {
   // and scans run with them (ImageScanner::scan_as, DigestResolver::resolve_as), and a pod is
   // decided by a record only once its credentials reached the image (or the webhook's own did).
   bool pull_secrets = false;
+  // The scanner looks up signed scan attestations before it scans (--attestation-key). Without,
+  // scan.requireAttestation denies every image, saying why. A record scanned here (no valid
+  // attestation) decides for a namespace that requires one only for `attestation_recheck`; after
+  // that the image is looked up again, so an attestation pushed meanwhile is found.
+  bool attestations = false;
+  std::chrono::seconds attestation_recheck{60};
   std::function<std::string()> db_revision;  // part of the cache key
   std::function<std::string()> today;        // YYYY-MM-DD; default: the system clock (UTC)
 };

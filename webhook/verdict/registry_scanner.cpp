@@ -1,6 +1,11 @@
 #include "webhook/verdict/registry_scanner.h"
 
+#include "scanner/attest/store.h"
+#include "scanner/attest/verify.h"
+#include "scanner/core/log.h"
 #include "scanner/core/time_util.h"
+#include "scanner/policy/trivy_report.h"
+#include "scanner/report/cyclonedx_read.h"
 #include "scanner/image/manifest.h"
 #include "scanner/image/reference.h"
 #include "scanner/pipeline/pipeline.h"
@@ -71,8 +76,115 @@ Result<std::vector<PlatformImage>> RegistryImageScanner::images_as(const std::st
   return images_with(*chain, pinned_reference, deadline);
 }
 
+Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(RegistryClient& client,
+                                                                         const std::string& pinned_reference,
+                                                                         const Deadline& deadline, std::string& basis) {
+  static const log::Logger lg("attest");
+  auto count = [this](const std::string& result) {
+    if (attest_->counted) attest_->counted(result);
+  };
+  auto ref = parse_reference(pinned_reference);
+  if (!ref.ok()) return ref.error();
+  const std::string digest = ref->digest;
+  // Reaching the image comes first: with a pod's credentials, that is the proof the pod may pull
+  // it (and an attestation is never a way around it).
+  auto manifest = client.get_manifest(*ref, digest, deadline);
+  if (!manifest.ok()) return manifest.error();
+
+  attest::FetchLimits limits;
+  limits.predicate_types = {std::string(attest::kVulnPredicateType), std::string(attest::kCycloneDxPredicateType)};
+  auto fetched = attest::fetch_attestations(client, *ref, digest, deadline, limits);
+  if (!fetched.ok()) {
+    count("error");
+    basis = "its attestations could not be read (" + fetched.error().message + "); scanned here";
+    lg.warn("reading attestations failed; scanning", {{"image", pinned_reference}, {"error", fetched.error().message}});
+    return std::optional<ScanRecord>();
+  }
+  const auto now = std::chrono::system_clock::now();
+  attest::VerifyOptions vo{attest_->keys, digest, now,
+                           attest_->max_age ? attest_->max_age() : std::chrono::seconds(24 * 3600)};
+  auto e = attest::evaluate(*fetched, vo);
+  if (e.checked.empty()) count("none");
+  for (const auto& c : e.checked) {
+    count(attest::to_string(c.outcome));
+    if (c.outcome != attest::Outcome::kVerified && c.outcome != attest::Outcome::kStale &&
+        c.outcome != attest::Outcome::kUnsupportedType)
+      lg.warn("attestation rejected", {{"image", pinned_reference},
+                                       {"where", c.where},
+                                       {"predicate_type", c.predicate_type.substr(0, 120)},
+                                       {"result", attest::to_string(c.outcome)},
+                                       {"detail", c.detail}});
+  }
+
+  if (const auto* s = e.sbom()) {
+    auto sbom = read_cyclonedx(s->statement->predicate);
+    if (sbom.ok()) {
+      // The subject was verified to be this digest: the SBOM's own idea of the image does not count.
+      ImageMetadata meta = std::move(sbom->meta);
+      meta.reference = pinned_reference;
+      meta.normalized = ref->normalized();
+      meta.repo_digest = ref->name() + "@" + digest;
+      meta.manifest_digest = digest;
+      pipeline::Options o;
+      o.scanners.secret = false;  // an SBOM lists packages; secrets are not part of it
+      o.store = db_();
+      o.deadline = deadline;
+      auto matched = pipeline::run_from_inventory(o, meta, sbom->inventory);
+      if (!matched.ok()) return matched.error().wrap("matching the attested SBOM of " + pinned_reference);
+      auto kept = KeptInventory::keep(matched->meta, matched->inventory);
+      ScanRecord rec = record_of(*matched, now);
+      rec.scanned_at = now;  // today's findings: the SBOM is content, the match is now
+      rec.kept = std::move(kept);
+      if (o.store) rec.db_revision = o.store->revision();
+      rec.attested = "sbom";
+      rec.basis = "the pipeline's signed SBOM (key " + s->key_id + "), matched against this cluster's DB";
+      lg.info("decided from the attested SBOM", {{"image", pinned_reference}, {"key", s->key_id}});
+      return std::optional<ScanRecord>(std::move(rec));
+    }
+    count("sbom_unreadable");
+    lg.warn("the attested SBOM does not read as CycloneDX",
+            {{"image", pinned_reference}, {"error", sbom.error().message}});
+  }
+  if (const auto* v = e.vuln()) {
+    auto report = policy::read_trivy_report(v->vuln->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (report.ok()) {
+      ScanRecord rec;
+      rec.meta.reference = pinned_reference;
+      rec.meta.normalized = ref->normalized();
+      rec.meta.repo_digest = ref->name() + "@" + digest;
+      rec.meta.manifest_digest = digest;
+      rec.meta.config_digest = report->image_id;
+      rec.findings = std::move(report->findings);
+      rec.secrets = std::move(report->secrets);
+      rec.report_json = v->vuln->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      rec.scanned_at = v->vuln->finished;
+      // Decided with this DB in force (the cache keys by it); the findings are the pipeline's.
+      if (auto db = db_()) rec.db_revision = db->revision();
+      rec.attested = "vuln";
+      rec.basis = "the pipeline's signed vulnerability record (key " + v->key_id + ", scanned " + v->vuln->finished_on +
+                  ")";
+      lg.info("decided from the attested vulnerability record",
+              {{"image", pinned_reference}, {"key", v->key_id}, {"scanned", v->vuln->finished_on}});
+      return std::optional<ScanRecord>(std::move(rec));
+    }
+    count("malformed");
+    lg.warn("the attested vulnerability record is not a readable report",
+            {{"image", pinned_reference}, {"error", report.error().message}});
+    basis = "its vulnerability record does not hold a readable report; scanned here";
+    return std::optional<ScanRecord>();
+  }
+  basis = e.why_none() + "; scanned here";
+  return std::optional<ScanRecord>();
+}
+
 Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<RegistryClient>& client,
                                                    const std::string& pinned_reference, const Deadline& deadline) {
+  std::string basis;
+  if (attest_) {
+    auto a = from_attestations(*client, pinned_reference, deadline, basis);
+    if (!a.ok()) return a.error();
+    if (a->has_value()) return std::move(**a);
+  }
   pipeline::Options o;
   o.source.reference = pinned_reference;
   o.source.client = client;
@@ -90,6 +202,9 @@ Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<Registr
   rec.scanned_at = now;
   rec.kept = std::move(kept);
   if (o.store) rec.db_revision = o.store->revision();
+  rec.basis = std::move(basis);
+  rec.layers_pulled = rec.meta.layer_digests.size();
+  if (layers_pulled_) layers_pulled_(rec.layers_pulled);
   return rec;
 }
 
@@ -108,6 +223,8 @@ Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, con
   rec.scanned_at = previous.scanned_at;
   rec.kept = previous.kept;
   rec.shared_reach = previous.shared_reach;  // read from the same content with the same credentials
+  rec.attested = previous.attested;          // the same inventory: an attested SBOM stays attested
+  rec.basis = previous.basis;
   if (o.store) rec.db_revision = o.store->revision();
   return rec;
 }

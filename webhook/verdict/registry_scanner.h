@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "scanner/attest/keys.h"
 #include "scanner/image/open_source.h"
 #include "scanner/secret/secret_scanner.h"
 #include "scanner/vulndb/vuln_store.h"
@@ -69,6 +70,19 @@ class ReloadableRegistryClient final : public RegistryClient {
   std::shared_ptr<RegistryClient> current_;
 };
 
+// Signed scan attestations looked up before a scan (scanner/attest; docs/ARCHITECTURE.md, "The
+// pipeline's scan in the cluster"): a verified SBOM is matched against the DB in force (no layer
+// is pulled), else a verified, fresh vulnerability record decides; anything else is counted,
+// logged and ignored, and the image is scanned.
+struct AttestationCheck {
+  std::vector<attest::PublicKey> keys;
+  std::function<std::chrono::seconds()> max_age;  // the policy's scan.maxAge
+  // scangate_attestations_total{result}: per envelope its attest::Outcome; "none" when nothing
+  // is attached; "error" when the registry could not be asked; "sbom_unreadable" when a
+  // verified SBOM did not read as one.
+  std::function<void(const std::string& result)> counted;
+};
+
 class RegistryImageScanner final : public ImageScanner {
  public:
   RegistryImageScanner(std::shared_ptr<RegistryClient> client, std::shared_ptr<const vulndb::VulnStore> db,
@@ -81,6 +95,9 @@ class RegistryImageScanner final : public ImageScanner {
   // Pods' pull secrets (pull_access.h): scan_as and images_as then read with the pod's
   // credentials. Without it they use the one client.
   void set_access(std::shared_ptr<PullAccess> access) { access_ = std::move(access); }
+  void set_attestations(std::shared_ptr<const AttestationCheck> check) { attest_ = std::move(check); }
+  // Hears how many layer blobs each full scan pulled (scangate_layer_pulls_total).
+  void set_layer_counter(std::function<void(size_t)> counter) { layers_pulled_ = std::move(counter); }
   // The record keeps the image's inventory (KeptInventory), for rematch().
   Result<ScanRecord> scan(const std::string& pinned_reference, const Deadline& deadline) override;
   Result<ScanRecord> scan_as(const std::string& pinned_reference, const PullContext& who,
@@ -99,11 +116,16 @@ class RegistryImageScanner final : public ImageScanner {
                                const Deadline& deadline);
   Result<std::vector<PlatformImage>> images_with(RegistryClient& client, const std::string& pinned_reference,
                                                  const Deadline& deadline);
+  // The record the pipeline's attestations give, or nullopt with `basis` saying why none did.
+  Result<std::optional<ScanRecord>> from_attestations(RegistryClient& client, const std::string& pinned_reference,
+                                                      const Deadline& deadline, std::string& basis);
 
   std::shared_ptr<RegistryClient> client_;
   DbProvider db_;
   std::shared_ptr<const SecretScanner> secrets_;
   std::shared_ptr<PullAccess> access_;
+  std::shared_ptr<const AttestationCheck> attest_;
+  std::function<void(size_t)> layers_pulled_;
 };
 
 // Tag -> digest: a HEAD of the manifest (cheap, and not counted by Docker Hub's pull limits),

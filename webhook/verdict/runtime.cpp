@@ -151,6 +151,19 @@ class Runtime final : public EngineRuntime {
     EngineHooks hooks = hooks_.engine;
     auto scanner = std::make_shared<RegistryImageScanner>(
         client_, [this]() -> std::shared_ptr<const vulndb::VulnStore> { return current_db(); }, sc);
+    if (hooks_.layers_pulled) scanner->set_layer_counter(hooks_.layers_pulled);
+    if (!cfg_.attestation_keys.empty()) {
+      auto check = std::make_shared<AttestationCheck>();
+      for (const auto& path : cfg_.attestation_keys) {
+        auto k = attest::PublicKey::load_file(path);
+        if (!k.ok()) return k.error().wrap("--attestation-key");
+        check->keys.push_back(std::move(k).value());
+      }
+      check->max_age = [this] { return std::chrono::seconds(current_policy()->policy.scan.max_age_seconds); };
+      check->counted = hooks_.attestation;
+      scanner->set_attestations(std::move(check));
+      o.attestations = true;
+    }
     std::shared_ptr<PullAccess> pull;
     if (cfg_.pod_pull_secrets) {
       if (!cfg_.kube)

@@ -34,6 +34,9 @@ struct RuntimeConfig {
   bool pod_pull_secrets = false;
   std::chrono::milliseconds pull_secret_cache_ttl{30000};
   std::shared_ptr<kube::KubeClient> kube;
+  // Trusted public keys (PEM files, EC P-256) of the pipeline's signed scan attestations
+  // (--attestation-key); empty: no attestation is looked up.
+  std::vector<std::string> attestation_keys;
   unsigned scan_workers = 2;
   std::vector<std::string> platforms;  // --platforms: "os/arch[/variant]" each; empty: all linux
   std::uint64_t cache_size = 10000;
@@ -62,6 +65,8 @@ struct RuntimeHooks {
   std::function<void(const std::string& result)> policy_reload;  // ok | error
   std::function<void(const std::string& result)> cspm_upload;    // ok | spooled | error
   std::function<void(double pending)> cspm_spool_pending;        // reports waiting in the spool
+  std::function<void(const std::string& result)> attestation;    // per attestation read (AttestationCheck)
+  std::function<void(size_t layers)> layers_pulled;              // per full scan
 };
 
 class EngineRuntime {

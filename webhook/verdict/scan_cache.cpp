@@ -104,6 +104,8 @@ std::shared_ptr<const ScanRecord> ScanCache::slim(const ScanRecord& rec) {
   s->db_revision = rec.db_revision;
   s->kept = rec.kept;
   s->shared_reach = rec.shared_reach;  // the cache-safety rule reads it from the slim form too
+  s->attested = rec.attested;
+  s->basis = rec.basis;
   return s;
 }
 

@@ -51,6 +51,12 @@ struct ScanRecord {
   // the image with its own credentials before this record decides for it (engine.h). False
   // unless the scanner says so: not knowing fails closed (one more manifest read, never a leak).
   bool shared_reach = false;
+  // What the findings rest on: "sbom" (the pipeline's signed SBOM matched against this webhook's
+  // DB), "vuln" (the pipeline's signed vulnerability record), or "" (scanned here). `basis` says
+  // it in words for the denial message, with the reason when no attestation could be used.
+  std::string attested;
+  std::string basis;
+  size_t layers_pulled = 0;  // layer blobs this record cost (0 when an attestation decided)
 };
 
 // Who pulls (the pod's namespace, pull secrets and ServiceAccount); empty: the webhook's own
