@@ -69,7 +69,8 @@ Result<Envelope> parse_envelope(std::string_view json) {
   for (size_t i = 0; i < sigs->size(); ++i) {
     const auto& s = (*sigs)[i];
     const std::string where = "signatures[" + std::to_string(i) + "].";
-    if (!s.is_object()) return Error(ErrorKind::kFormat, "DSSE envelope: " + where.substr(0, where.size() - 1) + " is not an object");
+    if (!s.is_object())
+      return Error(ErrorKind::kFormat, "DSSE envelope: " + where.substr(0, where.size() - 1) + " is not an object");
     auto keyid = string_field(s, "keyid", where, false);
     if (!keyid.ok()) return keyid.error();
     auto sig = string_field(s, "sig", where, true);

@@ -36,15 +36,16 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 
 Result<void> check_p256(EVP_PKEY* k, const std::string& source) {
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC)
-    return Error(ErrorKind::kInvalidArgument, source + ": not an EC key; attestation keys are ECDSA P-256 "
-                                                       "(`openssl ecparam -name prime256v1 -genkey` or cosign's)");
+    return Error(ErrorKind::kInvalidArgument, source +
+                                                  ": not an EC key; attestation keys are ECDSA P-256 "
+                                                  "(`openssl ecparam -name prime256v1 -genkey` or cosign's)");
   char group[64] = {0};
   size_t len = 0;
   if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1 ||
       std::string_view(group, len) != "prime256v1")
-    return Error(ErrorKind::kInvalidArgument,
-                 source + ": EC key on curve " + (len ? std::string(group, len) : std::string("unknown")) +
-                     "; attestation keys are on P-256 (prime256v1)");
+    return Error(ErrorKind::kInvalidArgument, source + ": EC key on curve " +
+                                                  (len ? std::string(group, len) : std::string("unknown")) +
+                                                  "; attestation keys are on P-256 (prime256v1)");
   return Ok();
 }
 
@@ -97,9 +98,9 @@ bool PublicKey::verify(std::string_view data, std::string_view der_signature) co
     ERR_clear_error();
     return false;
   }
-  const int r = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der_signature.data()),
-                                 der_signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                                 data.size());
+  const int r =
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der_signature.data()), der_signature.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size());
   ERR_clear_error();
   return r == 1;
 }
@@ -116,12 +117,15 @@ Result<SigningKey> SigningKey::from_pem(std::string_view pem, const std::string&
   if (pem.find("ENCRYPTED SIGSTORE PRIVATE KEY") != std::string_view::npos ||
       pem.find("ENCRYPTED COSIGN PRIVATE KEY") != std::string_view::npos)
     return Error(ErrorKind::kInvalidArgument,
-                 source + ": is cosign's encrypted key format, which scangate does not read; give a PEM EC P-256 "
-                          "private key (the matching public key then verifies with cosign too)");
-  if (pem.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos || pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos)
+                 source +
+                     ": is cosign's encrypted key format, which scangate does not read; give a PEM EC P-256 "
+                     "private key (the matching public key then verifies with cosign too)");
+  if (pem.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos ||
+      pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos)
     return Error(ErrorKind::kInvalidArgument,
-                 source + ": is an encrypted private key; scangate reads unencrypted PEM keys (keep the key in "
-                          "your CI's secret store and pass it with --key or $SCANGATE_ATTEST_KEY)");
+                 source +
+                     ": is an encrypted private key; scangate reads unencrypted PEM keys (keep the key in "
+                     "your CI's secret store and pass it with --key or $SCANGATE_ATTEST_KEY)");
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (k == nullptr) return Error(ErrorKind::kFormat, source + ": not a PEM private key (" + openssl_reason() + ")");

@@ -38,8 +38,8 @@ std::string render_statement(const Statement& s) {
 
 Result<Statement> parse_statement(std::string_view payload) {
   if (json_nesting(payload, kMaxStatementNesting) > kMaxStatementNesting)
-    return Error(ErrorKind::kFormat, "in-toto statement nests deeper than " + std::to_string(kMaxStatementNesting) +
-                                         " levels");
+    return Error(ErrorKind::kFormat,
+                 "in-toto statement nests deeper than " + std::to_string(kMaxStatementNesting) + " levels");
   auto j = json::parse(payload, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorKind::kFormat, "the payload is not a JSON object");
   Statement s;

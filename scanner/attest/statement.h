@@ -48,7 +48,7 @@ Result<Statement> parse_statement(std::string_view payload);
 struct VulnRecord {
   std::string scanner_uri, scanner_version;
   std::string db_uri, db_version;
-  nlohmann::json result;  // the scanner's report (Trivy JSON)
+  nlohmann::json result;                // the scanner's report (Trivy JSON)
   std::string started_on, finished_on;  // RFC 3339
   std::chrono::system_clock::time_point finished;
 };

@@ -54,7 +54,8 @@ Result<void> read_layers(RegistryClient& client, const Reference& repo, const js
     if (auto a = l.find("annotations"); a != l.end() && a->is_object()) type = text(*a, kPredicateAnnotation);
     if (!wanted(limits, type) || digest.empty() || !seen.insert(digest).second) continue;
     if (out.envelopes.size() >= limits.max_envelopes) {
-      out.notes.push_back("more than " + std::to_string(limits.max_envelopes) + " attestations; the rest were not read");
+      out.notes.push_back("more than " + std::to_string(limits.max_envelopes) +
+                          " attestations; the rest were not read");
       return Ok();
     }
     auto size = l.find("size");

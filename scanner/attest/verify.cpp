@@ -68,8 +68,8 @@ Checked check_one(const AttachedEnvelope& a, const VerifyOptions& o) {
     c.statement = std::move(st).value();
     if (age > o.max_age) {
       c.outcome = Outcome::kStale;
-      c.detail = "scanned " + c.vuln->finished_on + ", " + age_words(age) + " ago; scan.maxAge is " +
-                 age_words(o.max_age);
+      c.detail =
+          "scanned " + c.vuln->finished_on + ", " + age_words(age) + " ago; scan.maxAge is " + age_words(o.max_age);
       return c;
     }
     if (c.vuln->finished > o.now + std::chrono::minutes(5)) {
@@ -109,7 +109,8 @@ const char* to_string(Outcome o) {
 }
 
 bool is_cyclonedx_type(const std::string& predicate_type) {
-  return predicate_type == kCycloneDxPredicateType || predicate_type.rfind(std::string(kCycloneDxPredicateType) + "/", 0) == 0;
+  return predicate_type == kCycloneDxPredicateType ||
+         predicate_type.rfind(std::string(kCycloneDxPredicateType) + "/", 0) == 0;
 }
 
 const Checked* Evaluation::sbom() const {
@@ -136,8 +137,8 @@ std::string Evaluation::why_none() const {
   const Checked* pick = &checked.front();
   for (const auto& c : checked)
     if (c.outcome == Outcome::kStale || c.outcome == Outcome::kWrongSubject) pick = &c;
-  std::string s = "the " + kind_of(pick->predicate_type) + " attestation (" + pick->where + ") was rejected: " +
-                  to_string(pick->outcome);
+  std::string s = "the " + kind_of(pick->predicate_type) + " attestation (" + pick->where +
+                  ") was rejected: " + to_string(pick->outcome);
   if (!pick->detail.empty()) s += ", " + pick->detail;
   if (checked.size() > 1) s += " (" + std::to_string(checked.size() - 1) + " more rejected)";
   return s;

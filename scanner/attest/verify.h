@@ -33,8 +33,8 @@ const char* to_string(Outcome o);
 struct Checked {
   std::string where, predicate_type;
   Outcome outcome = Outcome::kMalformed;
-  std::string detail;  // why, in words
-  std::string key_id;  // the trusted key that verified it
+  std::string detail;                  // why, in words
+  std::string key_id;                  // the trusted key that verified it
   std::optional<Statement> statement;  // with kVerified (and kStale: for messages)
   std::optional<VulnRecord> vuln;      // vulnerability records that parsed
 };

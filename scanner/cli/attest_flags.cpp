@@ -30,7 +30,8 @@ std::string env(const char* name) {
 
 // The Trivy report of every finding (the report's --severity and ignore filters left out: the
 // cluster decides with its own policy) and the SBOM, without findings.
-std::string full_report(const pipeline::ScanResult& scanned, pipeline::ReportFormat format, const std::string& created) {
+std::string full_report(const pipeline::ScanResult& scanned, pipeline::ReportFormat format,
+                        const std::string& created) {
   pipeline::ScanResult all = scanned;
   all.reported = all.findings;
   pipeline::ReportInfo info;
@@ -75,9 +76,11 @@ Result<AttestSettings> parse_attest_settings(const Args& args, const SourceOptio
   }
   out.enabled = true;
   if (!source.input.empty() || source.reference.empty())
-    return Error(ErrorKind::kInvalidArgument,
-                 "--attest attaches the attestations to the image in its registry: name an image reference, not --input");
-  if (args.has("key") && args.has("key-file")) return Error(ErrorKind::kInvalidArgument, "give --key or --key-file, not both");
+    return Error(
+        ErrorKind::kInvalidArgument,
+        "--attest attaches the attestations to the image in its registry: name an image reference, not --input");
+  if (args.has("key") && args.has("key-file"))
+    return Error(ErrorKind::kInvalidArgument, "give --key or --key-file, not both");
   Result<attest::SigningKey> key = Error(ErrorKind::kInvalidArgument, "");
   if (named) {
     key = attest::SigningKey::load_file(args.has("key") ? args.get_or("key", "") : args.get_or("key-file", ""));
@@ -194,7 +197,8 @@ std::string summary_of(const attest::Checked& c) {
   if (c.statement && attest::is_cyclonedx_type(c.predicate_type)) {
     const auto& p = c.statement->predicate;
     auto comps = p.find("components");
-    return "CycloneDX " + (p.contains("specVersion") && p["specVersion"].is_string() ? p["specVersion"].get<std::string>() : "?") +
+    return "CycloneDX " +
+           (p.contains("specVersion") && p["specVersion"].is_string() ? p["specVersion"].get<std::string>() : "?") +
            ", " + std::to_string(comps != p.end() && comps->is_array() ? comps->size() : 0) + " components";
   }
   return {};
@@ -217,7 +221,8 @@ int cmd_attest_verify(const std::vector<std::string>& argv, Io io) {
     return kExitError;
   }
   if (args->positional().size() != 1) {
-    io.err << "scangate attest verify: name one image, e.g. `scangate attest verify --key cosign.pub registry/app:1.0`\n";
+    io.err
+        << "scangate attest verify: name one image, e.g. `scangate attest verify --key cosign.pub registry/app:1.0`\n";
     return kExitError;
   }
   if (!args->has("key")) {
@@ -305,7 +310,8 @@ int cmd_attest_verify(const std::vector<std::string>& argv, Io io) {
 
 int cmd_attest(const std::vector<std::string>& argv, Io io) {
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
-    (argv.empty() ? io.err : io.out) << "Usage: " << kAttestUsage << "\n\nRun `scangate attest verify --help` for the flags.\n";
+    (argv.empty() ? io.err : io.out) << "Usage: " << kAttestUsage
+                                     << "\n\nRun `scangate attest verify --help` for the flags.\n";
     return argv.empty() ? kExitError : kExitOk;
   }
   if (argv[0] == "verify") return cmd_attest_verify(std::vector<std::string>(argv.begin() + 1, argv.end()), io);

@@ -57,8 +57,9 @@ pipeline::Options pipeline_options(const ScanSettings& s, Io io);
 // prints the gate's outcome, and returns the exit code.
 // `after_report` (optional) runs once the report is written, with the scan and the times it started
 // and finished (`scangate image --attest`); its exit code counts as an upload failure's would.
-using AfterReport = std::function<int(const pipeline::ScanResult& scanned, std::chrono::system_clock::time_point started,
-                                      std::chrono::system_clock::time_point finished)>;
+using AfterReport =
+    std::function<int(const pipeline::ScanResult& scanned, std::chrono::system_clock::time_point started,
+                      std::chrono::system_clock::time_point finished)>;
 int run_scan(const std::string& command, const ScanSettings& s, const pipeline::Options& options,
              const std::string& artifact_type, Io io, const AfterReport& after_report = {});
 

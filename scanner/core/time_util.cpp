@@ -69,8 +69,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                       h * 3600 + mi * 60 + std::min(sec, 59) - offset;
+  const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+                       mi * 60 + std::min(sec, 59) - offset;
   return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
 }
 

@@ -118,10 +118,10 @@ class HttpRegistryClient final : public RegistryClient, public std::enable_share
       return Error(ErrorKind::kLimit, "the referrers of " + repo.name() + "@" + digest + " are larger than " +
                                           std::to_string(opts_.max_manifest_bytes) + " bytes");
     if (r->status != 200)
-      return Error(ErrorKind::kNetwork, with_registry_detail("registry " + repo.registry + " returned HTTP " +
-                                                                 std::to_string(r->status) + " for the referrers of " +
-                                                                 repo.name() + "@" + digest,
-                                                             r->body));
+      return Error(ErrorKind::kNetwork,
+                   with_registry_detail("registry " + repo.registry + " returned HTTP " + std::to_string(r->status) +
+                                            " for the referrers of " + repo.name() + "@" + digest,
+                                        r->body));
     return std::optional<std::string>(std::move(r->body));
   }
 

@@ -80,8 +80,8 @@ Result<std::unique_ptr<BlobStream>> ChainRegistryClient::open_blob(const Referen
 }
 
 Result<std::optional<std::string>> ChainRegistryClient::get_referrers(const Reference& repo, const std::string& digest,
-                                                                     const std::string& artifact_type,
-                                                                     const Deadline& deadline) {
+                                                                      const std::string& artifact_type,
+                                                                      const Deadline& deadline) {
   return run<std::optional<std::string>>(
       repo.name(), [&](RegistryClient& c) { return c.get_referrers(repo, digest, artifact_type, deadline); });
 }

@@ -49,8 +49,7 @@ class ChainRegistryClient final : public RegistryClient {
   Result<std::unique_ptr<BlobStream>> open_blob(const Reference& repo, const std::string& digest, int64_t size,
                                                 const Deadline& deadline) override;
   Result<std::optional<std::string>> get_referrers(const Reference& repo, const std::string& digest,
-                                                   const std::string& artifact_type,
-                                                   const Deadline& deadline) override;
+                                                   const std::string& artifact_type, const Deadline& deadline) override;
 
   // After a successful call: whether the candidate that answered is the webhook's own.
   bool shared_reach() const;

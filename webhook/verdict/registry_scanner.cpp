@@ -77,8 +77,9 @@ Result<std::vector<PlatformImage>> RegistryImageScanner::images_as(const std::st
 }
 
 Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(RegistryClient& client,
-                                                                         const std::string& pinned_reference,
-                                                                         const Deadline& deadline, std::string& basis) {
+                                                                          const std::string& pinned_reference,
+                                                                          const Deadline& deadline,
+                                                                          std::string& basis) {
   static const log::Logger lg("attest");
   auto count = [this](const std::string& result) {
     if (attest_->counted) attest_->counted(result);
@@ -146,7 +147,8 @@ Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(Regist
             {{"image", pinned_reference}, {"error", sbom.error().message}});
   }
   if (const auto* v = e.vuln()) {
-    auto report = policy::read_trivy_report(v->vuln->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    auto report =
+        policy::read_trivy_report(v->vuln->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (report.ok()) {
       ScanRecord rec;
       rec.meta.reference = pinned_reference;
@@ -161,8 +163,8 @@ Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(Regist
       // Decided with this DB in force (the cache keys by it); the findings are the pipeline's.
       if (auto db = db_()) rec.db_revision = db->revision();
       rec.attested = "vuln";
-      rec.basis = "the pipeline's signed vulnerability record (key " + v->key_id + ", scanned " + v->vuln->finished_on +
-                  ")";
+      rec.basis =
+          "the pipeline's signed vulnerability record (key " + v->key_id + ", scanned " + v->vuln->finished_on + ")";
       lg.info("decided from the attested vulnerability record",
               {{"image", pinned_reference}, {"key", v->key_id}, {"scanned", v->vuln->finished_on}});
       return std::optional<ScanRecord>(std::move(rec));

@@ -133,8 +133,9 @@ TEST_CASE("scangate's envelopes verify under the independent implementation, and
 TEST_CASE("keys other than ECDSA P-256 are refused with a message", "[attest]") {
   auto dir = make_temp_dir("attest-keys");
   REQUIRE(run_process({"/usr/bin/openssl", "genrsa", "-out", dir + "/rsa.pem", "2048"}).exit_code == 0);
-  REQUIRE(run_process({"/usr/bin/openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", dir + "/p384.pem"})
-              .exit_code == 0);
+  REQUIRE(
+      run_process({"/usr/bin/openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", dir + "/p384.pem"})
+          .exit_code == 0);
   auto rsa = SigningKey::load_file(dir + "/rsa.pem");
   REQUIRE_FALSE(rsa.ok());
   CHECK_THAT(rsa.error().message, Catch::Contains("not an EC key"));
@@ -146,10 +147,12 @@ TEST_CASE("keys other than ECDSA P-256 are refused with a message", "[attest]") 
   auto k = make_keys("priv-as-pub");
   CHECK_THAT(PublicKey::load_file(k.key).error().message, Catch::Contains("is a private key"));
   // PKCS #8, as `openssl genpkey` writes it, is read; an encrypted one is refused.
-  REQUIRE(run_process({"/usr/bin/openssl", "pkcs8", "-topk8", "-nocrypt", "-in", k.key, "-out", dir + "/p8.pem"}).exit_code == 0);
-  CHECK(SigningKey::load_file(dir + "/p8.pem").ok());
-  REQUIRE(run_process({"/usr/bin/openssl", "pkcs8", "-topk8", "-passout", "pass:x", "-in", k.key, "-out", dir + "/enc.pem"})
+  REQUIRE(run_process({"/usr/bin/openssl", "pkcs8", "-topk8", "-nocrypt", "-in", k.key, "-out", dir + "/p8.pem"})
               .exit_code == 0);
+  CHECK(SigningKey::load_file(dir + "/p8.pem").ok());
+  REQUIRE(
+      run_process({"/usr/bin/openssl", "pkcs8", "-topk8", "-passout", "pass:x", "-in", k.key, "-out", dir + "/enc.pem"})
+          .exit_code == 0);
   CHECK_THAT(SigningKey::load_file(dir + "/enc.pem").error().message, Catch::Contains("encrypted private key"));
   CHECK_THAT(SigningKey::from_pem("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n", "cosign.key").error().message,
              Catch::Contains("cosign's encrypted key format"));
@@ -211,21 +214,24 @@ TEST_CASE("evaluate trusts only signed, fresh attestations about this digest", "
   FetchResult f;
 
   SECTION("a fresh record verifies") {
-    f.envelopes.push_back(attached(env(vuln_statement(kDigest, "2026-12-08T11:00:00Z")), std::string(kVulnPredicateType)));
+    f.envelopes.push_back(
+        attached(env(vuln_statement(kDigest, "2026-12-08T11:00:00Z")), std::string(kVulnPredicateType)));
     auto e = evaluate(f, o);
     REQUIRE(e.vuln() != nullptr);
     CHECK(e.vuln()->key_id == keys[0].id());
     CHECK(e.why_none().empty());
   }
   SECTION("a stale one does not") {
-    f.envelopes.push_back(attached(env(vuln_statement(kDigest, "2026-12-01T11:00:00Z")), std::string(kVulnPredicateType)));
+    f.envelopes.push_back(
+        attached(env(vuln_statement(kDigest, "2026-12-01T11:00:00Z")), std::string(kVulnPredicateType)));
     auto e = evaluate(f, o);
     CHECK(e.vuln() == nullptr);
     CHECK(e.checked[0].outcome == Outcome::kStale);
     CHECK_THAT(e.why_none(), Catch::Contains("stale") && Catch::Contains("2026-12-01T11:00:00Z"));
   }
   SECTION("one about another digest does not") {
-    f.envelopes.push_back(attached(env(vuln_statement(kOther, "2026-12-08T11:00:00Z")), std::string(kVulnPredicateType)));
+    f.envelopes.push_back(
+        attached(env(vuln_statement(kOther, "2026-12-08T11:00:00Z")), std::string(kVulnPredicateType)));
     auto e = evaluate(f, o);
     CHECK(e.vuln() == nullptr);
     CHECK(e.checked[0].outcome == Outcome::kWrongSubject);
@@ -254,6 +260,4 @@ TEST_CASE("evaluate trusts only signed, fresh attestations about this digest", "
   SECTION("nothing attached says so") { CHECK(evaluate(f, o).why_none() == "no attestation is attached"); }
 }
 
-TEST_CASE("the cosign tag of a digest", "[attest]") {
-  CHECK(att_tag("sha256:abc") == "sha256-abc.att");
-}
+TEST_CASE("the cosign tag of a digest", "[attest]") { CHECK(att_tag("sha256:abc") == "sha256-abc.att"); }

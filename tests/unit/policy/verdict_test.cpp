@@ -562,11 +562,11 @@ TEST_CASE("counted_finding, decision_fields: decide() gives the same verdict on 
 }
 
 TEST_CASE("verdict: scan.requireAttestation admits only what the pipeline attested, per namespace", "[policy]") {
-  const Policy p = pol(
-      "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
-      "overrides:\n"
-      "  - namespaces: [prod-*]\n"
-      "    scan: {requireAttestation: true}\n");
+  const Policy p =
+      pol("limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
+          "overrides:\n"
+          "  - namespaces: [prod-*]\n"
+          "    scan: {requireAttestation: true}\n");
   CHECK_FALSE(p.scan.require_attestation);
   CHECK(p.overrides[0].require_attestation == true);
   Scenario sc;
@@ -598,18 +598,18 @@ TEST_CASE("verdict: scan.requireAttestation admits only what the pipeline attest
   SECTION("not knowing is not having one") {
     in.attested = "";
     in.scan_state = ScanState::kPending;
-    const Policy allow_pending = pol(
-        "scan: {onPending: allow, requireAttestation: true}\n"
-        "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n");
+    const Policy allow_pending =
+        pol("scan: {onPending: allow, requireAttestation: true}\n"
+            "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n");
     auto v = decide(allow_pending, in);
     CHECK_FALSE(v.allowed);
     CHECK_THAT(v.reasons.back(), Catch::Contains("did not finish in time"));
   }
   SECTION("the key changes the revision only when set") {
     const Policy plain = pol("limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n");
-    const Policy off = pol(
-        "limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
-        "scan: {requireAttestation: false}\n");
+    const Policy off =
+        pol("limits: {CRITICAL: 1000, HIGH: 1000, MEDIUM: 1000, LOW: 1000, UNKNOWN: 1000}\n"
+            "scan: {requireAttestation: false}\n");
     CHECK(plain.revision == off.revision);
     CHECK(plain.revision != p.revision);
   }
