@@ -36,12 +36,14 @@ API_VERSIONS = {
     "PersistentVolumeClaim": "v1", "Deployment": "apps/v1", "PodDisruptionBudget": "policy/v1",
     "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
     "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+    "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
     "Certificate": "cert-manager.io/v1", "Issuer": "cert-manager.io/v1",
     "ServiceMonitor": "monitoring.coreos.com/v1",
     "ClusterRole": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
     "Role": "rbac.authorization.k8s.io/v1", "RoleBinding": "rbac.authorization.k8s.io/v1", "Pod": "v1",
 }
-CLUSTER_SCOPED = {"Namespace", "ValidatingWebhookConfiguration", "ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {"Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ClusterRole",
+                  "ClusterRoleBinding"}
 # The test hook's default image: a registry that cannot exist (RFC 2606 .invalid), pinned by digest.
 PROBE_IMAGE_HOST_SUFFIX = ".invalid"
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -112,13 +114,22 @@ def registration_mode(docs):
     return "chart" if find(docs, "ValidatingWebhookConfiguration") else "pod"
 
 
-def published_vwc(docs, full):
-    """The ValidatingWebhookConfiguration the cluster gets: the chart's resource
+# The configuration files of webhook.registration=pod: kind -> (key in the registration ConfigMap,
+# the flag that names it, its resource).
+PUBLISHED = {
+    "ValidatingWebhookConfiguration": ("webhook.json", "publish-webhook-config", "validatingwebhookconfigurations"),
+    "MutatingWebhookConfiguration": ("mutating-webhook.json", "publish-mutating-webhook-config",
+                                     "mutatingwebhookconfigurations"),
+}
+
+
+def published_vwc(docs, full, kind="ValidatingWebhookConfiguration"):
+    """The ValidatingWebhookConfiguration (or `kind`) the cluster gets: the chart's resource
     (webhook.registration=chart), or the JSON the webhook applies once Ready (=pod)."""
     if registration_mode(docs) == "chart":
-        return one(docs, "ValidatingWebhookConfiguration")
+        return one(docs, kind)
     cm = one(docs, "ConfigMap", f"{full}-registration")
-    return json.loads(cm.get("data", {}).get("webhook.json", "{}"))
+    return json.loads(cm.get("data", {}).get(PUBLISHED[kind][0], "{}"))
 
 
 def effective_ca_bundle(docs, full):
@@ -233,11 +244,37 @@ def webhook_container(dep):
 
 def check_vwc(docs, ns, full, exclude, failure="Fail", timeout=10):
     vwc = published_vwc(docs, full)
-    hooks = vwc.get("webhooks", [])
-    C.eq(len(hooks), 1, "webhooks in the configuration")
-    h = hooks[0]
-    C.ok(h["name"].count(".") >= 2, f"webhook name {h['name']} is fully qualified")
+    h = check_webhook(vwc, ns, full, exclude, "/validate", failure, timeout)
     C.eq(h.get("sideEffects"), "NoneOnDryRun", "sideEffects")
+    return vwc, h
+
+
+def check_mwc(docs, ns, full, exclude, failure="Ignore", timeout=10):
+    """webhook.pinDigests: the MutatingWebhookConfiguration of digest pinning. Its scope is the
+    gate's, to the letter: a Pod is pinned exactly where it is gated."""
+    C.ok(bool(find(docs, "MutatingWebhookConfiguration")) == (registration_mode(docs) == "chart"),
+         "a MutatingWebhookConfiguration resource exactly in registration=chart")
+    mwc = published_vwc(docs, full, "MutatingWebhookConfiguration")
+    C.eq((mwc.get("apiVersion"), mwc.get("kind")), ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+         "the pinning configuration's apiVersion and kind")
+    C.eq(mwc.get("metadata", {}).get("name"), full, "the pinning configuration's name")
+    h = check_webhook(mwc, ns, full, exclude, "/mutate", failure, timeout)
+    C.eq(h.get("sideEffects"), "None", "pinning: sideEffects None")
+    C.eq(h.get("reinvocationPolicy"), "IfNeeded", "pinning: reinvocationPolicy IfNeeded (sidecar injectors)")
+    vh = published_vwc(docs, full)["webhooks"][0]
+    C.ok(h["name"] != vh["name"], "the two webhooks have their own names")
+    for field in ("namespaceSelector", "objectSelector", "rules", "matchConditions", "admissionReviewVersions"):
+        C.eq(h.get(field), vh.get(field), f"pinning: {field} is the gate's")
+    C.eq({k: v for k, v in h["clientConfig"].items() if k != "service"},
+         {k: v for k, v in vh["clientConfig"].items() if k != "service"}, "pinning: the gate's caBundle")
+    return mwc, h
+
+
+def check_webhook(cfg, ns, full, exclude, path, failure, timeout):
+    hooks = cfg.get("webhooks", [])
+    C.eq(len(hooks), 1, "webhooks in the configuration")
+    h = hooks[0] if hooks else {"clientConfig": {}, "rules": []}
+    C.ok(h.get("name", "").count(".") >= 2, f"webhook name {h.get('name')} is fully qualified")
     C.eq(h.get("admissionReviewVersions"), ["v1", "v1beta1"], "admissionReviewVersions")
     C.eq(h.get("matchPolicy"), "Equivalent", "matchPolicy")
     C.eq(h.get("failurePolicy"), failure, "failurePolicy")
@@ -245,7 +282,7 @@ def check_vwc(docs, ns, full, exclude, failure="Fail", timeout=10):
     svc = h["clientConfig"].get("service", {})
     C.eq(svc.get("name"), full, "clientConfig.service.name")
     C.eq(svc.get("namespace"), ns, "clientConfig.service.namespace")
-    C.eq(svc.get("path"), "/validate", "clientConfig.service.path")
+    C.eq(svc.get("path"), path, "clientConfig.service.path")
     C.ok("url" not in h["clientConfig"], "clientConfig uses the Service, not a URL")
     # Rules: exactly the issue's resources and operations, each namespaced and on v1.
     got = {}
@@ -262,7 +299,7 @@ def check_vwc(docs, ns, full, exclude, failure="Fail", timeout=10):
     C.eq(len(names), 1, "one NotIn expression on kubernetes.io/metadata.name")
     if names:
         C.eq(set(names[0]["values"]), {ns} | set(exclude), "namespaces excluded by the namespaceSelector")
-    return vwc, h
+    return h
 
 
 def check_deployment(docs, ns, full, replicas):
@@ -362,32 +399,44 @@ def rule_set(rules):
              tuple(sorted(r.get("verbs", [])))) for r in rules}
 
 
-def check_registration(docs, ns, full, chart_render=None):
-    """webhook.registration=pod: the webhook applies the configuration itself; compare with the
-    same values rendered with registration=chart (`chart_render`)."""
+def check_registration(docs, ns, full, chart_render=None, pin=False):
+    """webhook.registration=pod: the webhook applies the configuration itself (and with
+    webhook.pinDigests, `pin`, the pinning one too); compare with the same values rendered with
+    registration=chart (`chart_render`)."""
     role_name = f"{full}-webhook-registration"
-    C.eq(find(docs, "ValidatingWebhookConfiguration"), [],
-         "registration=pod: no ValidatingWebhookConfiguration resource (the webhook applies it once Ready)")
+    kinds = ["ValidatingWebhookConfiguration"] + (["MutatingWebhookConfiguration"] if pin else [])
     dep = one(docs, "Deployment", full)
     spec = dep["spec"]["template"]["spec"]
     c = webhook_container(dep)
     args = parse_args(c["args"])
     for flag in ("publish-webhook-config", "publish-ca-file", "webhook-owner-clusterrole"):
         C.eq(len(args.get(flag, [])), 1, f"--{flag} given once")
-    cfg_vol, cfg_mount, rel = volume_for(args.get("publish-webhook-config", [""])[0], c, spec)
-    C.ok(cfg_vol is not None and "configMap" in cfg_vol, "--publish-webhook-config is in a mounted ConfigMap")
-    vwc = {}
-    if cfg_vol:
-        C.ok("subPath" not in cfg_mount, "the registration ConfigMap is mounted as a directory (updates arrive)")
-        cm = one(docs, "ConfigMap", cfg_vol["configMap"]["name"])
-        vwc = json.loads(cm.get("data", {}).get(rel, "{}"))
-    C.eq((vwc.get("apiVersion"), vwc.get("kind")), ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
-         "the published JSON is a ValidatingWebhookConfiguration")
-    C.eq(vwc.get("metadata", {}).get("name"), full, "the published configuration's name")
-    C.ok(all("caBundle" not in h["clientConfig"] for h in vwc.get("webhooks", [])),
-         "no caBundle in the published JSON (the webhook fills it from --publish-ca-file)")
-    C.ok("cert-manager.io/inject-ca-from" not in vwc.get("metadata", {}).get("annotations", {}),
-         "no inject-ca-from: the webhook writes the caBundle, cert-manager's injector must not fight it")
+    C.eq(len(args.get("publish-mutating-webhook-config", [])), 1 if pin else 0,
+         f"--publish-mutating-webhook-config given {'once' if pin else 'never'}")
+    published = {}
+    for kind in kinds:
+        key, flag, _ = PUBLISHED[kind]
+        C.eq(find(docs, kind), [], f"registration=pod: no {kind} resource (the webhook applies it once Ready)")
+        cfg_vol, cfg_mount, rel = volume_for(args.get(flag, [""])[0], c, spec)
+        C.ok(cfg_vol is not None and "configMap" in cfg_vol, f"--{flag} is in a mounted ConfigMap")
+        cfg = {}
+        if cfg_vol:
+            C.ok("subPath" not in cfg_mount, "the registration ConfigMap is mounted as a directory (updates arrive)")
+            C.eq(rel, key, f"--{flag} is the ConfigMap's {key}")
+            cm = one(docs, "ConfigMap", cfg_vol["configMap"]["name"])
+            cfg = json.loads(cm.get("data", {}).get(rel, "{}"))
+        C.eq((cfg.get("apiVersion"), cfg.get("kind")), ("admissionregistration.k8s.io/v1", kind),
+             f"the published JSON is a {kind}")
+        C.eq(cfg.get("metadata", {}).get("name"), full, "the published configuration's name")
+        C.ok(all("caBundle" not in h["clientConfig"] for h in cfg.get("webhooks", [])),
+             "no caBundle in the published JSON (the webhook fills it from --publish-ca-file)")
+        C.ok("cert-manager.io/inject-ca-from" not in cfg.get("metadata", {}).get("annotations", {}),
+             "no inject-ca-from: the webhook writes the caBundle, cert-manager's injector must not fight it")
+        published[kind] = cfg
+    if not pin:
+        cm = find(docs, "ConfigMap", f"{full}-registration")
+        C.ok(bool(cm) and "mutating-webhook.json" not in cm[0].get("data", {}),
+             "without webhook.pinDigests no pinning configuration is published")
     ca_vol, ca_mount, ca_rel = volume_for(args.get("publish-ca-file", [""])[0], c, spec)
     C.ok(ca_vol is not None, "--publish-ca-file is in a mounted volume")
     if ca_vol and "secret" in ca_vol:
@@ -397,12 +446,13 @@ def check_registration(docs, ns, full, chart_render=None):
     C.eq(args.get("webhook-owner-clusterrole"), [role_name], "--webhook-owner-clusterrole names the chart's ClusterRole")
     role = one(docs, "ClusterRole", role_name)
     C.eq(len(role.get("rules", [])), 3, "three ClusterRole rules")
+    resources = tuple(PUBLISHED[k][2] for k in kinds)
     C.eq(rule_set(role.get("rules", [])), {
-        (("admissionregistration.k8s.io",), ("validatingwebhookconfigurations",), (full,), ("get", "patch", "update")),
+        (("admissionregistration.k8s.io",), resources, (full,), ("get", "patch", "update")),
         # create cannot be restricted by resourceNames in Kubernetes
-        (("admissionregistration.k8s.io",), ("validatingwebhookconfigurations",), (), ("create",)),
+        (("admissionregistration.k8s.io",), resources, (), ("create",)),
         (("rbac.authorization.k8s.io",), ("clusterroles",), (role_name,), ("get",)),
-    }, "ClusterRole rules: this configuration by name, create, and get on itself")
+    }, "ClusterRole rules: these configurations by name, create, and get on itself")
     crb = one(docs, "ClusterRoleBinding", role_name)
     C.eq(crb.get("roleRef"), {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
          "the ClusterRoleBinding binds the ClusterRole")
@@ -414,19 +464,21 @@ def check_registration(docs, ns, full, chart_render=None):
         C.eq(find(chart_render, "ConfigMap", f"{full}-registration"), [], "registration=chart: no registration ConfigMap")
         cdep = one(chart_render, "Deployment", full)
         cargs = parse_args(webhook_container(cdep)["args"])
-        C.ok(not any(k in cargs for k in ("publish-webhook-config", "publish-ca-file", "webhook-owner-clusterrole")),
+        C.ok(not any(k.startswith("publish-") or k == "webhook-owner-clusterrole" for k in cargs),
              "registration=chart: no --publish-* flags")
         C.eq(cdep["spec"]["template"]["spec"].get("automountServiceAccountToken"), False,
              "registration=chart: no API token")
-        want = copy.deepcopy(one(chart_render, "ValidatingWebhookConfiguration"))
-        for h in want.get("webhooks", []):
-            h["clientConfig"].pop("caBundle", None)
-        ann = want["metadata"].get("annotations", {})
-        ann.pop("cert-manager.io/inject-ca-from", None)
-        if not ann:
-            want["metadata"].pop("annotations", None)
-        C.eq(vwc, want, "the published JSON is what registration=chart renders as a resource, minus the caBundle")
-    return vwc
+        for kind in kinds:
+            want = copy.deepcopy(one(chart_render, kind))
+            for h in want.get("webhooks", []):
+                h["clientConfig"].pop("caBundle", None)
+            ann = want["metadata"].get("annotations", {})
+            ann.pop("cert-manager.io/inject-ca-from", None)
+            if not ann:
+                want["metadata"].pop("annotations", None)
+            C.eq(published[kind], want,
+                 f"the published {kind} is what registration=chart renders as a resource, minus the caBundle")
+    return published["ValidatingWebhookConfiguration"]
 
 
 def check_test_hook(docs, ns, full, tests_ns="default", image=None):
@@ -863,6 +915,48 @@ def check_overrides(d):
         C.ok(r.returncode == 0, f"certificate covers gatekeeper.security.svc: {r.stderr}")
 
 
+def check_pin_digests(d):
+    C.scope = "webhook.pinDigests (digest pinning: a MutatingWebhookConfiguration, path /mutate)"
+    # Off by default: nothing of it, in either registration mode (check_registration checks the
+    # ConfigMap and the flags of the default render).
+    for f in ("default.yaml", "default-chart.yaml", "full-chart.yaml", "overrides.yaml"):
+        C.eq(find(load(f"{d}/{f}"), "MutatingWebhookConfiguration"), [], f"{f}: no MutatingWebhookConfiguration")
+    # registration=pod (self-signed TLS): published by the webhook beside the gate.
+    all_docs = load(f"{d}/pin.yaml")
+    check_objects(all_docs, NS)
+    docs = installed(all_docs)
+    chart = installed(load(f"{d}/pin-chart.yaml"))
+    check_registration(docs, NS, FULL, chart, pin=True)
+    check_vwc(docs, NS, FULL, ["kube-system"])
+    check_mwc(docs, NS, FULL, ["kube-system"])
+    check_deployment(docs, NS, FULL, 2)
+    check_test_hook(all_docs, NS, FULL)
+    # registration=chart: a resource, whose caBundle is the generated Secret's CA (the gate's).
+    check_objects(chart, NS)
+    _, h = check_mwc(chart, NS, FULL, ["kube-system"])
+    secret = one(chart, "Secret", f"{FULL}-tls")
+    C.eq(h["clientConfig"].get("caBundle"), secret.get("data", {}).get("ca.crt"),
+         "registration=chart: the pinning caBundle is the generated Secret's ca.crt")
+    # cert-manager, registration=chart, its own failurePolicy and timeout.
+    cm = installed(load(f"{d}/pin-cert-manager.yaml"))
+    check_objects(cm, NS)
+    mwc, h = check_mwc(cm, NS, FULL, ["kube-system"], failure="Fail", timeout=5)
+    C.eq(mwc["metadata"].get("annotations", {}).get("cert-manager.io/inject-ca-from"), f"{NS}/{FULL}-tls",
+         "cert-manager: inject-ca-from names the serving Certificate")
+    C.ok("caBundle" not in h["clientConfig"], "cert-manager: the injector fills the caBundle")
+    _, vh = check_vwc(cm, NS, FULL, ["kube-system"])  # the gate keeps its own policy and timeout
+    # A changed scope (objectSelector, namespaceSelector, exclusions) and matchConditions: the same
+    # for both webhooks (check_mwc compares them).
+    ov = load(f"{d}/pin-overrides.yaml")
+    check_objects(ov, "security")
+    check_vwc(ov, "security", "gatekeeper", ["kube-system", "monitoring"], failure="Ignore", timeout=5)
+    _, h = check_mwc(ov, "security", "gatekeeper", ["kube-system", "monitoring"])
+    C.eq(h.get("objectSelector"), {"matchLabels": {"scangate.io/scan": "true"}}, "pinning: objectSelector")
+    ex = installed(load(f"{d}/pin-extras.yaml"))
+    _, h = check_mwc(ex, NS, FULL, ["kube-system"])
+    C.ok(bool(h.get("matchConditions")), "pinning: the gate's matchConditions")
+
+
 def check_tests_values(d):
     C.scope = "helm test values (tests.deniedImage, tests.namespace, tests.enabled)"
     image = "registry.example/app@sha256:" + "0123456789abcdef" * 4
@@ -973,9 +1067,10 @@ def stand_in_requests(api):
         return []
 
 
-def smoke(d, webhook, scangate, testdata):
-    C.scope = "rendered files with the real binaries (webhook.registration=pod, against the stand-in API server)"
-    docs = installed(load(f"{d}/default.yaml"))
+def smoke(d, webhook, scangate, testdata, render="default.yaml", pin=False):
+    C.scope = (f"rendered files ({render}) with the real binaries (webhook.registration=pod, against the stand-in "
+               f"API server)")
+    docs = installed(load(f"{d}/{render}"))
     dep = one(docs, "Deployment", FULL)
     spec = dep["spec"]["template"]["spec"]
     c = webhook_container(dep)
@@ -1058,25 +1153,30 @@ def smoke(d, webhook, scangate, testdata):
         except OSError as e:
             C.ok(False, f"GET /metrics: {e}")
         C.ok(bool(secret), "the smoke used the rendered Secret")
-        # Once ready, the webhook applies the rendered configuration with the Secret's CA as the
+        # Once ready, the webhook applies each rendered configuration with the Secret's CA as the
         # caBundle, owned by the rendered ClusterRole.
-        applied = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and applied is None:
-            applied = next((r for r in stand_in_requests(api) if r["method"] == "PATCH" and r["status"] == 201), None)
-            time.sleep(0.2)
-        C.ok(applied is not None, f"the webhook applied its configuration: {stand_in_requests(api)}")
-        if applied:
-            body = json.loads(applied["body"])
-            want = json.loads(one(docs, "ConfigMap", f"{FULL}-registration")["data"]["webhook.json"])
-            want["webhooks"][0]["clientConfig"]["caBundle"] = secret["data"]["ca.crt"]
-            want["metadata"]["ownerReferences"] = [{"apiVersion": "rbac.authorization.k8s.io/v1",
-                                                   "kind": "ClusterRole", "name": owner, "uid": owner_uid}]
-            C.eq(body, want, "the applied configuration: the rendered JSON, the Secret's ca.crt, the ClusterRole owner")
-            C.eq(applied["path"], f"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{FULL}",
-                 "applied at the configuration's path")
-            C.eq(applied["headers"].get("Content-Type"), "application/apply-patch+yaml", "server-side apply")
-            C.eq(applied["query"].get("fieldManager"), ["scangate"], "field manager scangate")
+        kinds = ["ValidatingWebhookConfiguration"] + (["MutatingWebhookConfiguration"] if pin else [])
+        for kind in kinds:
+            key, _, resource = PUBLISHED[kind]
+            path = f"/apis/admissionregistration.k8s.io/v1/{resource}/{FULL}"
+            applied = None
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and applied is None:
+                applied = next((r for r in stand_in_requests(api)
+                                if r["method"] == "PATCH" and r["status"] == 201 and r["path"] == path), None)
+                time.sleep(0.2)
+            C.ok(applied is not None, f"the webhook applied its {kind}: {stand_in_requests(api)}")
+            if applied:
+                body = json.loads(applied["body"])
+                want = json.loads(one(docs, "ConfigMap", f"{FULL}-registration")["data"][key])
+                want["webhooks"][0]["clientConfig"]["caBundle"] = secret["data"]["ca.crt"]
+                want["metadata"]["ownerReferences"] = [{"apiVersion": "rbac.authorization.k8s.io/v1",
+                                                       "kind": "ClusterRole", "name": owner, "uid": owner_uid}]
+                C.eq(body, want, f"the applied {kind}: the rendered JSON, the Secret's ca.crt, the ClusterRole owner")
+                C.eq(applied["headers"].get("Content-Type"), "application/apply-patch+yaml", "server-side apply")
+                C.eq(applied["query"].get("fieldManager"), ["scangate"], "field manager scangate")
+        C.eq(sorted({r["path"].split("/")[-2] for r in stand_in_requests(api) if r["method"] == "PATCH"}),
+             sorted(PUBLISHED[k][2] for k in kinds), "the configurations applied, and no other")
         # The rendered config's shutdown-delay: after SIGTERM the pod drains (/readyz fails while
         # it still answers); a second SIGTERM stops it at once, with exit 0.
         proc.send_signal(signal.SIGTERM)
@@ -1140,6 +1240,7 @@ def main():
     check_existing_claim(a.dir)
     check_db_repository(a.dir)
     check_pull_secrets(a.dir)
+    check_pin_digests(a.dir)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
         check_extras(a.dir, f.read())
     check_overrides(a.dir)
@@ -1149,6 +1250,7 @@ def main():
     check_manifests(a.dir)
     if a.webhook:
         smoke(a.dir, a.webhook, a.scangate, a.testdata)
+        smoke(a.dir, a.webhook, a.scangate, a.testdata, render="pin.yaml", pin=True)
     print(f"chart: {C.passed} passed, {len(C.failed)} failed")
     return 1 if C.failed else 0
 

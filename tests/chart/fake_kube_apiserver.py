@@ -12,6 +12,9 @@ Status objects), for the tests that no real cluster can run here:
         required (else 422), the body's apiVersion/kind/metadata.name must match the URL (else
         400); creates the object (201, new uid) or replaces what the manager applied (200); the
         server sets uid, resourceVersion, generation, creationTimestamp and managedFields.
+  GET   /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/NAME
+  PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/NAME
+        the same for a MutatingWebhookConfiguration (digest pinning), stored apart.
   POST  /api/v1/namespaces/NS/pods?dryRun=All                        201 with the Pod echoed (a
         name from generateName), unless a --rule answers otherwise; a POST without dryRun=All is
         refused (the admission test must never create a Pod).
@@ -72,10 +75,15 @@ CLUSTERROLES = {}
 for spec in args.clusterrole:
     name, uid = spec.split("=", 1)
     CLUSTERROLES[name] = uid
-VWCS = {}  # name -> stored object
+# The two webhook configuration resources: URL prefix -> (kind, resource, {name: stored object}).
+WEBHOOK_CONFIGS = {
+    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/":
+        ("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", {}),
+    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/":
+        ("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", {}),
+}
 RESOURCE_VERSION = [1000]
 
-VWC_PREFIX = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
 CR_PREFIX = "/apis/rbac.authorization.k8s.io/v1/clusterroles/"
 # /api/v1/namespaces/NS/(secrets|serviceaccounts)/NAME, served from --objects.
 OBJECT_PATH = re.compile(r"/api/v1/namespaces/([^/]+)/(secrets|serviceaccounts)/([^/]+)")
@@ -168,8 +176,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "creationTimestamp": "2026-01-01T00:00:00Z"},
                 "rules": [{"verbs": ["get", "patch", "update"], "apiGroups": ["admissionregistration.k8s.io"],
                            "resources": ["validatingwebhookconfigurations"], "resourceNames": ["x"]}]})
-        if path.startswith(VWC_PREFIX):
-            return self._vwc(path[len(VWC_PREFIX):], query, body)
+        for prefix, (kind, resource, store) in WEBHOOK_CONFIGS.items():
+            if path.startswith(prefix):
+                return self._webhook_config(kind, resource, store, path[len(prefix):], query, body)
         m = OBJECT_PATH.fullmatch(path)
         if m and args.objects:
             return self._object(*m.groups())
@@ -185,13 +194,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._reply(201, pod)
         return self._reply(404, status(404, "NotFound", "the server could not find the requested resource"))
 
-    def _vwc(self, name, query, body):
+    def _webhook_config(self, kind, resource, store, name, query, body):
         if self.command == "GET":
             with LOCK:
-                obj = VWCS.get(name)
+                obj = store.get(name)
             if obj is None:
-                return self._reply(404, not_found("admissionregistration.k8s.io", "validatingwebhookconfigurations",
-                                                  name))
+                return self._reply(404, not_found("admissionregistration.k8s.io", resource, name))
             return self._reply(200, obj)
         if self.command != "PATCH":
             return self._reply(405, status(405, "MethodNotAllowed", "the stand-in serves GET and PATCH here"))
@@ -210,8 +218,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             obj = json.loads(body)  # JSON is YAML; the webhook sends JSON
         except ValueError as e:
             return self._reply(400, status(400, "BadRequest", f"error decoding YAML: {e}"))
-        if obj.get("apiVersion") != "admissionregistration.k8s.io/v1" or \
-                obj.get("kind") != "ValidatingWebhookConfiguration":
+        if obj.get("apiVersion") != "admissionregistration.k8s.io/v1" or obj.get("kind") != kind:
             return self._reply(400, status(400, "BadRequest", "apiVersion/kind do not match the URL"))
         meta = obj.get("metadata") or {}
         if meta.get("name") != name:
@@ -222,7 +229,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if managed in meta:
                 return self._reply(400, status(400, "BadRequest", "metadata.managedFields must be nil"))
         with LOCK:
-            old = VWCS.get(name)
+            old = store.get(name)
             created = old is None
             meta["uid"] = old["metadata"]["uid"] if old else str(uuid.uuid4())
             meta["creationTimestamp"] = old["metadata"]["creationTimestamp"] if old else now_rfc3339()
@@ -234,7 +241,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             meta["managedFields"] = [{"manager": manager, "operation": "Apply",
                                       "apiVersion": "admissionregistration.k8s.io/v1", "time": now_rfc3339(),
                                       "fieldsType": "FieldsV1", "fieldsV1": {}}]
-            VWCS[name] = obj
+            store[name] = obj
         return self._reply(201 if created else 200, obj)
 
     def _object(self, namespace, resource, name):

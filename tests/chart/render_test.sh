@@ -61,6 +61,8 @@ echo "render_test: helm lint"
 "$HELM" lint --strict "$CHART" >"$WORK/lint.out" 2>&1 || { cat "$WORK/lint.out"; fail "helm lint (defaults)"; }
 "$HELM" lint --strict "$CHART" -f "$HERE/values-full.yaml" >"$WORK/lint.out" 2>&1 ||
   { cat "$WORK/lint.out"; fail "helm lint (values-full.yaml)"; }
+"$HELM" lint --strict "$CHART" --set webhook.pinDigests=true >"$WORK/lint.out" 2>&1 ||
+  { cat "$WORK/lint.out"; fail "helm lint (webhook.pinDigests=true)"; }
 
 echo "render_test: rendering"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=test-ca -days 1 \
@@ -94,6 +96,14 @@ render db-repository-pull-only.yaml --set db.repository=registry.example/sec/sca
 render pull-secrets.yaml --set registry.podPullSecrets.enabled=true --set webhook.registration=chart
 render pull-secrets-ns.yaml --set registry.podPullSecrets.enabled=true --set "registry.podPullSecrets.namespaces={team-a,team-b}" \
   --set registry.podPullSecrets.cacheTTL=2m
+# issue 16: digest pinning, a MutatingWebhookConfiguration (published by the webhook, or a resource).
+render pin.yaml --set webhook.pinDigests=true
+render pin-chart.yaml --set webhook.pinDigests=true --set webhook.registration=chart
+render pin-cert-manager.yaml --set webhook.pinDigests=true --set webhook.registration=chart \
+  --set tls.certManager.enabled=true --set webhook.pinFailurePolicy=Fail --set webhook.pinTimeoutSeconds=5
+NS=security render pin-overrides.yaml -f "$HERE/values-overrides.yaml" --set webhook.pinDigests=true \
+  --set webhook.registration=chart
+render pin-extras.yaml -f "$HERE/values-extras.yaml" --set webhook.pinDigests=true
 # A claim of the user's that holds a DB: no initContainer needed, whatever its access mode.
 render existing-claim.yaml --set db.persistence.enabled=true --set db.persistence.existingClaim=scangate-db \
   --set db.update.initContainer=false
@@ -170,6 +180,9 @@ must_fail "the claim starts empty" --set db.persistence.enabled=true --set repli
 must_fail "exclude each other" --set tls.existingSecret=own-tls --set tls.caBundle=x --set tls.certManager.enabled=true
 must_fail 'webhook.registration must be one of the following: "pod", "chart"' --set webhook.registration=hook
 must_fail "Additional property deniedImages is not allowed" --set tests.deniedImages=x
+must_fail 'webhook.pinFailurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.pinFailurePolicy=Never
+must_fail "webhook.pinTimeoutSeconds: Must be less than or equal to 30" --set webhook.pinTimeoutSeconds=31
+must_fail "webhook.pinDigests: Invalid type. Expected: boolean, given: string" --set-string webhook.pinDigests=yes
 echo "render_test: $refused refusals as expected"
 
 echo "render_test: committed manifests and README"

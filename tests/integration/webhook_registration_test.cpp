@@ -1,4 +1,5 @@
-// The webhook publishes its own ValidatingWebhookConfiguration once Ready, and `admission-test` is
+// The webhook publishes its own ValidatingWebhookConfiguration (and, with digest pinning, its
+// MutatingWebhookConfiguration) once Ready, and `admission-test` is
 // the chart's helm test; both run as the real scangate-webhook against the stand-in API server
 // (tests/chart/fake_kube_apiserver.py: TLS with a CA made here, a bearer token, the Kubernetes
 // formats; not a Kubernetes API server, see tests/README.md).
@@ -36,6 +37,7 @@ namespace {
 constexpr const char* kOwner = "sg-scangate-webhook-registration";
 constexpr const char* kOwnerUid = "6f1c2d3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f";
 constexpr const char* kVwcPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/sg-scangate";
+constexpr const char* kMwcPath = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sg-scangate";
 constexpr const char* kOwnerPath = "/apis/rbac.authorization.k8s.io/v1/clusterroles/sg-scangate-webhook-registration";
 
 void write(const std::string& path, const std::string& text) {
@@ -77,6 +79,27 @@ Json vwc_file() {
       "clientConfig": {"service": {"name": "sg-scangate", "namespace": "gate", "path": "/validate", "port": 443}},
       "namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["gate", "kube-system"]}]},
+      "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                 "resources": ["pods"], "scope": "Namespaced"}]
+    }]
+  })");
+}
+
+// What the chart renders with webhook.pinDigests (webhook-mutating.yaml without the caBundle), reduced.
+Json mwc_file() {
+  return Json::parse(R"({
+    "apiVersion": "admissionregistration.k8s.io/v1",
+    "kind": "MutatingWebhookConfiguration",
+    "metadata": {"name": "sg-scangate", "labels": {"app.kubernetes.io/name": "scangate"}},
+    "webhooks": [{
+      "name": "digests.scangate.io",
+      "admissionReviewVersions": ["v1", "v1beta1"],
+      "sideEffects": "None",
+      "failurePolicy": "Ignore",
+      "reinvocationPolicy": "IfNeeded",
+      "timeoutSeconds": 10,
+      "matchPolicy": "Equivalent",
+      "clientConfig": {"service": {"name": "sg-scangate", "namespace": "gate", "path": "/mutate", "port": 443}},
       "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
                  "resources": ["pods"], "scope": "Namespaced"}]
     }]
@@ -362,6 +385,110 @@ TEST_CASE("registration: a configuration file that is not a ValidatingWebhookCon
   r = run_process(partial);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--webhook-owner-clusterrole") != std::string::npos);
+  CHECK(api.requests().empty());
+}
+
+TEST_CASE("registration: with digest pinning the MutatingWebhookConfiguration is applied too, the same way",
+          "[webhook][registration]") {
+  TempDir tmp("sg-registration-mutating");
+  const std::string d = tmp.path;
+  // The first apply of the mutating configuration is refused (RBAC without
+  // mutatingwebhookconfigurations): the whole attempt is retried.
+  OwnerApi api(d, Json::array({{{"method", "PATCH"},
+                                {"path_prefix", kMwcPath},
+                                {"times", 1},
+                                {"status", 403},
+                                {"body", status(403, "Forbidden",
+                                                "mutatingwebhookconfigurations.admissionregistration.k8s.io "
+                                                "\"sg-scangate\" is forbidden")}}}));
+  make_certificates(d);
+  write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
+  write(d + "/vwc.json", vwc_file().dump(2));
+  write(d + "/mwc.json", mwc_file().dump(2));
+  auto argv = webhook_argv(d, scenario_db(), api);
+  argv.push_back("--publish-mutating-webhook-config=" + d + "/mwc.json");
+
+  Child webhook;
+  webhook.spawn(argv, d + "/webhook.log");
+  auto m = webhook.wait_for(std::regex("https_port=([0-9]+) metrics_port=([0-9]+)"), kStartTimeout);
+  INFO(read_file(d + "/webhook.log"));
+  REQUIRE(!m.empty());
+  auto applied_with = [](const char* path, int code, const std::string& bundle) {
+    return [=](const std::vector<Json>& reqs) {
+      for (auto& r : reqs) {
+        if (r["method"] != "PATCH" || r["path"] != path || r["status"] != code) continue;
+        if (Json::parse(r["body"].get<std::string>())["webhooks"][0]["clientConfig"]["caBundle"] == bundle) return true;
+      }
+      return false;
+    };
+  };
+  const std::string bundle1 = base64_of(d + "/publish/ca.crt");
+  REQUIRE(api.wait_until(applied_with(kMwcPath, 201, bundle1), std::chrono::seconds(60)));
+
+  // The validating configuration first, in every attempt; the refused attempt is retried whole.
+  auto vwc = api.requests("PATCH", kVwcPath);
+  auto mwc = api.requests("PATCH", kMwcPath);
+  REQUIRE(vwc.size() >= 2);
+  REQUIRE(mwc.size() >= 2);
+  CHECK(vwc[0]["status"] == 201);
+  CHECK(mwc[0]["status"] == 403);
+  CHECK(vwc[1]["status"] == 200);
+  CHECK(mwc[1]["status"] == 201);
+  CHECK(mwc[0]["time"].get<double>() >= vwc[0]["time"].get<double>());
+  CHECK(mwc[1]["time"].get<double>() >= vwc[1]["time"].get<double>());
+  for (auto& p : mwc) {
+    CHECK(p["headers"]["Content-Type"] == "application/apply-patch+yaml");
+    CHECK(p["query"]["fieldManager"] == Json::array({"scangate"}));
+    CHECK(p["query"]["force"] == Json::array({"true"}));
+  }
+  // The body: the file, plus the caBundle and the owner, as for the validating configuration.
+  Json expected = mwc_file();
+  expected["webhooks"][0]["clientConfig"]["caBundle"] = bundle1;
+  expected["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                                                          {"kind", "ClusterRole"},
+                                                          {"name", kOwner},
+                                                          {"uid", kOwnerUid}}});
+  CHECK(Json::parse(mwc[1]["body"].get<std::string>()) == expected);
+  const std::string log = read_file(d + "/webhook.log");
+  CHECK(log.find("reason=forbidden") != std::string::npos);
+  CHECK(log.find("MutatingWebhookConfiguration") != std::string::npos);
+
+  // A new CA reaches both configurations.
+  TempDir ca2("sg-registration-mutating-ca2");
+  make_certificates(ca2.path);
+  replace(d + "/publish/ca.crt", read_file(ca2.path + "/ca.pem"));
+  const std::string bundle2 = base64_of(d + "/publish/ca.crt");
+  REQUIRE(api.wait_until(applied_with(kMwcPath, 200, bundle2), std::chrono::seconds(30)));
+  CHECK(applied_with(kVwcPath, 200, bundle2)(api.requests()));
+  webhook.stop();
+  for (auto& r : api.requests()) CHECK(r["method"] != "DELETE");
+}
+
+TEST_CASE(
+    "registration: a mutating configuration file of the wrong kind, or without the validating one, stops the "
+    "webhook at start",
+    "[webhook][registration]") {
+  TempDir tmp("sg-registration-mutating-bad");
+  const std::string d = tmp.path;
+  OwnerApi api(d, Json::array());
+  make_certificates(d);
+  write(d + "/publish/ca.crt", read_file(d + "/ca.pem"));
+  write(d + "/vwc.json", vwc_file().dump());
+  write(d + "/mwc.json", vwc_file().dump());  // a ValidatingWebhookConfiguration
+  auto argv = webhook_argv(d, scenario_db(), api);
+  argv.push_back("--publish-mutating-webhook-config=" + d + "/mwc.json");
+  auto r = run_process(argv);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("MutatingWebhookConfiguration") != std::string::npos);
+  CHECK(r.err.find(d + "/mwc.json") != std::string::npos);
+
+  write(d + "/mwc.json", mwc_file().dump());
+  std::vector<std::string> alone;
+  for (auto& a : argv)
+    if (a.rfind("--publish-webhook-config=", 0) != 0) alone.push_back(a);
+  r = run_process(alone);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--publish-mutating-webhook-config needs --publish-webhook-config") != std::string::npos);
   CHECK(api.requests().empty());
 }
 

@@ -80,6 +80,9 @@ struct AdmissionDecision {
   std::vector<std::string> warnings;                     // response.warnings (warn mode, expiring exceptions)
   std::map<std::string, std::string> audit_annotations;  // response.auditAnnotations (audit mode)
   bool cache_miss = false;  // true when a scan ran for this request (metrics label cache="miss")
+  // Each image (as written) -> the digest its verdict was made on, when known: what the mutating
+  // webhook pins (pin.h). Not part of the reply.
+  std::map<std::string, std::string> digests;
 };
 
 // Parses an AdmissionReview body. Errors are ErrorKind::kFormat with a message saying what is

@@ -2,7 +2,8 @@
 // verdict service's decider into the server's routes and runs the HTTPS server until
 // SIGTERM/SIGINT. Every line it writes goes through the core logger (--log-format text|json,
 // --log-level). With --publish-webhook-config it publishes its own ValidatingWebhookConfiguration
-// once ready (publisher.h); `scangate-webhook admission-test` is the chart's helm test
+// once ready (publisher.h), and with --publish-mutating-webhook-config the MutatingWebhookConfiguration
+// of digest pinning too; `scangate-webhook admission-test` is the chart's helm test
 // (admission_test.h).
 #include <atomic>
 #include <cstdio>
@@ -33,21 +34,29 @@ namespace {
 using namespace scangate;
 using namespace scangate::webhook;
 
-// --publish-webhook-config: its companion flags and the Kubernetes API client, checked at start
-// (a bad flag or a configuration file that is not a ValidatingWebhookConfiguration stops the
-// webhook with exit 2, the flag named). The metrics: scangate_webhook_config_published (0/1) and
-// scangate_webhook_config_publish_failures_total{reason} (publish_failure_reason's closed set).
+// --publish-webhook-config (and --publish-mutating-webhook-config): their companion flags and the
+// Kubernetes API client, checked at start (a bad flag or a configuration file that is not the
+// configuration its flag names stops the webhook with exit 2, the flag named). The metrics:
+// scangate_webhook_config_published (0/1) and scangate_webhook_config_publish_failures_total{reason}
+// (publish_failure_reason's closed set).
 Result<std::unique_ptr<app::WebhookConfigPublisher>> make_publisher(const WebhookConfig& cfg, WebhookMetrics& metrics,
                                                                     net::Cancellation* cancel,
                                                                     std::function<bool()> ready) {
   if (cfg.publish_ca_file.empty() || cfg.webhook_owner_clusterrole.empty())
     return Error(ErrorKind::kInvalidArgument,
                  "--publish-webhook-config needs --publish-ca-file FILE and --webhook-owner-clusterrole NAME");
-  std::ifstream in(cfg.publish_webhook_config, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) return Error(ErrorKind::kIo, "--publish-webhook-config: cannot read " + cfg.publish_webhook_config);
-  SG_TRY(app::check_webhook_config(text.str(), cfg.publish_webhook_config));
+  app::PublisherOptions po;
+  po.configs.push_back({cfg.publish_webhook_config, app::WebhookConfigKind::kValidating, "--publish-webhook-config"});
+  if (!cfg.publish_mutating_webhook_config.empty())
+    po.configs.push_back(
+        {cfg.publish_mutating_webhook_config, app::WebhookConfigKind::kMutating, "--publish-mutating-webhook-config"});
+  for (const auto& c : po.configs) {
+    std::ifstream in(c.file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) return Error(ErrorKind::kIo, c.flag + ": cannot read " + c.file);
+    SG_TRY(app::check_webhook_config(text.str(), c.file, c.kind));
+  }
   auto kube_cfg = kube::resolve_kube_config(
       cfg.kubeconfig, {cfg.kube_api_server, cfg.kube_token_file, cfg.kube_ca_file}, kube::process_env());
   if (!kube_cfg) return kube_cfg.error().wrap("--publish-webhook-config");
@@ -60,12 +69,12 @@ Result<std::unique_ptr<app::WebhookConfigPublisher>> make_publisher(const Webhoo
   auto& published =
       prometheus::BuildGauge()
           .Name("scangate_webhook_config_published")
-          .Help("1 once this pod has applied the ValidatingWebhookConfiguration (--publish-webhook-config)")
+          .Help("1 once this pod has applied the webhook configurations it publishes (--publish-*webhook-config)")
           .Register(*metrics.registry)
           .Add({});
   auto& failures = prometheus::BuildCounter()
                        .Name("scangate_webhook_config_publish_failures_total")
-                       .Help("Failed attempts to apply the ValidatingWebhookConfiguration, by reason")
+                       .Help("Failed attempts to apply the webhook configurations, by reason")
                        .Register(*metrics.registry);
   std::map<std::string, prometheus::Counter*> by_reason;
   for (const char* reason : {"config", "ca", "owner", "forbidden", "rejected", "unavailable"})
@@ -76,8 +85,6 @@ Result<std::unique_ptr<app::WebhookConfigPublisher>> make_publisher(const Webhoo
     auto it = by_reason.find(reason);
     (it != by_reason.end() ? it->second : by_reason.at("unavailable"))->Increment();
   };
-  app::PublisherOptions po;
-  po.config_file = cfg.publish_webhook_config;
   po.ca_file = cfg.publish_ca_file;
   po.owner_clusterrole = cfg.webhook_owner_clusterrole;
   return std::make_unique<app::WebhookConfigPublisher>(po, std::move(client).value(), std::move(ready),
@@ -125,6 +132,10 @@ int run(std::vector<std::string> args) {
   std::atomic<bool> draining{false};
   net::Cancellation kube_cancel;  // outlives the publisher: stops its calls at shutdown
   std::unique_ptr<app::WebhookConfigPublisher> publisher;
+  if (!cfg.publish_mutating_webhook_config.empty() && cfg.publish_webhook_config.empty()) {
+    lg.error("--publish-mutating-webhook-config needs --publish-webhook-config: the two are published together");
+    return 2;
+  }
   if (!cfg.publish_webhook_config.empty()) {
     auto p =
         make_publisher(cfg, metrics, &kube_cancel, [&ready, &draining] { return ready.load() && !draining.load(); });
@@ -166,6 +177,14 @@ int run(std::vector<std::string> args) {
     (*decider)(std::move(req), ctx, std::move(done));
   };
 
+  // POST /mutate: digests to pin; until ready, none (the object is admitted unpinned and the
+  // validating webhook, which answers 503 then, decides).
+  auto pinner = std::make_shared<Decider>();
+  routes.pinner = [pinner, &ready](admission::AdmissionRequest req, DecideContext ctx, DecisionCallback done) {
+    if (!ready.load() || !*pinner) return done(admission::AdmissionDecision{});
+    (*pinner)(std::move(req), ctx, std::move(done));
+  };
+
   auto server = Server::create(opts, make_router(std::move(routes)), metrics);
   if (!server) {
     lg.error(server.error().message);
@@ -185,6 +204,7 @@ int run(std::vector<std::string> args) {
     return 2;
   }
   *decider = (*runtime)->decider();
+  *pinner = (*runtime)->pinner();
   ready.store(true);
   // Only now, with /readyz answering 200, may the (fail-closed) webhook configuration go live.
   if (publisher) publisher->start();
@@ -195,6 +215,7 @@ int run(std::vector<std::string> args) {
     publisher->stop();
   }
   *decider = nullptr;
+  *pinner = nullptr;
   lg.info("stopped");
   return 0;
 }

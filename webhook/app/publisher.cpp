@@ -1,10 +1,10 @@
 #include "webhook/app/publisher.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <vector>
 
+#include "scanner/core/base64.h"
 #include "scanner/kube/ca_bundle.h"
 
 namespace scangate::app {
@@ -13,7 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kVwcPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/";
 constexpr const char* kClusterRolePath = "/apis/rbac.authorization.k8s.io/v1/clusterroles/";
 
 struct Stamp {
@@ -41,28 +40,14 @@ std::string str_at(const json& obj, const char* key) {
   return obj[key].get<std::string>();
 }
 
-}  // namespace
-
-std::string base64_encode(const std::string& bytes) {
-  if (bytes.empty()) return "";
-  std::vector<unsigned char> out(4 * ((bytes.size() + 2) / 3) + 1);
-  const int n =
-      EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
-}
-
-namespace {
-
-Result<json> parse_webhook_config(const std::string& config_text, const std::string& source) {
+Result<json> parse_webhook_config(const std::string& config_text, const std::string& source, WebhookConfigKind kind) {
+  const std::string want = to_string(kind);
   json cfg = json::parse(config_text, nullptr, false);
   if (cfg.is_discarded() || !cfg.is_object())
-    return Error(ErrorKind::kFormat, source + ": not a JSON object (expected a ValidatingWebhookConfiguration)");
-  if (str_at(cfg, "apiVersion") != "admissionregistration.k8s.io/v1" ||
-      str_at(cfg, "kind") != "ValidatingWebhookConfiguration")
-    return Error(ErrorKind::kFormat, source +
-                                         ": expected apiVersion admissionregistration.k8s.io/v1 and kind "
-                                         "ValidatingWebhookConfiguration, got \"" +
-                                         str_at(cfg, "apiVersion") + "\" \"" + str_at(cfg, "kind") + "\"");
+    return Error(ErrorKind::kFormat, source + ": not a JSON object (expected a " + want + ")");
+  if (str_at(cfg, "apiVersion") != "admissionregistration.k8s.io/v1" || str_at(cfg, "kind") != want)
+    return Error(ErrorKind::kFormat, source + ": expected apiVersion admissionregistration.k8s.io/v1 and kind " + want +
+                                         ", got \"" + str_at(cfg, "apiVersion") + "\" \"" + str_at(cfg, "kind") + "\"");
   if (!cfg.contains("metadata") || str_at(cfg["metadata"], "name").empty())
     return Error(ErrorKind::kFormat, source + ": metadata.name is missing");
   if (!cfg.contains("webhooks") || !cfg["webhooks"].is_array() || cfg["webhooks"].empty())
@@ -78,14 +63,25 @@ Result<json> parse_webhook_config(const std::string& config_text, const std::str
 
 }  // namespace
 
-Result<void> check_webhook_config(const std::string& config_text, const std::string& source) {
-  SG_TRY(parse_webhook_config(config_text, source));
+const char* to_string(WebhookConfigKind kind) {
+  return kind == WebhookConfigKind::kMutating ? "MutatingWebhookConfiguration" : "ValidatingWebhookConfiguration";
+}
+
+std::string webhook_config_path(WebhookConfigKind kind, const std::string& name) {
+  return std::string("/apis/admissionregistration.k8s.io/v1/") +
+         (kind == WebhookConfigKind::kMutating ? "mutatingwebhookconfigurations/"
+                                               : "validatingwebhookconfigurations/") +
+         net::percent_encode(name);
+}
+
+Result<void> check_webhook_config(const std::string& config_text, const std::string& source, WebhookConfigKind kind) {
+  SG_TRY(parse_webhook_config(config_text, source, kind));
   return Ok();
 }
 
 Result<json> build_webhook_config(const std::string& config_text, const std::string& source, const std::string& ca_pem,
-                                  const json& owner) {
-  auto parsed = parse_webhook_config(config_text, source);
+                                  const json& owner, WebhookConfigKind kind) {
+  auto parsed = parse_webhook_config(config_text, source, kind);
   if (!parsed) return parsed.error();
   json cfg = std::move(parsed).value();
   SG_TRY(kube::check_ca_bundle(ca_pem, "the CA file"));
@@ -147,8 +143,12 @@ void WebhookConfigPublisher::stop() {
 Result<void> WebhookConfigPublisher::publish_once() {
   const Deadline deadline = Deadline::after(opts_.call_timeout);
   last_stage_ = "config";
-  auto text = kube::read_file_bounded(opts_.config_file, kMaxConfigBytes, "the webhook configuration");
-  if (!text) return text.error().wrap("--publish-webhook-config");
+  std::vector<std::string> texts;
+  for (const auto& c : opts_.configs) {
+    auto text = kube::read_file_bounded(c.file, kMaxConfigBytes, "the webhook configuration");
+    if (!text) return text.error().wrap(c.flag);
+    texts.push_back(std::move(text).value());
+  }
   last_stage_ = "ca";
   auto ca = kube::read_file_bounded(opts_.ca_file, kube::kMaxCaBundleBytes, "the CA file");
   if (!ca) return ca.error().wrap("--publish-ca-file");
@@ -161,12 +161,19 @@ Result<void> WebhookConfigPublisher::publish_once() {
   auto owner = client_->get(kClusterRolePath + net::percent_encode(opts_.owner_clusterrole), deadline);
   if (!owner) return owner.error().wrap("the owner (--webhook-owner-clusterrole)");
   last_stage_ = "config";
-  auto body = build_webhook_config(*text, opts_.config_file, *ca, *owner);
-  if (!body) return body.error();
+  std::vector<json> bodies;
+  for (std::size_t i = 0; i < opts_.configs.size(); ++i) {
+    auto body = build_webhook_config(texts[i], opts_.configs[i].file, *ca, *owner, opts_.configs[i].kind);
+    if (!body) return body.error();
+    bodies.push_back(std::move(body).value());
+  }
   last_stage_ = "apply";
-  const std::string name = body->at("metadata").at("name").get<std::string>();
-  auto applied = client_->apply(kVwcPath + net::percent_encode(name), *body, opts_.field_manager, deadline);
-  if (!applied) return applied.error();
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    const std::string name = bodies[i].at("metadata").at("name").get<std::string>();
+    auto applied =
+        client_->apply(webhook_config_path(opts_.configs[i].kind, name), bodies[i], opts_.field_manager, deadline);
+    if (!applied) return applied.error().wrap(std::string("applying the ") + to_string(opts_.configs[i].kind));
+  }
   return Ok();
 }
 
@@ -174,7 +181,10 @@ void WebhookConfigPublisher::loop() {
   const net::RandomSource random = net::real_random();
   bool published = false;
   int failures = 0;
-  Stamp config_stamp, ca_stamp;
+  std::vector<Stamp> config_stamps;
+  Stamp ca_stamp;
+  std::string files;  // for the log lines
+  for (const auto& c : opts_.configs) files += (files.empty() ? "" : ", ") + c.file;
   auto next_attempt = std::chrono::steady_clock::now();
   auto next_resync = std::chrono::steady_clock::time_point::max();
   bool waiting_logged = false;
@@ -182,8 +192,10 @@ void WebhookConfigPublisher::loop() {
   while (!stop_) {
     l.unlock();
     const auto now = std::chrono::steady_clock::now();
-    const Stamp cfg_now = stamp_of(opts_.config_file), ca_now = stamp_of(opts_.ca_file);
-    const bool changed = published && (cfg_now != config_stamp || ca_now != ca_stamp);
+    std::vector<Stamp> cfg_now;
+    for (const auto& c : opts_.configs) cfg_now.push_back(stamp_of(c.file));
+    const Stamp ca_now = stamp_of(opts_.ca_file);
+    const bool changed = published && (cfg_now != config_stamps || ca_now != ca_stamp);
     const bool due = !published || changed || now >= next_resync;
     std::chrono::milliseconds wait = opts_.check_interval;
     if (due && now >= next_attempt) {
@@ -197,10 +209,10 @@ void WebhookConfigPublisher::loop() {
           lg_.info(published ? (changed ? "webhook configuration re-applied (its CA or configuration file changed)"
                                         : "webhook configuration re-applied (periodic resync)")
                              : "webhook configuration published",
-                   {{"file", opts_.config_file}, {"owner", opts_.owner_clusterrole}, {"attempts", failures + 1}});
+                   {{"file", files}, {"owner", opts_.owner_clusterrole}, {"attempts", failures + 1}});
           published = true;
           failures = 0;
-          config_stamp = cfg_now;
+          config_stamps = std::move(cfg_now);
           ca_stamp = ca_now;
           next_resync = std::chrono::steady_clock::now() + opts_.resync;
           if (hooks_.published) hooks_.published();

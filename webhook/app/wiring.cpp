@@ -12,6 +12,13 @@ webhook::Decider EngineRuntime::decider() {
   };
 }
 
+webhook::Decider EngineRuntime::pinner() {
+  verdict::EngineRuntime* rt = runtime_.get();
+  return [rt](admission::AdmissionRequest req, webhook::DecideContext ctx, webhook::DecisionCallback done) {
+    rt->pin(std::move(req), ctx.timeout.value_or(std::chrono::nanoseconds(0)), std::move(done));
+  };
+}
+
 verdict::RuntimeConfig runtime_config(const webhook::WebhookConfig& cfg) {
   verdict::RuntimeConfig r;
   r.db = cfg.db;

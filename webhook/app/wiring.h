@@ -20,6 +20,8 @@ class EngineRuntime {
   explicit EngineRuntime(std::unique_ptr<verdict::EngineRuntime> runtime) : runtime_(std::move(runtime)) {}
   // The decider for the server's routes; valid while this object lives.
   webhook::Decider decider();
+  // The digest resolver for POST /mutate (RouterOptions::pinner).
+  webhook::Decider pinner();
 
  private:
   std::unique_ptr<verdict::EngineRuntime> runtime_;

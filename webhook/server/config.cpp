@@ -121,6 +121,13 @@ const std::vector<Key>& keys() {
          c.insecure_registries.push_back(v);
          return Ok();
        }},
+      {"attestation-key", Kind::kList, "FILE",
+       "trusted public key (PEM, EC P-256) of the pipeline's signed scan attestations (repeatable): a verified "
+       "SBOM or vulnerability record decides before any scan",
+       [](const char*, const std::string& v, WebhookConfig& c) -> Result<void> {
+         c.attestation_keys.push_back(v);
+         return Ok();
+       }},
       {"platforms", Kind::kList, "OS/ARCH[/VARIANT],...",
        "platforms the cluster runs: an image index is judged by each one's image (default: all linux)",
        [](const char* name, const std::string& v, WebhookConfig& c) -> Result<void> {
@@ -192,6 +199,10 @@ const std::vector<Key>& keys() {
        "ValidatingWebhookConfiguration (JSON) to apply once ready, with the caBundle filled in; re-applied when "
        "the CA file changes, never removed",
        text(&C::publish_webhook_config)},
+      {"publish-mutating-webhook-config", Kind::kPath, "FILE",
+       "MutatingWebhookConfiguration (JSON) of digest pinning (POST /mutate), applied with and like "
+       "--publish-webhook-config's",
+       text(&C::publish_mutating_webhook_config)},
       {"publish-ca-file", Kind::kPath, "FILE",
        "PEM CA bundle written as every webhook's caBundle (with --publish-webhook-config)", text(&C::publish_ca_file)},
       {"webhook-owner-clusterrole", Kind::kString, "NAME",

@@ -26,6 +26,7 @@ struct WebhookConfig {
   std::string policy;                                        // gate policy file
   std::string registry_config;                               // registry credentials (docker config.json)
   std::vector<std::string> insecure_registries;              // plain-HTTP / self-signed registries
+  std::vector<std::string> attestation_keys;                 // trusted keys of signed scan attestations
   unsigned scan_workers = 2;
   // Platforms an image index is judged by ("linux/amd64"); empty: every linux platform it lists.
   std::vector<std::string> platforms;
@@ -51,6 +52,8 @@ struct WebhookConfig {
   // Webhook registration (webhook/app/publisher.h): once ready, apply this ValidatingWebhookConfiguration
   // (JSON) with every caBundle from publish_ca_file, owned by the ClusterRole webhook_owner_clusterrole.
   std::string publish_webhook_config;
+  // And this MutatingWebhookConfiguration (digest pinning, POST /mutate), the same way.
+  std::string publish_mutating_webhook_config;
   std::string publish_ca_file;
   std::string webhook_owner_clusterrole;
   // Pods pull with their own credentials: read their imagePullSecrets and their ServiceAccount's

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <memory>
 
+#include "webhook/admission/pin.h"
 #include "webhook/server/metrics.h"
 #include "webhook/server/target.h"
 
@@ -73,6 +74,68 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
   opt.decider(std::move(request), ctx, std::move(done));
 }
 
+// The mutating webhook: pins each new `image: repo:tag` to the digest the verdict engine resolves
+// it to (webhook/admission/pin.h). It never denies and never fails the request for want of a
+// digest: an image left unpinned is still judged by the validating webhook, fail closed.
+void mutate(const RouterOptions& opt, Request req, Respond respond) {
+  if (req.method != "POST") return respond(method_not_allowed("POST", "/mutate"));
+  auto ct = req.header("Content-Type");
+  if (!is_json_content_type(ct)) {
+    return respond(text_response(
+        415, "unsupported Content-Type \"" + std::string(ct) + "\": POST an AdmissionReview as application/json"));
+  }
+  auto parsed = admission::parse_admission_review(req.body);
+  if (!parsed) {
+    int status = admission::admission_http_status(parsed.error());
+    return respond(text_response(status, "invalid AdmissionReview: " + parsed.error().message));
+  }
+  auto fields = admission::image_fields(req.body);
+  if (!fields) {
+    int status = admission::admission_http_status(fields.error());
+    return respond(text_response(status, "invalid AdmissionReview: " + fields.error().message));
+  }
+  auto reply = [respond = std::move(respond)](const admission::AdmissionRequest& r, const std::string& patch,
+                                              const std::vector<std::string>& warnings) {
+    Response out;
+    out.content_type = "application/json";
+    out.body = admission::render_mutation_response(r, patch, warnings);
+    respond(std::move(out));
+  };
+  admission::AdmissionRequest request = std::move(parsed).value();
+  // Re-applied unpinned images keep the digest they ran with; the others are resolved.
+  std::vector<admission::ImagePin> pins;
+  bool resolve = false;
+  for (const auto& f : *fields) {
+    if (!f.previous_digest.empty())
+      pins.emplace_back(f.pointer, f.image, admission::pin_image(f.image, f.previous_digest));
+    else
+      resolve = true;
+  }
+  if (!resolve || !opt.pinner) return reply(request, admission::render_json_patch(pins), {});
+  DecideContext ctx;
+  ctx.timeout = request_timeout(req.query());
+  ctx.received = req.received;
+  auto head = std::make_shared<admission::AdmissionRequest>();
+  head->api_version = request.api_version;
+  head->uid = request.uid;
+  opt.pinner(std::move(request), ctx,
+             [head, fields = std::move(fields).value(), pins = std::move(pins),
+              reply = std::move(reply)](admission::AdmissionDecision d) mutable {
+               std::vector<std::string> warnings;
+               for (const auto& f : fields) {
+                 if (!f.previous_digest.empty()) continue;
+                 auto it = d.digests.find(f.image);
+                 if (it == d.digests.end() || !admission::is_pinnable_digest(it->second)) {
+                   warnings.push_back("scangate: " + std::string(admission::to_string(f.kind)) + " \"" + f.container +
+                                      "\" image " + f.image + " was not pinned (its digest was not resolved in time)");
+                   continue;
+                 }
+                 pins.emplace_back(f.pointer, f.image, admission::pin_image(f.image, it->second));
+               }
+               reply(*head, admission::render_json_patch(pins), warnings);
+             });
+}
+
 }  // namespace
 
 bool is_json_content_type(std::string_view ct) {
@@ -101,6 +164,7 @@ Handler make_router(RouterOptions options) {
   return [opt](Request req, Respond respond) {
     std::string_view path = req.path();
     if (path == "/validate") return validate(*opt, std::move(req), std::move(respond));
+    if (path == "/mutate") return mutate(*opt, std::move(req), std::move(respond));
     if (path == "/healthz") {
       if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD", path));
       return respond(text_response(200, "ok"));
@@ -112,8 +176,8 @@ Handler make_router(RouterOptions options) {
       if (opt->ready != nullptr && opt->ready->load()) return respond(text_response(200, "ready"));
       return respond(text_response(503, "not ready: the vulnerability DB and the policy are still loading"));
     }
-    respond(text_response(
-        404, "not found: " + std::string(path) + " (endpoints: POST /validate, GET /healthz, GET /readyz)"));
+    respond(text_response(404, "not found: " + std::string(path) +
+                                   " (endpoints: POST /validate, POST /mutate, GET /healthz, GET /readyz)"));
   };
 }
 

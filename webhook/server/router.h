@@ -1,4 +1,5 @@
-// The webhook's routes, as a Handler: POST /validate, GET /healthz, GET /readyz.
+// The webhook's routes, as a Handler: POST /validate, POST /mutate (digest pinning), GET /healthz,
+// GET /readyz.
 // No sockets: tests call the handler with Request values.
 #pragma once
 
@@ -29,6 +30,9 @@ using Decider = std::function<void(admission::AdmissionRequest, DecideContext, D
 
 struct RouterOptions {
   Decider decider;
+  // POST /mutate: resolves the images to pin (AdmissionDecision::digests; its verdict is not
+  // read). Empty: /mutate admits everything unpinned.
+  Decider pinner;
   const std::atomic<bool>* ready = nullptr;  // /readyz: 503 until set (nullptr: never ready)
   // /readyz: 503 once set (the pod is stopping and drains); requests are still answered.
   const std::atomic<bool>* draining = nullptr;

@@ -112,6 +112,7 @@ struct Pending {
   std::string today;
   std::map<std::string, Judging> by_image;
   std::vector<Judging*> order;  // distinct images, first occurrence first
+  bool digests_only = false;    // Engine::pin(): an image is done once its digest is known
   std::function<void(admission::AdmissionDecision)> done;
 
   std::mutex mu;
@@ -508,6 +509,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       j.lookup_ref = ref->normalized();
       return;
     }
+    if (p.digests_only) {
+      j.in.image.digest = *digest;
+      j.out = ImageOutcome{};
+      return;
+    }
     look_up(j, *digest, p);
   }
 
@@ -600,6 +606,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       j.in.scan_state = policy::ScanState::kError;
       j.in.scan_error = "cannot resolve " + j.in.image.reference + ": " + r.error;
       j.out = verdict_of(j, *p->snap, false);
+    } else if (p->digests_only) {
+      j.tag.reset();
+      j.in.image.digest = r.digest;
+      j.out = ImageOutcome{};
     } else {
       j.tag.reset();
       look_up(j, r.digest, *p);
@@ -741,6 +751,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     admission::AdmissionDecision d;
     d.allowed = true;
     if (req.images.empty()) return d;
+    for (const auto& [image, j] : p.by_image)
+      if (!j.in.image.digest.empty()) d.digests[image] = j.in.image.digest;
+    if (p.digests_only) return d;
     if (!p.snap) {
       d.allowed = false;
       d.code = 503;
@@ -804,8 +817,19 @@ Engine::~Engine() {
 
 void Engine::decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
                     std::function<void(admission::AdmissionDecision)> done) {
+  run(std::move(req), timeout, std::move(done), false);
+}
+
+void Engine::pin(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+                 std::function<void(admission::AdmissionDecision)> done) {
+  run(std::move(req), timeout, std::move(done), true);
+}
+
+void Engine::run(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+                 std::function<void(admission::AdmissionDecision)> done, bool digests_only) {
   auto p = std::make_shared<Pending>();
   p->req = std::move(req);
+  p->digests_only = digests_only;
   if (impl_->o.pull_secrets && !p->req.namespace_.empty()) {
     p->who.namespace_ = p->req.namespace_;
     p->who.pull_secrets = p->req.image_pull_secrets;

@@ -109,6 +109,11 @@ class Engine {
   // the thread that finished the last look-up or scan, or from the deadline's timer.
   void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
               std::function<void(admission::AdmissionDecision)> done);
+  // The digests the images of `req` resolve to (AdmissionDecision::digests; allowed, no verdict),
+  // with the same pull credentials, tag cache and look-ups as decide(), and by the same deadline:
+  // what the mutating webhook pins. An image whose tag does not resolve in time is left out.
+  void pin(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+           std::function<void(admission::AdmissionDecision)> done);
   // The same, blocking (tests and the CLI).
   admission::AdmissionDecision decide_sync(const admission::AdmissionRequest& req, std::chrono::nanoseconds timeout);
 
@@ -117,6 +122,8 @@ class Engine {
   size_t rematches_started() const;  // flights queued to rematch a kept inventory (a failed one then scans)
 
  private:
+  void run(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+           std::function<void(admission::AdmissionDecision)> done, bool digests_only);
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

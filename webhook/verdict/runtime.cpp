@@ -189,6 +189,10 @@ class Runtime final : public EngineRuntime {
               std::function<void(admission::AdmissionDecision)> done) override {
     engine_->decide(std::move(req), timeout, std::move(done));
   }
+  void pin(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+           std::function<void(admission::AdmissionDecision)> done) override {
+    engine_->pin(std::move(req), timeout, std::move(done));
+  }
 
  private:
   std::shared_ptr<const PolicySnapshot> current_policy() {

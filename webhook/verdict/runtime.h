@@ -75,6 +75,9 @@ class EngineRuntime {
   // Engine::decide: `done` is called exactly once, before the deadline `timeout` implies.
   virtual void decide(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
                       std::function<void(admission::AdmissionDecision)> done) = 0;
+  // Engine::pin: the digests the request's images resolve to, by the same deadline.
+  virtual void pin(admission::AdmissionRequest req, std::chrono::nanoseconds timeout,
+                   std::function<void(admission::AdmissionDecision)> done) = 0;
 };
 
 // A configuration error (DB missing, policy invalid, CSPM token unreadable) is an Error naming
