@@ -353,7 +353,10 @@ def check_deployment(docs, ns, full, replicas):
     C.ok(not aff.get("requiredDuringSchedulingIgnoredDuringExecution"), "no hard pod anti-affinity")
     # Annotations: the config checksum (the config is read at start), no policy checksum.
     ann = dep["spec"]["template"]["metadata"].get("annotations", {})
-    C.eq(sorted(k for k in ann if k.startswith("checksum/")), ["checksum/config"], "checksum annotations")
+    # (and the attestation keys', also read at start, when there are any)
+    C.eq(sorted(k for k in ann if k.startswith("checksum/") and k != "checksum/attestation-keys"), ["checksum/config"],
+         "checksum annotations")
+    C.ok("checksum/policy" not in ann, "no policy checksum: the policy is reloaded live")
     if cfg_vol:
         cm = one(docs, "ConfigMap", cfg_vol["configMap"]["name"])
         text = cm["data"][rel]
@@ -870,6 +873,28 @@ def check_pull_secrets(d):
     C.ok("pod-pull-secrets" not in args, "no --pod-pull-secrets by default")
 
 
+def check_attestation(d):
+    C.scope = "attestation.publicKeys"
+    docs = installed(load(f"{d}/attestation.yaml"))
+    dep, c, args = check_deployment(docs, NS, FULL, 2)
+    spec = dep["spec"]["template"]["spec"]
+    keys = args.get("attestation-key", [])
+    C.eq(sorted(keys), ["/etc/scangate/attestation/ci.pem", "/etc/scangate/attestation/cosign.pem"],
+         "one --attestation-key per named key")
+    cm = one(docs, "ConfigMap", f"{FULL}-attestation-keys")
+    for k in keys:
+        vol, _, rel = volume_for(k, c, spec)
+        C.ok(vol is not None and vol.get("configMap", {}).get("name") == f"{FULL}-attestation-keys",
+             f"{k} is in the mounted attestation-keys ConfigMap")
+        C.ok(cm.get("data", {}).get(rel, "").startswith("-----BEGIN PUBLIC KEY-----"), f"{rel} holds the PEM key")
+    C.ok("checksum/attestation-keys" in dep["spec"]["template"]["metadata"].get("annotations", {}),
+         "a key change rolls the pods (keys are read at start)")
+    docs = installed(load(f"{d}/default.yaml"))
+    _, _, args = check_deployment(docs, NS, FULL, 2)
+    C.ok("attestation-key" not in args, "no --attestation-key by default")
+    C.eq(find(docs, "ConfigMap", f"{FULL}-attestation-keys"), [], "no attestation-keys ConfigMap by default")
+
+
 def check_existing(d):
     C.scope = "tls.existingSecret"
     docs = installed(load(f"{d}/existing.yaml"))
@@ -1240,6 +1265,7 @@ def main():
     check_existing_claim(a.dir)
     check_db_repository(a.dir)
     check_pull_secrets(a.dir)
+    check_attestation(a.dir)
     check_pin_digests(a.dir)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as f:
         check_extras(a.dir, f.read())

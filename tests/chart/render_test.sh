@@ -96,6 +96,14 @@ render db-repository-pull-only.yaml --set db.repository=registry.example/sec/sca
 render pull-secrets.yaml --set registry.podPullSecrets.enabled=true --set webhook.registration=chart
 render pull-secrets-ns.yaml --set registry.podPullSecrets.enabled=true --set "registry.podPullSecrets.namespaces={team-a,team-b}" \
   --set registry.podPullSecrets.cacheTTL=2m
+# issue 16: the pipeline's attestation keys, as a map of names to PEM public keys.
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout 2>/dev/null > "$WORK/attest-ci.pub"
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout 2>/dev/null > "$WORK/attest-cosign.pub"
+render attestation.yaml --set-file attestation.publicKeys.ci="$WORK/attest-ci.pub" \
+  --set-file attestation.publicKeys.cosign="$WORK/attest-cosign.pub"
+if "$HELM" template scangate "$CHART" --set attestation.publicKeys.ci=not-a-key >/dev/null 2>&1; then
+  fail "attestation.publicKeys accepted a value that is not a PEM public key"
+fi
 # issue 16: digest pinning, a MutatingWebhookConfiguration (published by the webhook, or a resource).
 render pin.yaml --set webhook.pinDigests=true
 render pin-chart.yaml --set webhook.pinDigests=true --set webhook.registration=chart
