@@ -1,5 +1,7 @@
 #include "scanner/attest/dsse.h"
 
+#include <openssl/evp.h>
+
 #include <nlohmann/json.hpp>
 
 #include "scanner/core/base64.h"
@@ -99,10 +101,15 @@ Result<Envelope> sign_envelope(std::string payload_type, std::string payload, co
 
 const PublicKey* verify_envelope(const Envelope& e, std::span<const PublicKey> trusted) {
   if (e.signatures.empty()) return nullptr;
+  // One hash of the (possibly large) PAE, then one cheap check per key and signature.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
   const std::string signed_bytes = pae(e.payload_type, e.payload);
+  if (EVP_Digest(signed_bytes.data(), signed_bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return nullptr;
+  const std::string_view digest(reinterpret_cast<const char*>(md), len);
   for (const auto& k : trusted)
     for (const auto& s : e.signatures)
-      if (k.verify(signed_bytes, s.sig)) return &k;
+      if (k.verify_sha256(digest, s.sig)) return &k;
   return nullptr;
 }
 

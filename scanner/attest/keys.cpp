@@ -105,6 +105,21 @@ bool PublicKey::verify(std::string_view data, std::string_view der_signature) co
   return r == 1;
 }
 
+bool PublicKey::verify_sha256(std::string_view digest, std::string_view der_signature) const {
+  if (!key_ || digest.size() != 32 || der_signature.empty() || der_signature.size() > 256) return false;
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(raw(key_), nullptr),
+                                                                  EVP_PKEY_CTX_free);
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  const int r =
+      EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(der_signature.data()), der_signature.size(),
+                      reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  ERR_clear_error();
+  return r == 1;
+}
+
 std::string PublicKey::pem() const {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
   if (!bio || !key_ || PEM_write_bio_PUBKEY(bio.get(), raw(key_)) != 1) return {};

@@ -22,6 +22,9 @@ class PublicKey {
 
   // Whether `der_signature` (ASN.1 DER ECDSA-Sig-Value) signs SHA-256(`data`) under this key.
   bool verify(std::string_view data, std::string_view der_signature) const;
+  // The same for a SHA-256 digest computed once (32 bytes): several signatures and keys over one
+  // large message hash it once.
+  bool verify_sha256(std::string_view digest, std::string_view der_signature) const;
   // "SHA256:" and the first 16 hex digits of the SHA-256 of the DER SubjectPublicKeyInfo: what
   // messages and logs call the key.
   const std::string& id() const { return id_; }

@@ -85,6 +85,18 @@ json vuln_predicate(const VulnRecord& r) {
           {"metadata", {{"scanStartedOn", r.started_on}, {"scanFinishedOn", r.finished_on}}}};
 }
 
+void bind_sbom(json& vuln_predicate, const std::string& sbom_payload_digest) {
+  vuln_predicate["scangate"] = {{"sbom", sbom_payload_digest}};
+}
+
+std::string bound_sbom(const json& p) {
+  if (!p.is_object()) return {};
+  auto s = p.find("scangate");
+  if (s == p.end() || !s->is_object()) return {};
+  auto d = s->find("sbom");
+  return d != s->end() && d->is_string() ? d->get<std::string>() : std::string();
+}
+
 Result<VulnRecord> read_vuln_predicate(const json& p) {
   if (!p.is_object()) return Error(ErrorKind::kFormat, "predicate: not an object");
   VulnRecord r;

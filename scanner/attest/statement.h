@@ -53,6 +53,13 @@ struct VulnRecord {
   std::chrono::system_clock::time_point finished;
 };
 nlohmann::json vuln_predicate(const VulnRecord& r);
+// scangate's vulnerability records name the SBOM statement attested with them ("sha256:<hex>" of
+// its payload) under predicate.scangate.sbom, an extension other readers ignore. A verifier does
+// not take such a record alone: whoever can push to the repository could have removed the SBOM,
+// whose findings are today's, to leave the record's, from the pipeline's older DB.
+void bind_sbom(nlohmann::json& vuln_predicate, const std::string& sbom_payload_digest);
+// The SBOM a record names, or "" (a record by Trivy, say).
+std::string bound_sbom(const nlohmann::json& vuln_predicate);
 // Errors name the field ("predicate.metadata.scanFinishedOn: not an RFC 3339 time").
 Result<VulnRecord> read_vuln_predicate(const nlohmann::json& predicate);
 

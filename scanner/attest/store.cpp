@@ -58,13 +58,21 @@ Result<void> read_layers(RegistryClient& client, const Reference& repo, const js
                           " attestations; the rest were not read");
       return Ok();
     }
+    size_t held = 0;
+    for (const auto& e : out.envelopes) held += e.bytes.size();
+    if (held >= limits.max_total_bytes) {
+      out.notes.push_back("the attestations hold more than " + std::to_string(limits.max_total_bytes) +
+                          " bytes; the rest were not read");
+      return Ok();
+    }
+    const size_t room = std::min(limits.max_envelope_bytes, limits.max_total_bytes - held);
     auto size = l.find("size");
-    if (size != l.end() && size->is_number_unsigned() && size->get<uint64_t>() > limits.max_envelope_bytes) {
-      out.notes.push_back("attestation " + digest + " in " + where + " is larger than " +
-                          std::to_string(limits.max_envelope_bytes) + " bytes; not read");
+    if (size != l.end() && size->is_number_unsigned() && size->get<uint64_t>() > room) {
+      out.notes.push_back("an attestation in " + where + " is larger than " + std::to_string(room) +
+                          " bytes; not read");
       continue;
     }
-    auto blob = client.get_blob(repo, digest, limits.max_envelope_bytes, deadline);
+    auto blob = client.get_blob(repo, digest, room, deadline);
     if (!blob.ok()) {
       if (blob.error().kind == ErrorKind::kLimit || blob.error().kind == ErrorKind::kIntegrity ||
           blob.error().kind == ErrorKind::kNotFound) {

@@ -30,7 +30,9 @@ struct AttachedEnvelope {
 
 struct FetchLimits {
   size_t max_envelopes = 16;  // layers read, both places together
-  size_t max_envelope_bytes = kMaxEnvelopeBytes;
+  size_t max_envelope_bytes = 16u << 20;
+  // All envelopes together: what one image's attestations may hold in memory at once.
+  size_t max_total_bytes = 24u << 20;
   size_t max_referrers = 32;  // referrer manifests read
   // Layers whose predicateType annotation is one of these (or missing) are read; empty: all.
   std::vector<std::string> predicate_types;

@@ -1,6 +1,7 @@
 #include "scanner/attest/verify.h"
 
 #include "scanner/attest/dsse.h"
+#include "scanner/core/sha256.h"
 #include "scanner/core/time_util.h"
 
 namespace scangate::attest {
@@ -40,6 +41,7 @@ Checked check_one(const AttachedEnvelope& a, const VerifyOptions& o) {
     return c;
   }
   c.key_id = key->id();
+  c.payload_digest = Sha256::digest(env->payload);
   // Only what was signed is read from here on.
   if (env->payload_type != kInTotoPayloadType) {
     c.detail = "payload type " + env->payload_type.substr(0, 80) + " is not " + std::string(kInTotoPayloadType);
@@ -114,9 +116,11 @@ bool is_cyclonedx_type(const std::string& predicate_type) {
 }
 
 const Checked* Evaluation::sbom() const {
+  // The one attached last: a new attestation is appended after the ones kept.
+  const Checked* found = nullptr;
   for (const auto& c : checked)
-    if (c.outcome == Outcome::kVerified && is_cyclonedx_type(c.predicate_type)) return &c;
-  return nullptr;
+    if (c.outcome == Outcome::kVerified && is_cyclonedx_type(c.predicate_type)) found = &c;
+  return found;
 }
 
 const Checked* Evaluation::vuln() const {
@@ -128,11 +132,8 @@ const Checked* Evaluation::vuln() const {
 
 std::string Evaluation::why_none() const {
   if (sbom() || vuln()) return {};
-  if (checked.empty()) {
-    std::string s = "no attestation is attached";
-    if (!notes.empty()) s += " (" + notes.front() + ")";
-    return s;
-  }
+  // Words that name no repository or registry: a record may answer for another repository's pod.
+  if (checked.empty()) return notes.empty() ? "no attestation is attached" : "no attestation could be read";
   // The most telling rejection: a signed one (stale, wrong subject) before an unsigned or bad one.
   const Checked* pick = &checked.front();
   for (const auto& c : checked)

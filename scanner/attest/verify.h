@@ -35,6 +35,7 @@ struct Checked {
   Outcome outcome = Outcome::kMalformed;
   std::string detail;                  // why, in words
   std::string key_id;                  // the trusted key that verified it
+  std::string payload_digest;          // "sha256:<hex>" of the signed payload (with kVerified)
   std::optional<Statement> statement;  // with kVerified (and kStale: for messages)
   std::optional<VulnRecord> vuln;      // vulnerability records that parsed
 };

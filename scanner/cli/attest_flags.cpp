@@ -10,6 +10,7 @@
 #include "scanner/attest/store.h"
 #include "scanner/attest/verify.h"
 #include "scanner/cli/registry_flags.h"
+#include "scanner/core/sha256.h"
 #include "scanner/core/time_util.h"
 #include "scanner/image/manifest.h"
 #include "scanner/image/platform.h"
@@ -41,13 +42,17 @@ std::string full_report(const pipeline::ScanResult& scanned, pipeline::ReportFor
   return pipeline::write_report(all.report_input(info), format);
 }
 
-Result<std::string> signed_statement(const attest::SigningKey& key, const std::string& subject_name,
-                                     const std::string& digest, std::string_view predicate_type, json predicate) {
+std::string statement_of(const std::string& subject_name, const std::string& digest, std::string_view predicate_type,
+                         json predicate) {
   attest::Statement st;
   st.predicate_type = std::string(predicate_type);
   st.subjects.push_back({subject_name, digest});
   st.predicate = std::move(predicate);
-  auto env = attest::sign_envelope(std::string(attest::kInTotoPayloadType), attest::render_statement(st), key);
+  return attest::render_statement(st);
+}
+
+Result<std::string> signed_envelope(const attest::SigningKey& key, std::string payload) {
+  auto env = attest::sign_envelope(std::string(attest::kInTotoPayloadType), std::move(payload), key);
   if (!env.ok()) return env.error();
   return attest::render_envelope(*env);
 }
@@ -119,9 +124,14 @@ Result<void> attest_scan(const AttestSettings& a, const SourceOptions& source, c
     return Error(ErrorKind::kInternal, "the report to attest is not JSON");
   rec.result = std::move(report);
 
-  auto vuln = signed_statement(*a.key, subject, digest, attest::kVulnPredicateType, attest::vuln_predicate(rec));
+  // The record names the SBOM statement it was made with: a verifier never takes the record alone
+  // when someone has removed its SBOM (attest::bound_sbom).
+  const std::string sbom_payload = statement_of(subject, digest, attest::kCycloneDxPredicateType, std::move(bom));
+  json vuln_pred = attest::vuln_predicate(rec);
+  attest::bind_sbom(vuln_pred, Sha256::digest(sbom_payload));
+  auto vuln = signed_envelope(*a.key, statement_of(subject, digest, attest::kVulnPredicateType, std::move(vuln_pred)));
   if (!vuln.ok()) return vuln.error();
-  auto sbom = signed_statement(*a.key, subject, digest, attest::kCycloneDxPredicateType, std::move(bom));
+  auto sbom = signed_envelope(*a.key, sbom_payload);
   if (!sbom.ok()) return sbom.error();
 
   auto ro = registry_client_options(source);

@@ -16,7 +16,7 @@ std::string utc_now_rfc3339();
 std::string utc_today();
 // An RFC 3339 date-time ("2026-05-01T12:00:00Z", "2026-05-01T14:00:00.123456789+02:00"; 'T' or
 // 't', 'Z' or 'z'); fractions are cut to the second. nullopt for anything else, including out
-// of range fields.
+// of range fields and years outside 1970..2200.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s);
 
 }  // namespace scangate

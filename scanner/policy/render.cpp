@@ -205,7 +205,10 @@ std::string render_admission_line(const std::string& container, const Verdict& v
   std::string rest;
   for (const auto& p : parts) rest += "; " + p;
   // What the findings rest on: the pipeline's attestation, or a scan here (and why).
-  const std::string basis = !over.empty() && !v.basis.empty() ? " (findings from " + v.basis + ")" : std::string();
+  std::string basis;
+  if (!over.empty() && !v.basis.empty())
+    basis = v.attested && !v.attested->empty() ? " (findings from " + v.basis + ")"
+                                               : " (findings from a scan by the webhook: " + v.basis + ")";
   rest += basis;
   size_t fixed = head.size() + 1 + vulns.size() + rest.size() + advice.size() + 1;  // + the full stop
   std::string ids;

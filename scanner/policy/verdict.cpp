@@ -177,6 +177,7 @@ Verdict decide(const Policy& p, const DecisionInput& in) {
   v.namespace_name = in.namespace_name;
   v.scan_state = in.scan_state;
   v.scan_error = in.scan_error;
+  v.attested = in.attested;
   v.basis = in.basis;
 
   EffectiveRules rules = effective_rules(p, in.namespace_name);

@@ -85,8 +85,9 @@ struct Verdict {
   std::string namespace_name;
   ScanState scan_state = ScanState::kDone;
   std::string scan_error;
-  std::string basis;                 // DecisionInput::basis
-  bool attestation_missing = false;  // denied (or warned) by scan.requireAttestation
+  std::optional<std::string> attested;  // DecisionInput::attested
+  std::string basis;                    // DecisionInput::basis
+  bool attestation_missing = false;     // denied (or warned) by scan.requireAttestation
 
   std::vector<std::string> reasons;   // one per broken rule, in words
   std::vector<std::string> warnings;  // for the user even when admitted (warn mode, expired exceptions, ...)

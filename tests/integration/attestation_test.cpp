@@ -374,3 +374,28 @@ TEST_CASE("what trivy --format cosign-vuln and cosign attest write is read throu
   CHECK(blob_gets(env, img) == 0);
   CHECK(post(*w, pod_review("trivy-2", img.ref))["response"]["allowed"] == true);
 }
+
+TEST_CASE("a scangate vulnerability record whose SBOM was removed is not taken alone", "[attest]") {
+  // The attacker review's downgrade: the pipeline (with an outdated DB) attested a record that says
+  // "clean" and the SBOM that today's DB convicts; someone who can push, but holds no key, leaves
+  // only the record.
+  auto env = fixture_env();
+  TempDir tmp("sg-attest-strip");
+  const Keys k = make_keys(tmp.path, "ci");
+  const Image img = copy_image(env, "ALPINE_3_10_9", "strip");
+  auto scan = run_process(attest_args(env, outdated_db(), k, img, tmp.path + "/r.json"));
+  INFO(scan.err);
+  REQUIRE(scan.exit_code == 0);
+  auto got = run_process({kPython, kTool, "get-att", env.at("REGISTRY"), img.repo, img.digest, tmp.path + "/att"});
+  REQUIRE(got.exit_code == 0);
+  REQUIRE(read_file(tmp.path + "/att/types").find(kVuln) < read_file(tmp.path + "/att/types").find(kBom));
+  attach(env, img, tmp.path + "/att/layer-0.json", kVuln);  // the record alone, still validly signed
+  const size_t before = blob_gets(env, img);
+
+  auto w = start_webhook(env, {"--attestation-key", k.pub});
+  Json r = post(*w, pod_review("strip-1", img.ref));
+  CHECK(r["response"]["allowed"] == false);
+  CHECK_THAT(message_of(r), Catch::Contains("CRITICAL") && Catch::Contains("names an SBOM that is missing"));
+  CHECK(blob_gets(env, img) > before);  // scanned
+  CHECK(metric_sum(metrics_text(*w), "scangate_attestations_total{result=\"sbom_missing\"}") == 1);
+}

@@ -224,7 +224,7 @@ prometheus::Counter& WebhookMetrics::rematch_result(std::string_view result) {
 prometheus::Counter& WebhookMetrics::attestation_result(std::string_view result) {
   return closed_child(attestations, "result",
                       {"verified", "bad_signature", "unsigned", "wrong_subject", "stale", "unsupported_type",
-                       "malformed", "sbom_unreadable", "none", "error"},
+                       "malformed", "sbom_unreadable", "sbom_missing", "none", "error"},
                       result);
 }
 

@@ -44,7 +44,8 @@ struct WebhookMetrics {
   // Re-decisions after a DB change: a cached image's kept inventory matched against the new DB.
   prometheus::Family<prometheus::Counter>& rematches;  // {result}: ok | error | other
   // Signed scan attestations read before a scan: {result} verified | bad_signature | unsigned |
-  // wrong_subject | stale | unsupported_type | malformed | sbom_unreadable | none | error | other.
+  // wrong_subject | stale | unsupported_type | malformed | sbom_unreadable | sbom_missing | none |
+  // error | other.
   prometheus::Family<prometheus::Counter>& attestations;
   prometheus::Counter& layer_pulls;  // layer blobs pulled by the webhook's scans
 

@@ -331,6 +331,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // The image decided as a whole, without a scan record (parse error, exemption, look-up error).
   ImageOutcome verdict_of(Judging& j, const PolicySnapshot& snap, bool scanned_now) {
+    // No record decided it (a look-up pending or failed, a bad reference): no attestation either.
+    j.in.attested = std::string();
+    if (!o.attestations && policy::effective_rules(snap.policy, j.in.namespace_name).require_attestation)
+      j.in.basis = "this webhook verifies no attestations (it has no --attestation-key)";
     ImageOutcome out;
     out.verdicts.push_back(std::make_shared<const policy::Verdict>(policy::decide(snap.policy, j.in)));
     out.scanned_now = scanned_now;
@@ -355,7 +359,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // What the findings rest on: scan.requireAttestation reads it, the denial message says it.
     in.attested = part.rec && part.state == policy::ScanState::kDone ? part.rec->attested : std::string();
     in.basis = part.rec ? part.rec->basis : std::string();
-    if (!o.attestations && in.basis.empty())
+    // Without keys nothing is looked up: said only where an attestation is required.
+    if (!o.attestations && policy::effective_rules(snap.policy, j.in.namespace_name).require_attestation)
       in.basis = "this webhook verifies no attestations (it has no --attestation-key)";
     return std::make_shared<const policy::Verdict>(policy::decide(snap.policy, in));
   }
@@ -452,9 +457,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // Scanned here for want of an attestation: a namespace that requires one asks the registry
     // again after a while (the pipeline may have attested the image since).
     if (o.attestations && hit->record->attested.empty() && !hit->stale &&
-        ScanCache::Clock::now() - hit->read_at > o.attestation_recheck &&
-        policy::effective_rules(snap.policy, j.in.namespace_name).require_attestation)
+        std::chrono::system_clock::now() - hit->record->attestation_checked_at > o.attestation_recheck &&
+        policy::effective_rules(snap.policy, j.in.namespace_name).require_attestation) {
+      // Asked again through a rematch of the kept inventory: the attestations are read, no layer.
+      if (hit->record->kept) {
+        part.prior = hit->record;
+        part.prior_read_at = hit->read_at;
+      }
       return;
+    }
     part.rec = hit->record;
     part.stale = hit->stale;
     if (!p.req.dry_run) upload_once(part.key, part.rec);
@@ -735,10 +746,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     const std::string why = "the request names " + std::to_string(n) + " images, more than the webhook checks (" +
                             std::to_string(o.max_images_per_review) + ")";
     admission::AdmissionDecision d;
-    if (p.snap->policy.scan.on_error == policy::ScanFailureAction::kDeny) {
+    // Unchecked images never pass where only attested ones may run, whatever scan.onError says.
+    if (p.snap->policy.scan.on_error == policy::ScanFailureAction::kDeny ||
+        policy::effective_rules(p.snap->policy, p.req.namespace_).require_attestation) {
       d.allowed = false;
       d.code = 403;
-      d.message = "scangate: " + why + " (policy scan.onError: deny)";
+      d.message = "scangate: " + why +
+                  (p.snap->policy.scan.on_error == policy::ScanFailureAction::kDeny
+                       ? " (policy scan.onError: deny)"
+                       : " (policy scan.requireAttestation: no image is admitted unchecked)");
     } else {
       d.allowed = true;
       d.warnings.push_back("scangate: " + why + "; admitted unchecked because scan.onError is allow");

@@ -97,7 +97,7 @@ Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(Regist
   auto fetched = attest::fetch_attestations(client, *ref, digest, deadline, limits);
   if (!fetched.ok()) {
     count("error");
-    basis = "its attestations could not be read (" + fetched.error().message + "); scanned here";
+    basis = "its attestations could not be read";  // the why is logged: it may name a repository
     lg.warn("reading attestations failed; scanning", {{"image", pinned_reference}, {"error", fetched.error().message}});
     return std::optional<ScanRecord>();
   }
@@ -146,6 +146,22 @@ Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(Regist
     lg.warn("the attested SBOM does not read as CycloneDX",
             {{"image", pinned_reference}, {"error", sbom.error().message}});
   }
+  auto bound_sbom_missing = [&e](const attest::Checked& v) {
+    const std::string bound = attest::bound_sbom(v.statement->predicate);
+    if (bound.empty()) return false;
+    for (const auto& c : e.checked)
+      if (c.outcome == attest::Outcome::kVerified && c.payload_digest == bound) return false;
+    return true;
+  };
+  if (const auto* v = e.vuln(); v && bound_sbom_missing(*v)) {
+    // The pipeline attested an SBOM with this record, and it is not there. The record's findings
+    // are the pipeline's DB's: not taken alone (the SBOM may have been removed to that end).
+    count("sbom_missing");
+    lg.warn("the vulnerability record names an SBOM that is not attached or not readable; scanning",
+            {{"image", pinned_reference}, {"sbom", attest::bound_sbom(v->statement->predicate)}});
+    basis = "its vulnerability record names an SBOM that is missing";
+    return std::optional<ScanRecord>();
+  }
   if (const auto* v = e.vuln()) {
     auto report =
         policy::read_trivy_report(v->vuln->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -172,10 +188,10 @@ Result<std::optional<ScanRecord>> RegistryImageScanner::from_attestations(Regist
     count("malformed");
     lg.warn("the attested vulnerability record is not a readable report",
             {{"image", pinned_reference}, {"error", report.error().message}});
-    basis = "its vulnerability record does not hold a readable report; scanned here";
+    basis = "its vulnerability record does not hold a readable report";
     return std::optional<ScanRecord>();
   }
-  basis = e.why_none() + "; scanned here";
+  basis = e.why_none();
   return std::optional<ScanRecord>();
 }
 
@@ -185,7 +201,10 @@ Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<Registr
   if (attest_) {
     auto a = from_attestations(*client, pinned_reference, deadline, basis);
     if (!a.ok()) return a.error();
-    if (a->has_value()) return std::move(**a);
+    if (a->has_value()) {
+      (*a)->attestation_checked_at = std::chrono::system_clock::now();
+      return std::move(**a);
+    }
   }
   pipeline::Options o;
   o.source.reference = pinned_reference;
@@ -205,6 +224,7 @@ Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<Registr
   rec.kept = std::move(kept);
   if (o.store) rec.db_revision = o.store->revision();
   rec.basis = std::move(basis);
+  if (attest_) rec.attestation_checked_at = now;
   rec.layers_pulled = rec.meta.layer_digests.size();
   if (layers_pulled_) layers_pulled_(rec.layers_pulled);
   return rec;
@@ -215,6 +235,20 @@ Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, con
   if (!previous.kept)
     return Error(ErrorKind::kInvalidArgument,
                  "the scan of " + pinned_reference + " kept no inventory to match again: scan it instead");
+  // Decided without an attestation: one may have been pushed since. Asked with the webhook's own
+  // credentials (a rematch has no pod); no layer is pulled either way.
+  std::string basis = previous.basis;
+  const auto checked = std::chrono::system_clock::now();
+  if (attest_ && previous.attested.empty()) {
+    auto a = from_attestations(*client_, pinned_reference, deadline, basis);
+    if (a.ok() && a->has_value()) {
+      ScanRecord rec = std::move(**a);
+      rec.shared_reach = previous.shared_reach;  // the same content, reached by the same scope
+      rec.attestation_checked_at = checked;
+      return rec;
+    }
+    if (!a.ok()) basis = "its attestations could not be read";
+  }
   pipeline::Options o;
   o.scanners.secret = false;  // the secrets are the kept ones: they do not depend on the DB
   o.store = db_();
@@ -226,7 +260,8 @@ Result<ScanRecord> RegistryImageScanner::rematch(const ScanRecord& previous, con
   rec.kept = previous.kept;
   rec.shared_reach = previous.shared_reach;  // read from the same content with the same credentials
   rec.attested = previous.attested;          // the same inventory: an attested SBOM stays attested
-  rec.basis = previous.basis;
+  rec.basis = std::move(basis);
+  rec.attestation_checked_at = attest_ && previous.attested.empty() ? checked : previous.attestation_checked_at;
   if (o.store) rec.db_revision = o.store->revision();
   return rec;
 }

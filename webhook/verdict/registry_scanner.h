@@ -78,7 +78,8 @@ struct AttestationCheck {
   std::vector<attest::PublicKey> keys;
   std::function<std::chrono::seconds()> max_age;  // the policy's scan.maxAge
   // scangate_attestations_total{result}: per envelope its attest::Outcome; "none" when nothing
-  // is attached; "error" when the registry could not be asked; "sbom_unreadable" when a
+  // is attached; "error" when the registry could not be asked; "sbom_missing" when a scangate
+  // record names an SBOM that is not there (never taken alone then); "sbom_unreadable" when a
   // verified SBOM did not read as one.
   std::function<void(const std::string& result)> counted;
 };

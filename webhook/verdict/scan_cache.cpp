@@ -106,6 +106,7 @@ std::shared_ptr<const ScanRecord> ScanCache::slim(const ScanRecord& rec) {
   s->shared_reach = rec.shared_reach;  // the cache-safety rule reads it from the slim form too
   s->attested = rec.attested;
   s->basis = rec.basis;
+  s->attestation_checked_at = rec.attestation_checked_at;
   return s;
 }
 

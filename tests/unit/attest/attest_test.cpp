@@ -11,6 +11,8 @@
 #include "scanner/attest/store.h"
 #include "scanner/attest/verify.h"
 #include "scanner/core/base64.h"
+#include "scanner/core/sha256.h"
+#include "scanner/image/reference.h"
 #include "scanner/core/time_util.h"
 #include "support/process.h"
 #include "support/test_support.h"
@@ -261,3 +263,60 @@ TEST_CASE("evaluate trusts only signed, fresh attestations about this digest", "
 }
 
 TEST_CASE("the cosign tag of a digest", "[attest]") { CHECK(att_tag("sha256:abc") == "sha256-abc.att"); }
+
+namespace {
+
+// A registry that serves a .att manifest of `layers` DSSE layers of `size` bytes each.
+struct HugeAttestations : RegistryClient {
+  size_t layers, size;
+  size_t blob_bytes_served = 0;
+  HugeAttestations(size_t n, size_t s) : layers(n), size(s) {}
+  static std::string blob(size_t i, size_t size) { return std::string(size, static_cast<char>('a' + i % 26)); }
+  Result<ManifestResponse> get_manifest(const Reference&, const std::string& ref, const Deadline&) override {
+    if (ref.find(".att") == std::string::npos) return Error(ErrorKind::kNotFound, "no");
+    nlohmann::json m = {{"schemaVersion", 2}, {"layers", nlohmann::json::array()}};
+    for (size_t i = 0; i < layers; ++i)
+      m["layers"].push_back({{"mediaType", std::string(kDsseMediaType)},
+                             {"digest", Sha256::digest(blob(i, size))},
+                             {"size", size},
+                             {"annotations", {{"predicateType", std::string(kVulnPredicateType)}}}});
+    return ManifestResponse{"application/vnd.oci.image.manifest.v1+json", "", m.dump()};
+  }
+  Result<std::string> resolve_digest(const Reference&, const Deadline&) override { return kDigest; }
+  Result<std::string> get_blob(const Reference&, const std::string& digest, size_t max_bytes,
+                               const Deadline&) override {
+    for (size_t i = 0; i < layers; ++i)
+      if (Sha256::digest(blob(i, size)) == digest) {
+        if (size > max_bytes) return Error(ErrorKind::kLimit, "blob larger than " + std::to_string(max_bytes));
+        blob_bytes_served += size;
+        return blob(i, size);
+      }
+    return Error(ErrorKind::kNotFound, "no blob");
+  }
+  Result<std::unique_ptr<BlobStream>> open_blob(const Reference&, const std::string&, int64_t,
+                                                const Deadline&) override {
+    return Error(ErrorKind::kNotFound, "no");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fetching attestations holds a bounded number of bytes, whatever the registry offers", "[attest]") {
+  auto ref = parse_reference("registry.example/app@" + kDigest);
+  REQUIRE(ref.ok());
+  FetchLimits limits;                   // the webhook's defaults
+  HugeAttestations huge(16, 6u << 20);  // 96 MiB offered
+  auto got = fetch_attestations(huge, *ref, kDigest, Deadline::never(), limits);
+  REQUIRE(got.ok());
+  size_t held = 0;
+  for (const auto& e : got->envelopes) held += e.bytes.size();
+  CHECK(held <= limits.max_total_bytes);
+  CHECK(huge.blob_bytes_served <= limits.max_total_bytes);
+  REQUIRE_FALSE(got->notes.empty());
+  CHECK_THAT(got->notes.back(), Catch::Contains("the rest were not read"));
+  HugeAttestations one_big(1, limits.max_envelope_bytes + 1);
+  auto big = fetch_attestations(one_big, *ref, kDigest, Deadline::never(), limits);
+  REQUIRE(big.ok());
+  CHECK(big->envelopes.empty());
+  CHECK(one_big.blob_bytes_served == 0);  // refused on the manifest's word, before any download
+}
