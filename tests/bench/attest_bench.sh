@@ -58,7 +58,7 @@ start_webhook() { # extra args...
     sleep 0.05
   done
 }
-stop_webhook() { kill "$WH_PID"; wait "$WH_PID" 2>/dev/null || true; WH_PID=""; }
+stop_webhook() { kill -KILL "$WH_PID"; wait "$WH_PID" 2>/dev/null || true; WH_PID=""; }  # no drain: a benchmark
 
 review() { # IMAGE
   python3 - "$1" <<'PY'
