@@ -320,3 +320,77 @@ TEST_CASE("fetching attestations holds a bounded number of bytes, whatever the r
   CHECK(big->envelopes.empty());
   CHECK(one_big.blob_bytes_served == 0);  // refused on the manifest's word, before any download
 }
+
+namespace {
+
+// An OCI 1.1 registry with no .att tag: the attestation is a referrer of the image.
+struct ReferrersOnly : RegistryClient {
+  std::string envelope, referrer;
+  size_t referrer_reads = 0;
+  explicit ReferrersOnly(std::string env) : envelope(std::move(env)) {
+    nlohmann::json m = {{"schemaVersion", 2},
+                        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                        {"artifactType", std::string(kDsseMediaType)},
+                        {"layers",
+                         {{{"mediaType", std::string(kDsseMediaType)},
+                           {"digest", Sha256::digest(envelope)},
+                           {"size", envelope.size()},
+                           {"annotations", {{"predicateType", std::string(kVulnPredicateType)}}}}}},
+                        {"subject", {{"digest", kDigest}}}};
+    referrer = m.dump();
+  }
+  Result<ManifestResponse> get_manifest(const Reference&, const std::string& ref, const Deadline&) override {
+    if (ref == Sha256::digest(referrer)) {
+      ++referrer_reads;
+      return ManifestResponse{"application/vnd.oci.image.manifest.v1+json", ref, referrer};
+    }
+    return Error(ErrorKind::kNotFound, "manifest unknown");
+  }
+  Result<std::string> resolve_digest(const Reference&, const Deadline&) override { return kDigest; }
+  Result<std::string> get_blob(const Reference&, const std::string& digest, size_t, const Deadline&) override {
+    if (digest == Sha256::digest(envelope)) return envelope;
+    return Error(ErrorKind::kNotFound, "blob unknown");
+  }
+  Result<std::unique_ptr<BlobStream>> open_blob(const Reference&, const std::string&, int64_t,
+                                                const Deadline&) override {
+    return Error(ErrorKind::kNotFound, "no");
+  }
+  Result<std::optional<std::string>> get_referrers(const Reference&, const std::string& digest, const std::string&,
+                                                   const Deadline&) override {
+    if (digest != kDigest) return std::optional<std::string>(R"({"schemaVersion":2,"manifests":[]})");
+    nlohmann::json index = {{"schemaVersion", 2},
+                            {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                            {"manifests",
+                             {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                               {"digest", Sha256::digest(referrer)},
+                               {"size", referrer.size()},
+                               {"artifactType", std::string(kDsseMediaType)}},
+                              // Another tool's referrer (a signature): not read.
+                              {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                               {"digest", "sha256:" + std::string(64, 'c')},
+                               {"size", 10},
+                               {"artifactType", "application/vnd.dev.cosign.artifact.sig.v1+json"}}}}};
+    return std::optional<std::string>(index.dump());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("attestations are found as OCI 1.1 referrers when the .att tag is absent", "[attest]") {
+  auto k = make_keys("referrers");
+  auto signing = SigningKey::load_file(k.key);
+  REQUIRE(signing.ok());
+  auto env = sign_envelope(std::string(kInTotoPayloadType), vuln_statement(kDigest, utc_now_rfc3339()), *signing);
+  REQUIRE(env.ok());
+  ReferrersOnly registry(render_envelope(*env));
+  auto ref = parse_reference("registry.example/app@" + kDigest);
+  REQUIRE(ref.ok());
+  auto got = fetch_attestations(registry, *ref, kDigest, Deadline::never());
+  REQUIRE(got.ok());
+  REQUIRE(got->envelopes.size() == 1);
+  CHECK_THAT(got->envelopes[0].where, Catch::StartsWith("referrer sha256:"));
+  CHECK(registry.referrer_reads == 1);  // the signature referrer was not read
+  const PublicKey keys[] = {signing->public_key()};
+  auto e = evaluate(*got, {keys, kDigest, std::chrono::system_clock::now(), std::chrono::hours(1)});
+  CHECK(e.vuln() != nullptr);
+}
