@@ -2,6 +2,7 @@
 // in a second layer, a real Ubuntu dpkg database), matched again with the real matcher against a DB
 // built from real feeds; a BOM hand-written in Trivy's published format; and hostile input.
 #include <catch2/catch.hpp>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -533,6 +534,13 @@ json nested_from_dependencies(json bom) {
 
 json bom_with(json components) {
   return {{"bomFormat", "CycloneDX"}, {"specVersion", "1.5"}, {"components", std::move(components)}};
+}
+// A braced list of components is always an array: `json x = {a}` copies `a` under clang but makes
+// `[a]` under GCC (nlohmann/json's single-element brace-init).
+json bom_with(std::initializer_list<json> components) {
+  json list = json::array();
+  for (const auto& c : components) list.push_back(c);
+  return bom_with(std::move(list));
 }
 
 json apk_component(const std::string& name, const std::string& version) {
