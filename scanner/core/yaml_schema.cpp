@@ -1,5 +1,7 @@
 #include "scanner/core/yaml_schema.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,30 @@
 namespace scangate::yaml_schema {
 
 namespace {
+
+// yaml-cpp 0.7's LoadAll never ends on a stray token at the top of a document ("," alone): each
+// turn yields a null document without consuming the token, until memory runs out
+// (jbeder/yaml-cpp#1040, fixed upstream by #1319, after 0.8). A first pass over the events stops
+// at a document that starts where the one before it did. Found by tests/fuzz/policy_fuzz.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    stuck = seen && mark.pos == last.pos;
+    seen = true;
+    last = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  bool seen = false, stuck = false;
+  YAML::Mark last;
+};
 
 std::string child_path(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
@@ -368,7 +394,19 @@ std::optional<std::vector<YAML::Node>> load_all(std::string_view text, Checker& 
     i += n;
   }
   try {
-    return YAML::LoadAll(std::string(text));
+    const std::string copy(text);
+    std::istringstream in(copy);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (parser.HandleNextDocument(starts)) {
+      if (!starts.stuck) continue;
+      p.line = starts.last.line + 1;
+      p.column = starts.last.column + 1;
+      p.message = "unexpected character: a ',' outside a [list] or {map} starts no value";
+      c.add(std::move(p));
+      return std::nullopt;
+    }
+    return YAML::LoadAll(copy);
   } catch (const YAML::Exception& e) {
     p.line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
     p.column = e.mark.column >= 0 ? e.mark.column + 1 : 0;

@@ -59,6 +59,7 @@ Result<IgnoreList> parse_ignore_file(std::string_view text, const std::string& n
     std::istringstream fields{std::string(line)};
     std::string tok;
     fields >> e.id;
+    if (e.id.empty()) continue;  // a line of whitespace trim() keeps ('\f', '\v'): tests/fuzz/ignore_file_fuzz
     while (fields >> tok) {
       if (tok.rfind("exp:", 0) == 0) {
         e.expires = tok.substr(4);

@@ -37,10 +37,12 @@ std::string serial_for(const ReportInput& in) {
 }
 
 std::string image_purl(const ImageMetadata& m) {
-  // pkg:oci/alpine@sha256%3A...?repository_url=docker.io/library/alpine
+  // pkg:oci/alpine@sha256%3A...?repository_url=docker.io/library/alpine; none without a repository
+  // (an OCI layout with no name): a purl needs a name (tests/fuzz/cyclonedx_fuzz).
   if (m.manifest_digest.empty()) return "";
   std::string repo = m.repo_digest.substr(0, m.repo_digest.find('@'));
   std::string name = repo.substr(repo.rfind('/') + 1);
+  if (name.empty()) return "";
   std::string purl = "pkg:oci/" + purl_encode(name) + "@" + purl_encode(m.manifest_digest);
   std::string q = "repository_url=" + purl_encode(repo);
   if (!m.architecture.empty()) q = "arch=" + purl_encode(m.architecture) + "&" + q;
@@ -73,7 +75,7 @@ std::string write_cyclonedx(const ReportInput& in) {
   json root = {{"bom-ref", root_ref},
                {"type", in.artifact_type == "container_image" ? "container" : "application"},
                {"name", m.reference}};
-  if (!m.manifest_digest.empty()) root["purl"] = image_purl(m);
+  if (std::string purl = image_purl(m); !purl.empty()) root["purl"] = purl;
   json props = json::array();
   if (!m.config_digest.empty()) props.push_back(prop("scangate:ImageID", m.config_digest));
   for (const auto& d : m.diff_ids) props.push_back(prop("scangate:DiffID", d));
