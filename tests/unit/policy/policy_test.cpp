@@ -1,3 +1,4 @@
+#include "scanner/policy/ignore_file.h"
 #include "scanner/policy/policy.h"
 
 #include <catch2/catch.hpp>
@@ -393,4 +394,22 @@ TEST_CASE("policy: a value that is not UTF-8 is an error with its line, not a cr
   CHECK(r.error().kind == ErrorKind::kFormat);
   CHECK(r.error().message.find("policy.yaml:") != std::string::npos);
   CHECK(r.error().message.find("UTF-8") != std::string::npos);
+}
+
+TEST_CASE("policy: found by fuzzing, a lone ',' is a YAML error, not a hang", "[policy][fuzz-regression]") {
+  // yaml-cpp 0.7's LoadAll never ends on these (jbeder/yaml-cpp#1040): the loader stops at a
+  // document that starts where the previous one did.
+  for (const char* text : {",", "apiVersion: scangate.io/v1alpha1\nkind: Policy\n---\n,", ",\n,\n"}) {
+    auto r = parse_policy(text, "policy.yaml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::kFormat);
+  }
+}
+
+TEST_CASE("ignore file: found by fuzzing, a line of only a form feed or vertical tab is no entry",
+          "[policy][fuzz-regression]") {
+  auto r = parse_ignore_file("CVE-2024-1\n\f\n\v\n", ".trivyignore");
+  REQUIRE(r.ok());
+  REQUIRE(r->entries.size() == 1);
+  CHECK(r->entries[0].id == "CVE-2024-1");
 }
