@@ -1119,3 +1119,19 @@ TEST_CASE("cyclonedx read: any value of any type anywhere never crashes", "[cycl
       REQUIRE_NOTHROW((void)read_cyclonedx(std::string_view(text).substr(0, n)));
   }
 }
+
+TEST_CASE("cyclonedx: found by fuzzing, an image with a digest but no repository gets no nameless purl",
+          "[cyclonedx][cyclonedx-read][fuzz-regression]") {
+  // An OCI layout scanned without a name: scangate wrote "pkg:oci/@sha256:…", which its own reader
+  // (rightly) refuses. Now no purl is written without a name, as Trivy does.
+  ReportInput in = alpine_image();
+  in.meta.repo_digest.clear();
+  in.meta.manifest_digest = "sha256:" + std::string(64, 'e');
+  in.include_vulnerabilities = false;
+  const std::string bom = write_cyclonedx(in);
+  CHECK(bom.find("pkg:oci/@") == std::string::npos);
+  auto back = read_cyclonedx(bom);
+  INFO((back.ok() ? std::string() : back.error().message));
+  REQUIRE(back.ok());
+  CHECK(back->inventory.packages.size() == in.inventory.packages.size());
+}
