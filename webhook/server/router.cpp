@@ -30,24 +30,37 @@ Response method_not_allowed(const char* allow, std::string_view path) {
   return r;
 }
 
-void validate(const RouterOptions& opt, Request req, Respond respond) {
-  if (req.method != "POST") return respond(method_not_allowed("POST", "/validate"));
+// The AdmissionReview of a POST to `path`, or nullopt once `respond` has answered why not (405,
+// 415, or the codec's 400).
+std::optional<admission::AdmissionRequest> read_review(const Request& req, const char* path, const Respond& respond) {
+  if (req.method != "POST") {
+    respond(method_not_allowed("POST", path));
+    return std::nullopt;
+  }
   auto ct = req.header("Content-Type");
   if (!is_json_content_type(ct)) {
-    return respond(text_response(
+    respond(text_response(
         415, "unsupported Content-Type \"" + std::string(ct) + "\": POST an AdmissionReview as application/json"));
+    return std::nullopt;
   }
   auto parsed = admission::parse_admission_review(req.body);
   if (!parsed) {
-    int status = admission::admission_http_status(parsed.error());
-    return respond(text_response(status, "invalid AdmissionReview: " + parsed.error().message));
+    respond(text_response(admission::admission_http_status(parsed.error()),
+                          "invalid AdmissionReview: " + parsed.error().message));
+    return std::nullopt;
   }
+  return std::move(parsed).value();
+}
+
+void validate(const RouterOptions& opt, Request req, Respond respond) {
+  auto parsed = read_review(req, "/validate", respond);
+  if (!parsed) return;
   DecideContext ctx;
   ctx.timeout = request_timeout(req.query());
   ctx.received = req.received;
 
   // The decider takes the request; the reply and the metrics need only these four fields.
-  admission::AdmissionRequest request = std::move(parsed).value();
+  admission::AdmissionRequest request = std::move(*parsed);
   struct Echo {
     std::string api_version, uid, operation, kind;
   };
@@ -78,17 +91,8 @@ void validate(const RouterOptions& opt, Request req, Respond respond) {
 // it to (webhook/admission/pin.h). It never denies and never fails the request for want of a
 // digest: an image left unpinned is still judged by the validating webhook, fail closed.
 void mutate(const RouterOptions& opt, Request req, Respond respond) {
-  if (req.method != "POST") return respond(method_not_allowed("POST", "/mutate"));
-  auto ct = req.header("Content-Type");
-  if (!is_json_content_type(ct)) {
-    return respond(text_response(
-        415, "unsupported Content-Type \"" + std::string(ct) + "\": POST an AdmissionReview as application/json"));
-  }
-  auto parsed = admission::parse_admission_review(req.body);
-  if (!parsed) {
-    int status = admission::admission_http_status(parsed.error());
-    return respond(text_response(status, "invalid AdmissionReview: " + parsed.error().message));
-  }
+  auto parsed = read_review(req, "/mutate", respond);
+  if (!parsed) return;
   auto fields = admission::image_fields(req.body);
   if (!fields) {
     int status = admission::admission_http_status(fields.error());
@@ -101,7 +105,7 @@ void mutate(const RouterOptions& opt, Request req, Respond respond) {
     out.body = admission::render_mutation_response(r, patch, warnings);
     respond(std::move(out));
   };
-  admission::AdmissionRequest request = std::move(parsed).value();
+  admission::AdmissionRequest request = std::move(*parsed);
   // Re-applied unpinned images keep the digest they ran with; the others are resolved.
   std::vector<admission::ImagePin> pins;
   bool resolve = false;
