@@ -225,8 +225,7 @@ Result<ScanRecord> RegistryImageScanner::scan_with(const std::shared_ptr<Registr
   if (o.store) rec.db_revision = o.store->revision();
   rec.basis = std::move(basis);
   if (attest_) rec.attestation_checked_at = now;
-  rec.layers_pulled = rec.meta.layer_digests.size();
-  if (layers_pulled_) layers_pulled_(rec.layers_pulled);
+  if (layers_pulled_) layers_pulled_(rec.meta.layer_digests.size());
   return rec;
 }
 

@@ -56,7 +56,6 @@ struct ScanRecord {
   // it in words for the denial message, with the reason when no attestation could be used.
   std::string attested;
   std::string basis;
-  size_t layers_pulled = 0;  // layer blobs this record cost (0 when an attestation decided)
   // When the scanner last looked for attestations (epoch: never): a namespace that requires one
   // asks again only EngineOptions::attestation_recheck later, and then without a scan.
   std::chrono::system_clock::time_point attestation_checked_at{};
